@@ -1,0 +1,27 @@
+"""The generated sample shipped in `data/sample/`: the product's default data."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from data.features import import_features
+from data.home import BUNDLED_SAMPLE
+from data.ingest import IngestReport, ingest
+from data.store import Catalog
+
+
+def load_bundled_sample(catalog: Catalog, *, progress: bool = True, err: TextIO = sys.stderr,
+                        sample_dir: Path = BUNDLED_SAMPLE) -> IngestReport:
+    """Ingest the bundled slices and their audio features (a no-op when already loaded)."""
+    report = ingest(catalog, [sample_dir], progress=progress, err=err)
+    for name in ("audio_features.csv.gz", "audio_features.csv"):
+        if (sample_dir / name).exists():
+            import_features(catalog, sample_dir / name, source="sample")
+            break
+    return report
+
+
+def needs_sample(catalog: Catalog) -> bool:
+    """True for a fresh home: nothing ingested or crawled yet."""
+    return catalog.count("playlists") == 0

@@ -1,0 +1,102 @@
+"""MPD ingest: slice files into the catalog, one transaction per slice.
+
+Streams (one slice in memory at a time), is idempotent (playlists already stored by
+pid are skipped) and resumable (a killed ingest loses only the slice in flight).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, TextIO
+
+from tqdm import tqdm
+
+from data.mpd import ParsedSlice, SliceError, parse_slice, slice_files
+from data.store import Catalog
+
+
+@dataclass
+class IngestReport:
+    slices_ingested: int = 0
+    slices_failed: int = 0
+    playlists_added: int = 0
+    playlists_present: int = 0  # already in the store: skipped as a no-op
+    playlists_skipped: int = 0  # bad playlists (no tracks, no pid)
+    tracks_skipped: int = 0  # track entries without a track_uri
+    playlist_track_rows: int = 0
+    errors: list[str] = field(default_factory=list)  # one line each
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        line = (f"ingested {self.slices_ingested} slice(s): {self.playlists_added} new playlists, "
+                f"{self.playlist_track_rows} playlist-track rows, "
+                f"{self.playlists_present} already present")
+        skipped = []
+        if self.slices_failed:
+            skipped.append(f"{self.slices_failed} unreadable file(s)")
+        if self.playlists_skipped:
+            skipped.append(f"{self.playlists_skipped} bad playlist(s)")
+        if self.tracks_skipped:
+            skipped.append(f"{self.tracks_skipped} track entries without track_uri")
+        return line + ("; skipped " + ", ".join(skipped) if skipped else "")
+
+
+def ingest_slice(catalog: Catalog, parsed: ParsedSlice) -> tuple[int, int, int]:
+    """Write one parsed slice in one transaction. Returns (added, present, rows)."""
+    with catalog.write():
+        existing = catalog.existing_playlists(
+            "mpd", [p.record.source_id for p in parsed.playlists])
+        new = [p for p in parsed.playlists if p.record.source_id not in existing]
+        track_ids = catalog.upsert_tracks([t for p in new for t in p.tracks]) if new else {}
+        rows: list[tuple[int, int, int]] = []
+        for playlist in new:
+            pid = catalog.upsert_playlist(playlist.record)
+            rows.extend((pid, pos, track_ids[t.uri]) for pos, t in enumerate(playlist.tracks))
+        catalog.add_playlist_track_rows(rows)
+        catalog.record_slice(parsed.path.name, len(parsed.playlists), len(parsed.problems),
+                             datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        if new:
+            catalog.set_meta("last_ingest_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return len(new), len(existing), len(rows)
+
+
+def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
+           err: TextIO = sys.stderr, on_slice: Callable[[Path], None] | None = None) -> IngestReport:
+    """Ingest every slice under `paths`. Bad files and playlists are reported, not fatal."""
+    report = IngestReport()
+    files = list(slice_files(paths))
+    bar = tqdm(total=len(files), unit="slice", disable=not progress, file=err, dynamic_ncols=True)
+    started = time.perf_counter()
+    for path in files:
+        if on_slice:
+            on_slice(path)
+        try:
+            parsed = parse_slice(path)
+        except SliceError as exc:
+            report.slices_failed += 1
+            report.errors.append(f"{path}: {exc}; file skipped, fix or re-download it and run "
+                                 "ingest again")
+            bar.write(f"error: {report.errors[-1]}", file=err)
+            bar.update(1)
+            continue
+        for problem in parsed.problems:
+            report.errors.append(f"{path}: {problem}; playlist skipped")
+            bar.write(f"error: {report.errors[-1]}", file=err)
+        added, present, rows = ingest_slice(catalog, parsed)
+        report.slices_ingested += 1
+        report.playlists_added += added
+        report.playlists_present += present
+        report.playlists_skipped += len(parsed.problems)
+        report.tracks_skipped += parsed.skipped_tracks
+        report.playlist_track_rows += rows
+        bar.update(1)
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        bar.set_postfix(playlists_per_s=f"{(report.playlists_added + report.playlists_present) / elapsed:,.0f}")
+    bar.close()
+    return report

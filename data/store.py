@@ -1,0 +1,334 @@
+"""The catalog store: one SQLite database (WAL) that every package reads and writes through.
+
+No SQL lives outside `data/`. Writes happen inside `Catalog.write()`, one transaction
+per unit of work; each committed transaction that changed rows bumps the store version,
+so caches can key on `Catalog.version()`.
+"""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from data.home import catalog_path
+from data.schema import AUDIO_FEATURES, migrate
+
+_CHUNK = 5000  # bound parameters per IN (...) lookup
+
+
+@dataclass(frozen=True)
+class ArtistRef:
+    uri: str
+    name: str
+    name_only: bool = False  # True: no Spotify URI was known; `uri` is 'name:<name>'
+
+    @classmethod
+    def by_name(cls, name: str) -> "ArtistRef":
+        return cls(uri=f"name:{name}", name=name, name_only=True)
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    uri: str
+    name: str
+    artists: tuple[ArtistRef, ...] = ()
+    album_uri: str | None = None
+    album_name: str | None = None
+    duration_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class PlaylistRecord:
+    source: str  # 'mpd' or 'spotify'
+    source_id: str  # the MPD pid or the Spotify playlist id
+    name: str
+    description: str | None = None
+    owner_id: str | None = None
+    owner_name: str | None = None
+    collaborative: bool | None = None
+    modified_at: int | None = None
+    num_tracks: int | None = None
+    num_albums: int | None = None
+    num_artists: int | None = None
+    num_followers: int | None = None
+    num_edits: int | None = None
+    duration_ms: int | None = None
+
+
+_PLAYLIST_COLUMNS = tuple(f.name for f in fields(PlaylistRecord))
+
+
+class Catalog:
+    """A connection to the catalog. Use as a context manager or call close()."""
+
+    def __init__(self, path: Path | str, *, timeout_s: float = 60.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None,
+                                     check_same_thread=False)
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA cache_size = -131072")  # 128 MiB
+        self._conn.execute("PRAGMA temp_store = MEMORY")
+        migrate(self._conn)
+        self._in_write = False
+
+    @classmethod
+    def open(cls, home: Path | None = None) -> "Catalog":
+        return cls(catalog_path(home))
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- transactions and version -------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The raw connection, for modules inside `data/` only."""
+        return self._conn
+
+    def version(self) -> int:
+        """Monotonically increasing; changes with every committed write that changed rows."""
+        return int(self._conn.execute(
+            "SELECT value FROM meta WHERE key = 'store_version'").fetchone()[0])
+
+    @contextmanager
+    def write(self) -> Iterator["Catalog"]:
+        """One transaction. Commits on success (bumping the version if rows changed)."""
+        if self._in_write:
+            raise RuntimeError("nested Catalog.write()")
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._in_write = True
+        before = self._conn.total_changes
+        try:
+            yield self
+            if self._conn.total_changes != before:
+                self._conn.execute(
+                    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'store_version'")
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_write = False
+
+    def _require_write(self) -> None:
+        if not self._in_write:
+            raise RuntimeError("writes must happen inside Catalog.write()")
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._require_write()
+        self._conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # ---- writes ------------------------------------------------------------------
+
+    def upsert_tracks(self, tracks: Sequence[TrackRecord]) -> dict[str, int]:
+        """Insert unseen tracks, their artists and albums; return {track uri: track id}.
+
+        A track already stored (from the MPD or a crawl) stays the same row; fields it
+        lacked (album, duration) are filled in, nothing known is overwritten.
+        """
+        self._require_write()
+        artists: dict[str, ArtistRef] = {}
+        albums: dict[str, str | None] = {}
+        for t in tracks:
+            for a in t.artists:
+                artists.setdefault(a.uri, a)
+            if t.album_uri:
+                albums.setdefault(t.album_uri, t.album_name)
+        c = self._conn
+        c.executemany("INSERT OR IGNORE INTO artists (uri, name, name_only) VALUES (?, ?, ?)",
+                      ((a.uri, a.name, int(a.name_only)) for a in artists.values()))
+        c.executemany("INSERT OR IGNORE INTO albums (uri, name) VALUES (?, ?)", albums.items())
+        artist_ids = self._ids_by_uri("artists", artists)
+        album_ids = self._ids_by_uri("albums", albums)
+        c.executemany(
+            "INSERT INTO tracks (uri, name, album_id, duration_ms) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (uri) DO UPDATE SET "
+            "album_id = coalesce(tracks.album_id, excluded.album_id), "
+            "duration_ms = coalesce(tracks.duration_ms, excluded.duration_ms) "
+            "WHERE (tracks.album_id IS NULL AND excluded.album_id IS NOT NULL) "
+            "OR (tracks.duration_ms IS NULL AND excluded.duration_ms IS NOT NULL)",
+            ((t.uri, t.name, album_ids.get(t.album_uri) if t.album_uri else None, t.duration_ms)
+             for t in {t.uri: t for t in tracks}.values()))
+        track_ids = self._ids_by_uri("tracks", {t.uri for t in tracks})
+        c.executemany(
+            "INSERT OR IGNORE INTO track_artists (track_id, artist_id, position) VALUES (?, ?, ?)",
+            ((track_ids[t.uri], artist_ids[a.uri], i)
+             for t in tracks for i, a in enumerate(t.artists)))
+        return track_ids
+
+    def existing_playlists(self, source: str, source_ids: Iterable[str]) -> dict[str, int]:
+        """{source_id: playlist id} for those of `source_ids` already stored."""
+        found: dict[str, int] = {}
+        ids = list(source_ids)
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i:i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            found.update(self._conn.execute(
+                f"SELECT source_id, id FROM playlists WHERE source = ? AND source_id IN ({marks})",
+                (source, *chunk)))
+        return found
+
+    def upsert_playlist(self, record: PlaylistRecord) -> int:
+        """Insert or update a playlist's metadata; return its id. Tracks are set separately."""
+        self._require_write()
+        cols = ", ".join(_PLAYLIST_COLUMNS)
+        marks = ", ".join("?" * len(_PLAYLIST_COLUMNS))
+        updates = ", ".join(f"{c} = coalesce(excluded.{c}, {c})"
+                            for c in _PLAYLIST_COLUMNS if c not in ("source", "source_id"))
+        values = [getattr(record, c) for c in _PLAYLIST_COLUMNS]
+        values[_PLAYLIST_COLUMNS.index("collaborative")] = (
+            None if record.collaborative is None else int(record.collaborative))
+        return self._conn.execute(
+            f"INSERT INTO playlists ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT (source, source_id) DO UPDATE SET {updates} RETURNING id",
+            values).fetchone()[0]
+
+    def set_playlist_tracks(self, playlist_id: int, track_ids: Sequence[int]) -> None:
+        """Replace the playlist's track list (positions 0..n-1)."""
+        self._require_write()
+        self._conn.execute("DELETE FROM playlist_tracks WHERE playlist_id = ?", (playlist_id,))
+        self._conn.executemany(
+            "INSERT INTO playlist_tracks (playlist_id, position, track_id) VALUES (?, ?, ?)",
+            ((playlist_id, pos, tid) for pos, tid in enumerate(track_ids)))
+
+    def add_playlist_track_rows(self, rows: Iterable[tuple[int, int, int]]) -> None:
+        """Bulk insert (playlist_id, position, track_id) rows for new playlists."""
+        self._require_write()
+        self._conn.executemany(
+            "INSERT INTO playlist_tracks (playlist_id, position, track_id) VALUES (?, ?, ?)", rows)
+
+    def record_slice(self, name: str, playlists: int, skipped: int, at: str) -> None:
+        self._require_write()
+        self._conn.execute(
+            "INSERT INTO ingested_slices (name, playlists, skipped, ingested_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET playlists = excluded.playlists, "
+            "skipped = excluded.skipped, ingested_at = excluded.ingested_at "
+            "WHERE playlists != excluded.playlists OR skipped != excluded.skipped",
+            (name, playlists, skipped, at))
+
+    def put_audio_features(self, rows: Iterable[tuple[str, dict[str, float | None]]],
+                           source: str) -> int:
+        """Store features for tracks given by URI; rows for unknown tracks are dropped.
+
+        Returns how many rows were stored (inserted or changed).
+        """
+        self._require_write()
+        cols = ", ".join(AUDIO_FEATURES)
+        marks = ", ".join("?" * len(AUDIO_FEATURES))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in (*AUDIO_FEATURES, "source"))
+        changed = " OR ".join(f"audio_features.{c} IS NOT excluded.{c}"
+                              for c in (*AUDIO_FEATURES, "source"))
+        before = self._conn.total_changes
+        self._conn.executemany(
+            f"INSERT INTO audio_features (track_id, {cols}, source) "
+            f"SELECT id, {marks}, ? FROM tracks WHERE uri = ? "
+            f"ON CONFLICT (track_id) DO UPDATE SET {updates} WHERE {changed}",
+            ((*(feats.get(c) for c in AUDIO_FEATURES), source, uri) for uri, feats in rows))
+        return self._conn.total_changes - before
+
+    def _ids_by_uri(self, table: str, uris: Iterable[str]) -> dict[str, int]:
+        keys = list(uris)
+        out: dict[str, int] = {}
+        for i in range(0, len(keys), _CHUNK):
+            chunk = keys[i:i + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            out.update(self._conn.execute(
+                f"SELECT uri, id FROM {table} WHERE uri IN ({marks})", chunk))
+        return out
+
+    # ---- reads for the model and the dashboard --------------------------------------
+
+    def count(self, table: str) -> int:
+        if table not in {"tracks", "artists", "albums", "playlists", "playlist_tracks",
+                         "track_artists", "audio_features", "ingested_slices"}:
+            raise ValueError(f"unknown table {table!r}")
+        return self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def playlist_track_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(playlist_id, position, track_id) int64 arrays for every playlist–track row,
+        sorted by playlist then position."""
+        return self._int_columns(
+            "SELECT playlist_id, position, track_id FROM playlist_tracks", 3)
+
+    def track_artist_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(track_id, artist_id) for the primary (first) artist of each track."""
+        return self._int_columns(
+            "SELECT track_id, artist_id FROM track_artists WHERE position = 0", 2)
+
+    def track_ids(self) -> np.ndarray:
+        return self._int_columns("SELECT id FROM tracks ORDER BY id", 1)[0]
+
+    def playlist_ids(self, source: str | None = None) -> np.ndarray:
+        if source is None:
+            return self._int_columns("SELECT id FROM playlists ORDER BY id", 1)[0]
+        return self._int_columns(
+            "SELECT id FROM playlists WHERE source = ? ORDER BY id", 1, (source,))[0]
+
+    def audio_feature_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(track_id int64 [n], features float64 [n, 11]) with NaN where a value is missing."""
+        rows = self._conn.execute(
+            f"SELECT track_id, {', '.join(AUDIO_FEATURES)} FROM audio_features ORDER BY track_id"
+        ).fetchall()
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros((0, len(AUDIO_FEATURES)))
+        arr = np.array(rows, dtype=np.float64)  # None becomes nan
+        return arr[:, 0].astype(np.int64), arr[:, 1:]
+
+    def playlists(self, ids: Sequence[int] | None = None) -> list[dict]:
+        """Playlist metadata rows as dicts (all, or those with the given ids)."""
+        sql = f"SELECT id, {', '.join(_PLAYLIST_COLUMNS)} FROM playlists"
+        return self._dict_rows(sql, ids)
+
+    def tracks(self, ids: Sequence[int] | None = None) -> list[dict]:
+        """Track rows with album name and primary artist (id, uri, name, artist, ...)."""
+        sql = ("SELECT t.id, t.uri, t.name, t.duration_ms, al.uri AS album_uri, al.name AS album, "
+               "ar.id AS artist_id, ar.uri AS artist_uri, ar.name AS artist "
+               "FROM tracks t LEFT JOIN albums al ON al.id = t.album_id "
+               "LEFT JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0 "
+               "LEFT JOIN artists ar ON ar.id = ta.artist_id")
+        return self._dict_rows(sql, ids, id_column="t.id")
+
+    def track_ids_for_uris(self, uris: Iterable[str]) -> dict[str, int]:
+        return self._ids_by_uri("tracks", uris)
+
+    def playlist_track_ids(self, playlist_id: int) -> list[int]:
+        return [r[0] for r in self._conn.execute(
+            "SELECT track_id FROM playlist_tracks WHERE playlist_id = ? ORDER BY position",
+            (playlist_id,))]
+
+    def _dict_rows(self, sql: str, ids: Sequence[int] | None, id_column: str = "id") -> list[dict]:
+        cur = self._conn.cursor()
+        out: list[dict] = []
+        chunks = [None] if ids is None else [list(ids)[i:i + _CHUNK]
+                                             for i in range(0, len(ids), _CHUNK)]
+        for chunk in chunks:
+            if chunk is None:
+                cur.execute(sql + f" ORDER BY {id_column}")
+            else:
+                cur.execute(sql + f" WHERE {id_column} IN ({','.join('?' * len(chunk))})", chunk)
+            names = [d[0] for d in cur.description]
+            out.extend(dict(zip(names, row)) for row in cur)
+        return out
+
+    def _int_columns(self, sql: str, n: int, params: tuple = ()) -> tuple[np.ndarray, ...]:
+        flat = np.fromiter((v for row in self._conn.execute(sql, params) for v in row),
+                           dtype=np.int64)
+        cols = flat.reshape(-1, n)
+        return tuple(np.ascontiguousarray(cols[:, i]) for i in range(n))
