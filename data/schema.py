@@ -89,7 +89,107 @@ CREATE TABLE ingested_slices (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: list[str] = [_V1_CORE]
+_V2_CRAWL = """
+-- The crawler's state (python -m crawler), next to the catalog it fills. Playlists,
+-- tracks, artists and albums a crawl finds live in the core tables; these hold what
+-- only the crawl needs: the frontier, the visited sets, provenance, the
+-- playlist-artist graph, the pages of the unit in flight and the live counters.
+
+-- One row per crawl: its settings, state and counters (the dashboard polls this row).
+CREATE TABLE crawls (
+    id INTEGER PRIMARY KEY,
+    seeds TEXT NOT NULL,
+    config TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('running', 'stopped', 'done', 'failed')),
+    message TEXT,
+    resume_after TEXT,
+    pid INTEGER,
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    requests INTEGER NOT NULL DEFAULT 0,
+    retries INTEGER NOT NULL DEFAULT 0,
+    rate_limited INTEGER NOT NULL DEFAULT 0,
+    waits INTEGER NOT NULL DEFAULT 0,
+    wait_s REAL NOT NULL DEFAULT 0,
+    skipped_null INTEGER NOT NULL DEFAULT 0,
+    skipped_local INTEGER NOT NULL DEFAULT 0,
+    skipped_episode INTEGER NOT NULL DEFAULT 0,
+    skipped_invalid INTEGER NOT NULL DEFAULT 0,
+    features TEXT
+);
+
+-- Every playlist a crawl has met: status 'queued' is the frontier (popped by seq, so
+-- breadth first); 'crawled' and 'unreachable' are the visited set, in visit_seq order.
+-- The metadata columns hold what discovery said, so the frontier can be shown.
+CREATE TABLE crawl_playlists (
+    crawl_id INTEGER NOT NULL REFERENCES crawls (id),
+    spotify_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    depth INTEGER NOT NULL,
+    found_via INTEGER REFERENCES artists (id),
+    status TEXT NOT NULL CHECK (status IN ('queued', 'crawled', 'unreachable')),
+    reason TEXT,
+    visit_seq INTEGER,
+    playlist_id INTEGER REFERENCES playlists (id),
+    name TEXT,
+    description TEXT,
+    owner_id TEXT,
+    owner_name TEXT,
+    collaborative INTEGER,
+    total INTEGER,
+    tracks INTEGER,
+    skipped INTEGER,
+    PRIMARY KEY (crawl_id, spotify_id)
+) WITHOUT ROWID;
+CREATE INDEX crawl_playlists_by_status ON crawl_playlists (crawl_id, status, seq);
+
+-- Artists met in crawled playlists, in discovery order; each is searched at most once.
+CREATE TABLE crawl_artists (
+    crawl_id INTEGER NOT NULL REFERENCES crawls (id),
+    artist_id INTEGER NOT NULL REFERENCES artists (id),
+    seq INTEGER NOT NULL,
+    depth INTEGER NOT NULL,
+    searched INTEGER NOT NULL DEFAULT 0,
+    query TEXT,
+    pages INTEGER,
+    found INTEGER,
+    PRIMARY KEY (crawl_id, artist_id)
+) WITHOUT ROWID;
+CREATE INDEX crawl_artists_pending ON crawl_artists (crawl_id, searched, seq);
+CREATE INDEX crawl_artists_by_query ON crawl_artists (crawl_id, query);
+
+-- The playlist-artist graph: a crawled playlist holds tracks by the artist ...
+CREATE TABLE crawl_playlist_artists (
+    crawl_id INTEGER NOT NULL REFERENCES crawls (id),
+    spotify_id TEXT NOT NULL,
+    artist_id INTEGER NOT NULL REFERENCES artists (id),
+    tracks INTEGER NOT NULL,
+    PRIMARY KEY (crawl_id, spotify_id, artist_id)
+) WITHOUT ROWID;
+
+-- ... and searching the artist's name found the playlist (rank = place in the results).
+CREATE TABLE crawl_artist_finds (
+    crawl_id INTEGER NOT NULL REFERENCES crawls (id),
+    artist_id INTEGER NOT NULL REFERENCES artists (id),
+    spotify_id TEXT NOT NULL,
+    rank INTEGER NOT NULL,
+    PRIMARY KEY (crawl_id, artist_id, spotify_id)
+) WITHOUT ROWID;
+
+-- API pages fetched for the unit in flight; a resumed crawl reads them instead of asking
+-- again. Deleted when the unit commits.
+CREATE TABLE crawl_pages (
+    crawl_id INTEGER NOT NULL REFERENCES crawls (id),
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    page INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (crawl_id, kind, key, page)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[str] = [_V1_CORE, _V2_CRAWL]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

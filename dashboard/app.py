@@ -1,0 +1,50 @@
+"""PlaylistGraph dashboard: `streamlit run dashboard/app.py`.
+
+Sets the page up, makes sure the catalog holds data (the bundled sample on a fresh
+home, then a default training run in the background), draws the sidebar's model
+and retraining panel, and runs the selected page.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repository root.
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:
+    sys.path.insert(0, str(_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import bootstrap, sidebar  # noqa: E402
+from dashboard.settings import SettingsError, load_settings  # noqa: E402
+
+st.set_page_config(page_title="PlaylistGraph", page_icon="🎧", layout="wide",
+                   initial_sidebar_state="expanded")
+
+try:
+    settings = load_settings()
+except SettingsError as exc:
+    st.error(str(exc))
+    st.stop()
+
+bootstrap.ensure_catalog_ready(settings)
+
+_VIEWS = Path(__file__).resolve().parent / "views"
+navigation = st.navigation({
+    "Catalog": [
+        st.Page(_VIEWS / "overview.py", title="Overview", icon=":material/dashboard:",
+                default=True),
+        st.Page(_VIEWS / "degrees.py", title="Degrees", icon=":material/scatter_plot:"),
+    ],
+    "Model": [
+        st.Page(_VIEWS / "training.py", title="Training", icon=":material/monitoring:"),
+        st.Page(_VIEWS / "recommendations.py", title="Recommendations",
+                icon=":material/queue_music:"),
+    ],
+    "Data": [
+        st.Page(_VIEWS / "crawl.py", title="Crawl", icon=":material/travel_explore:"),
+    ],
+})
+sidebar.render(settings)
+navigation.run()

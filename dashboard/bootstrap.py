@@ -1,0 +1,85 @@
+"""First start on a fresh home: load the bundled sample, then train a first model.
+
+The sample is ingested in the app's process behind an `st.status` (a few seconds);
+a process-wide lock makes a second browser session wait for the first instead of
+ingesting alongside it. Training then starts as the background `train` job, once per
+home: after that, retraining is the user's choice (sidebar).
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import streamlit as st
+
+from dashboard import jobs
+from dashboard.loaders import open_catalog
+from dashboard.settings import DashboardSettings
+from data.bundled import load_bundled_sample, needs_sample
+from data.home import BUNDLED_SAMPLE
+from ml.runs import list_runs
+
+TRAIN_JOB = "train"
+
+
+@st.cache_resource
+def _sample_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+def ensure_catalog_ready(settings: DashboardSettings) -> None:
+    """Load the bundled sample into an empty catalog and start the default training run."""
+    try:
+        with open_catalog(settings.home) as catalog:
+            fresh = needs_sample(catalog)
+    except Exception as exc:  # corrupt file, schema from a newer version, unreadable home
+        st.error(f"Cannot open the catalog in {settings.home} ({exc}). Point PLAYLISTGRAPH_HOME "
+                 "at another directory or move the file away, then reload.")
+        st.stop()
+    if fresh:
+        _load_sample(settings)
+    if settings.autotrain:
+        start_default_training(settings)
+
+
+def _load_sample(settings: DashboardSettings) -> None:
+    with _sample_lock():
+        with open_catalog(settings.home) as catalog:
+            if not needs_sample(catalog):  # another session loaded it while we waited
+                return
+            with st.status("First start: loading the bundled sample playlists into a new "
+                           "catalog…", expanded=True) as status:
+                st.write(f"Reading MPD-format slices from `{BUNDLED_SAMPLE.name}/` into "
+                         f"`{settings.home}`.")
+                started = time.perf_counter()
+                report = load_bundled_sample(catalog, progress=False)
+                seconds = time.perf_counter() - started
+                if not report.ok or report.playlists_added == 0:
+                    problem = report.errors[0] if report.errors else "no playlists found"
+                    status.update(label="Could not load the bundled sample", state="error")
+                    st.error(f"{problem}. Ingest MPD slices with `python -m data ingest PATH` "
+                             "(or restore data/sample/), then reload this page.")
+                    st.stop()
+                st.write(f"{report.playlists_added:,} playlists and "
+                         f"{report.playlist_track_rows:,} playlist tracks in {seconds:.1f} s.")
+                status.update(label=f"Loaded the bundled sample: "
+                                    f"{report.playlists_added:,} playlists", state="complete",
+                              expanded=False)
+
+
+def start_default_training(settings: DashboardSettings) -> None:
+    """Start the first training run: once per home, only while no run exists."""
+    if list_runs(settings.home):
+        return
+    status = jobs.job_status(TRAIN_JOB, settings.home)
+    if status.state != "idle":  # started before (running, finished or failed): user's call now
+        return
+    with open_catalog(settings.home) as catalog:
+        if needs_sample(catalog):
+            return
+    try:
+        jobs.start_job(TRAIN_JOB, "ml", ["train", *settings.train_args], home=settings.home)
+    except jobs.JobAlreadyRunning:
+        return
+    st.toast("Training a first model in the background. Until it is ready, recommendations "
+             "come from the co-occurrence baseline.", icon=":material/model_training:")

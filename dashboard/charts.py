@@ -1,0 +1,83 @@
+"""Altair charts as pure functions from small data frames (tested without Streamlit)."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+MODEL_LABELS = {"gnn": "GraphSAGE", "popularity": "Popularity", "itemknn": "Item kNN",
+                "als": "ALS"}
+METRIC_LABELS = {
+    "loss": "Training loss",
+    "val_r_precision": "Validation R-precision",
+    "val_ndcg": "Validation NDCG",
+    "val_recall@100": "Validation Recall@100",
+    "r_precision": "R-precision", "ndcg": "NDCG", "clicks": "Clicks",
+    "recall@20": "Recall@20", "recall@100": "Recall@100", "recall@500": "Recall@500",
+}
+_HEIGHT = 300
+
+
+def _field(name: str) -> str:
+    """Altair field name: '@', '.' and brackets have meanings in Vega-Lite field strings."""
+    return name.replace(".", "\\.").replace("[", "\\[").replace("]", "\\]")
+
+
+def degree_chart(raw: pd.DataFrame, bins: pd.DataFrame, fit: pd.DataFrame,
+                 node_label: str, neighbour_label: str) -> alt.LayerChart:
+    """Log–log degree distribution.
+
+    raw:  degree, nodes, share (one row per distinct degree, faint points)
+    bins: degree, lo, hi, nodes, density (log-binned, bold points)
+    fit:  degree, density (two points of the fitted power-law line; may be empty)
+    """
+    x_title = f"Degree ({neighbour_label} per {node_label})"
+    x = alt.X("degree:Q", scale=alt.Scale(type="log"), title=x_title)
+    y_scale = alt.Scale(type="log")
+    layers = [
+        alt.Chart(raw).mark_circle(size=18, opacity=0.35, color="#9aa5b1").encode(
+            x=x, y=alt.Y("share:Q", scale=y_scale, title=f"Share of {node_label}s"),
+            tooltip=[alt.Tooltip("degree:Q", title="degree"),
+                     alt.Tooltip("nodes:Q", title=f"{node_label}s", format=","),
+                     alt.Tooltip("share:Q", format=".2%")]),
+        alt.Chart(bins).mark_line(point=alt.OverlayMarkDef(size=50), color="#1DB954").encode(
+            x=x, y=alt.Y("density:Q", scale=y_scale),
+            tooltip=[alt.Tooltip("lo:Q", title="from degree"),
+                     alt.Tooltip("hi:Q", title="to degree"),
+                     alt.Tooltip("nodes:Q", title=f"{node_label}s", format=","),
+                     alt.Tooltip("density:Q", title="share per degree", format=".2e")]),
+    ]
+    if not fit.empty:
+        layers.append(alt.Chart(fit).mark_line(strokeDash=[6, 4], color="#e45756").encode(
+            x=x, y=alt.Y("density:Q", scale=y_scale)))
+    return alt.layer(*layers).properties(height=_HEIGHT)
+
+
+def training_curve_chart(metrics: pd.DataFrame, metric: str) -> alt.Chart:
+    """One line per run: `metric` by epoch. metrics: run_id, epoch, <metric>."""
+    data = metrics[["run_id", "epoch", metric]].dropna()
+    label = METRIC_LABELS.get(metric, metric)
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y(f"{_field(metric)}:Q", title=label, scale=alt.Scale(zero=False)),
+        color=alt.Color("run_id:N", title="Run"),
+        tooltip=["run_id:N", "epoch:Q", alt.Tooltip(f"{_field(metric)}:Q", title=label,
+                                                     format=".4f")],
+    ).properties(height=_HEIGHT - 40, title=label)
+
+
+def evaluation_chart(evaluation: pd.DataFrame, metric: str = "r_precision") -> alt.Chart:
+    """Grouped bars: `metric` per scenario, one bar per model.
+
+    evaluation: scenario, model, <metric> (as `run_frames.evaluation_frame` builds it).
+    """
+    label = METRIC_LABELS.get(metric, metric)
+    data = evaluation[["scenario", "model", metric]].dropna().copy()
+    data["model"] = data["model"].map(lambda m: MODEL_LABELS.get(m, m))
+    order = [MODEL_LABELS[m] for m in MODEL_LABELS if MODEL_LABELS[m] in set(data["model"])]
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("scenario:N", title="Scenario (seed tracks given)", sort=None),
+        xOffset=alt.XOffset("model:N", sort=order),
+        y=alt.Y(f"{_field(metric)}:Q", title=label),
+        color=alt.Color("model:N", title="Model", sort=order),
+        tooltip=["scenario:N", "model:N", alt.Tooltip(f"{_field(metric)}:Q", format=".4f")],
+    ).properties(height=_HEIGHT)

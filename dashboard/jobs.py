@@ -1,0 +1,277 @@
+"""Background jobs (retraining, crawling) started from the dashboard.
+
+A job is `python -m <module> <args>` run under a small supervisor
+(`python -m dashboard.jobs supervise ...`) in its own process group. Per job name,
+under `<home>/jobs/<name>/`:
+
+- `lock`   — exists while a job of that name runs; holds the supervisor's pid. A
+             second start while it exists raises `JobAlreadyRunning`; a lock whose
+             pid is dead (the machine rebooted, the supervisor was killed) is stale
+             and cleared.
+- `status.json` — state (running | done | failed | cancelled), pids, times, exit code
+             and a one-line message; written atomically by the supervisor, so it is
+             right even after the dashboard restarted.
+- `output.log` — the job's stdout and stderr.
+
+Cancel sends SIGTERM to the process group: the job stops cleanly (the trainer and the
+crawler both handle SIGTERM) and the supervisor records `cancelled`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import psutil
+
+from data.home import home_dir
+
+_STARTING_GRACE_S = 30.0  # a lock without a pid is a start in progress for this long
+_children: dict[int, subprocess.Popen] = {}  # supervisors started by this process, to reap them
+
+
+class JobAlreadyRunning(RuntimeError):
+    """A job of that name is running; wait for it or cancel it."""
+
+
+@dataclass
+class JobStatus:
+    name: str
+    state: str = "idle"  # idle | running | done | failed | cancelled
+    command: list[str] = field(default_factory=list)  # module and arguments (never secrets)
+    supervisor_pid: int | None = None
+    pid: int | None = None  # the job process itself
+    started_at: str | None = None
+    finished_at: str | None = None
+    returncode: int | None = None
+    message: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def job_dir(name: str, home: Path | None = None) -> Path:
+    path = (home or home_dir()) / "jobs" / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def log_path(name: str, home: Path | None = None) -> Path:
+    return job_dir(name, home) / "output.log"
+
+
+def _write_status(path: Path, status: JobStatus) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(status), indent=1))
+    os.replace(tmp, path)  # readers never see a half-written file
+
+
+def _read_status(name: str, home: Path | None) -> JobStatus:
+    path = job_dir(name, home) / "status.json"
+    try:
+        raw = json.loads(path.read_text())
+        known = {k: raw[k] for k in JobStatus.__dataclass_fields__ if k in raw}
+        return JobStatus(**known)
+    except (OSError, ValueError, TypeError):
+        return JobStatus(name=name)
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    for popen in list(_children.values()):
+        popen.poll()  # reap our own finished supervisors, so they are not zombies
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _lock_pid(lock: Path) -> tuple[bool, int | None]:
+    """(lock exists, pid in it)."""
+    try:
+        text = lock.read_text().strip()
+    except FileNotFoundError:
+        return False, None
+    return True, int(text) if text.isdigit() else None
+
+
+def _clear_if_stale(lock: Path) -> None:
+    exists, pid = _lock_pid(lock)
+    if not exists:
+        return
+    if pid is None:
+        try:
+            if time.time() - lock.stat().st_mtime < _STARTING_GRACE_S:
+                return
+        except FileNotFoundError:
+            return
+    elif _alive(pid):
+        return
+    lock.unlink(missing_ok=True)
+
+
+def job_status(name: str, home: Path | None = None) -> JobStatus:
+    """The job's status; a 'running' job whose processes are gone reads as failed."""
+    directory = job_dir(name, home)
+    lock = directory / "lock"
+    _clear_if_stale(lock)
+    status = _read_status(name, home)
+    locked, _ = _lock_pid(lock)
+    if status.state == "running" and not locked:
+        status.state = "failed"
+        status.message = status.message or "the job stopped without reporting (killed?)"
+    elif locked and status.state != "running":
+        # Between taking the lock and the supervisor's first status write.
+        status = JobStatus(name=name, state="running", message="starting…")
+    return status
+
+
+def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | None = None,
+              env: Mapping[str, str] | None = None) -> JobStatus:
+    """Start `python -m <module> <args>` in the background; raise JobAlreadyRunning if busy.
+
+    `env` is added to this process's environment (secrets may go here: they are
+    passed to the child, never written to the status or the log by us).
+    """
+    home = home or home_dir()
+    directory = job_dir(name, home)
+    lock = directory / "lock"
+    _clear_if_stale(lock)
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise JobAlreadyRunning(f"a {name} job is already running; wait for it or cancel it") from None
+    try:
+        child_env = {**os.environ, **(env or {}), "PLAYLISTGRAPH_HOME": str(home),
+                     "PYTHONUNBUFFERED": "1"}
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.jobs", "supervise", "--name", name,
+             "--dir", str(directory), "--", module, *args],
+            cwd=Path(__file__).resolve().parent.parent, env=child_env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        os.write(fd, str(popen.pid).encode())
+    except BaseException:
+        os.close(fd)
+        lock.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    _children[popen.pid] = popen
+    return JobStatus(name=name, state="running", command=[module, *args],
+                     supervisor_pid=popen.pid, started_at=_now(), message="starting…")
+
+
+def cancel_job(name: str, home: Path | None = None) -> bool:
+    """SIGTERM the job's process group. True if a running job was signalled."""
+    exists, pid = _lock_pid(job_dir(name, home) / "lock")
+    if not exists or not _alive(pid):
+        return False
+    try:
+        os.killpg(os.getpgid(pid), signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def wait_for_job(name: str, home: Path | None = None, timeout_s: float = 600.0,
+                 poll_s: float = 0.2) -> JobStatus:
+    """Block until the job is no longer running (for scripts and tests)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        status = job_status(name, home)
+        if not status.running or time.monotonic() > deadline:
+            return status
+        time.sleep(poll_s)
+
+
+def log_tail(name: str, home: Path | None = None, lines: int = 30) -> str:
+    """The last `lines` lines of the job's output (progress bars' carriage returns folded)."""
+    try:
+        with open(log_path(name, home), "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 64_000))
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    out = [line.rsplit("\r", 1)[-1] for line in text.splitlines()]
+    return "\n".join([line for line in out if line.strip()][-lines:])
+
+
+# ---- the supervisor (runs in the background process) ---------------------------------
+
+def _last_line(path: Path) -> str:
+    try:
+        text = path.read_bytes()[-8000:].decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [ln.rsplit("\r", 1)[-1].strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    return lines[-1][:300] if lines else ""
+
+
+def supervise(name: str, directory: Path, command: list[str]) -> int:
+    """Run `python -m <command>`, keep status.json current, release the lock at the end."""
+    status_path = directory / "status.json"
+    log = directory / "output.log"
+    status = JobStatus(name=name, state="running", command=command,
+                       supervisor_pid=os.getpid(), started_at=_now(), message="running")
+    cancelled = False
+
+    def on_term(signum, frame):  # the group got SIGTERM: the child got it too
+        nonlocal cancelled
+        cancelled = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    try:
+        with open(log, "wb") as out:
+            child = subprocess.Popen([sys.executable, "-m", *command], stdin=subprocess.DEVNULL,
+                                     stdout=out, stderr=subprocess.STDOUT)
+            status.pid = child.pid
+            if cancelled:  # SIGTERM arrived before the child existed
+                child.terminate()
+            _write_status(status_path, status)
+            rc = child.wait()  # retried across our SIGTERM handler (PEP 475)
+        status.returncode = rc
+        status.finished_at = _now()
+        if cancelled:
+            status.state, status.message = "cancelled", "cancelled by the user"
+        elif rc == 0:
+            status.state, status.message = "done", _last_line(log)
+        else:
+            status.state = "failed"
+            status.message = _last_line(log) or f"exited with status {rc}"
+        _write_status(status_path, status)
+        return 0
+    finally:
+        (directory / "lock").unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard.jobs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("supervise", help="(internal) run a job and record its status")
+    p.add_argument("--name", required=True)
+    p.add_argument("--dir", type=Path, required=True)
+    p.add_argument("job", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    job = args.job[1:] if args.job[:1] == ["--"] else args.job
+    return supervise(args.name, args.dir, job)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

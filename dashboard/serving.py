@@ -1,0 +1,52 @@
+"""The model in use: which run serves, and a cached recommender for it.
+
+The recommender is cached per (home, store version, serving run): a finished
+retraining switches `ACTIVE`, the next page run loads the new model, and until then
+the previous one keeps answering. Recommendations themselves are cached per seed list.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from data.store import Catalog
+from ml.runs import active_run
+
+
+def serving_run_id(home: str | Path) -> str | None:
+    """The id of the run in `runs/ACTIVE`, or None while no trained model exists."""
+    run = active_run(Path(home))
+    return run.run_id if run else None
+
+
+@dataclass
+class ServingModel:
+    name: str  # 'gnn' or 'itemknn'
+    run_id: str | None
+    _recommender: object
+    _lock: threading.Lock  # one recommend() at a time: sessions share the model and its catalog
+
+    def recommend(self, seed_track_ids: list[int], k: int) -> list[tuple[int, float]]:
+        with self._lock:
+            recs = self._recommender.recommend(seed_track_ids, k=k)
+        return [(int(r.track_id), float(r.score)) for r in recs]
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
+def serving_model(home: str, version: int, run_id: str | None) -> ServingModel:
+    from ml.serving import load_recommender
+
+    # The recommender may read the catalog lazily, so it keeps its own connection.
+    catalog = Catalog.open(Path(home))
+    recommender = load_recommender(catalog, home=Path(home))
+    return ServingModel(name=recommender.name, run_id=recommender.run_id,
+                        _recommender=recommender, _lock=threading.Lock())
+
+
+@st.cache_data(max_entries=64, show_spinner="Ranking tracks…")
+def recommend(home: str, version: int, run_id: str | None, seeds: tuple[int, ...],
+              k: int) -> list[tuple[int, float]]:
+    return serving_model(home, version, run_id).recommend(list(seeds), k)

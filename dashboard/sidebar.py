@@ -1,0 +1,82 @@
+"""The sidebar: which model serves, and retraining with live progress.
+
+The panel is a fragment that polls every two seconds while a training job runs (and
+not at all otherwise). When the job ends, it reruns the whole app, so every page
+picks up the new model in use.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import jobs, serving, training_job
+from dashboard.formatting import when
+from dashboard.settings import DashboardSettings
+
+POLL_S = 2.0
+
+
+def render(settings: DashboardSettings) -> None:
+    running = jobs.job_status(training_job.TRAIN_JOB, settings.home).running
+    with st.sidebar:
+        st.fragment(_model_panel, run_every=POLL_S if running else None)(settings, running)
+
+
+def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
+    progress = training_job.training_progress(settings)
+    if was_running and not progress.job.running:
+        st.rerun(scope="app")  # the job ended: refresh every page (maybe a new model serves)
+
+    st.markdown("#### Model in use")
+    run_id = serving.serving_run_id(settings.home)
+    if run_id:
+        st.markdown(f":material/hub: **GraphSAGE** · run `{run_id}`")
+    else:
+        st.markdown(":material/join_inner: **Co-occurrence baseline**")
+        st.caption("No trained model yet; recommendations use item co-occurrence.")
+
+    if st.button("Retrain", icon=":material/model_training:", type="primary",
+                 key="retrain", width="stretch"):
+        try:
+            training_job.start_training(settings)
+        except jobs.JobAlreadyRunning:
+            st.warning("A training run is already in progress; wait for it to finish or "
+                       "cancel it.", icon=":material/hourglass_top:")
+        else:
+            st.rerun(scope="app")  # start polling
+
+    job = progress.job
+    if job.running:
+        _running(progress, settings)
+    elif job.state == "failed":
+        st.error(f"Last training failed: {job.message or 'see the log'}",
+                 icon=":material/error:")
+    elif job.state == "cancelled":
+        st.caption(f"Last training was cancelled ({when(job.finished_at)}).")
+    elif job.state == "done":
+        st.caption(f"Last training finished {when(job.finished_at)}.")
+
+
+def _running(progress: training_job.TrainingProgress, settings: DashboardSettings) -> None:
+    if progress.run_id is None:
+        st.info("Training is starting: building the graph snapshot…",
+                icon=":material/hourglass_top:")
+    elif progress.state == "evaluating":
+        st.info(f"Run `{progress.run_id}` trained; evaluating against the baselines on "
+                "held-out playlists…", icon=":material/fact_check:")
+    else:
+        epoch = progress.epoch or 0
+        total = f" / {progress.epochs}" if progress.epochs else ""
+        st.progress(progress.fraction, text=f"Run `{progress.run_id}` · epoch {epoch}{total}")
+        figures = []
+        if progress.loss is not None:
+            figures.append(f"loss {progress.loss:.4f}")
+        if progress.val_r_precision is not None:
+            figures.append(f"best val R-precision {progress.val_r_precision:.4f}")
+        if figures:
+            st.caption(" · ".join(figures))
+    st.caption("The current model keeps serving until this run has finished and been "
+               "evaluated.")
+    if st.button("Cancel training", icon=":material/stop_circle:", key="cancel_training",
+                 width="stretch"):
+        training_job.cancel_training(settings)
+        st.toast("Cancelling the training run…")

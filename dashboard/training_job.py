@@ -1,0 +1,67 @@
+"""The retraining job: start `python -m ml train`, and read its live progress.
+
+Progress comes from two files: the job runner's status (is the process alive, did it
+fail) and the run's own `status.json` / `metrics.jsonl` (epoch, loss, validation
+metric). The run of a job is the one whose status names the job's pid.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dashboard import jobs, run_reads
+from dashboard.settings import DashboardSettings
+
+TRAIN_JOB = "train"
+
+
+@dataclass(frozen=True)
+class TrainingProgress:
+    job: jobs.JobStatus
+    run_id: str | None = None
+    state: str | None = None  # the run's own state (running, evaluating, done, ...)
+    epoch: int | None = None
+    epochs: int | None = None
+    loss: float | None = None
+    val_r_precision: float | None = None
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        if not self.epochs or self.epoch is None:
+            return 0.0
+        return max(0.0, min(1.0, self.epoch / self.epochs))
+
+
+def start_training(settings: DashboardSettings) -> jobs.JobStatus:
+    """Start a training run in the background (JobAlreadyRunning if one runs)."""
+    return jobs.start_job(TRAIN_JOB, "ml", ["train", *settings.train_args], home=settings.home)
+
+
+def cancel_training(settings: DashboardSettings) -> bool:
+    return jobs.cancel_job(TRAIN_JOB, settings.home)
+
+
+def _run_of_job(home: Path, job: jobs.JobStatus) -> run_reads.RunView | None:
+    if job.pid is None:
+        return None
+    for info in run_reads.run_infos(home):
+        if (info.status or {}).get("pid") == job.pid:
+            return run_reads.read_run(info)
+    return None
+
+
+def training_progress(settings: DashboardSettings) -> TrainingProgress:
+    job = jobs.job_status(TRAIN_JOB, settings.home)
+    run = _run_of_job(settings.home, job) if job.state != "idle" else None
+    if run is None:
+        return TrainingProgress(job=job, message=job.message)
+    last = run.metrics[-1] if run.metrics else {}
+    best = [m.get("val_r_precision") for m in run.metrics
+            if m.get("val_r_precision") is not None]
+    return TrainingProgress(
+        job=job, run_id=run.run_id, state=run.state,
+        epoch=run.status.get("epoch", last.get("epoch")),
+        epochs=run.status.get("epochs") or run.config.get("epochs"),
+        loss=last.get("loss"), val_r_precision=max(best) if best else None,
+        message=str(run.status.get("message") or job.message or ""))

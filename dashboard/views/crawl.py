@@ -1,0 +1,4 @@
+"""crawl page (in progress)."""
+import streamlit as st
+
+st.title("crawl")

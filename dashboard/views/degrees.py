@@ -1,0 +1,50 @@
+"""Degrees: log–log degree distributions of playlists, tracks and artists."""
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, degree_stats, loaders
+from dashboard.settings import load_settings
+
+settings = load_settings()
+home = str(settings.home)
+stats = loaders.stats(home, loaders.store_version(home))
+
+st.title("Degree distributions")
+st.caption("How many neighbours each node has in the playlist–track graph, on log–log axes. "
+           "Grey dots: the share of nodes with each exact degree. Green: the same, log-binned "
+           "(share per unit of degree). Red dashes: a least-squares line through the binned "
+           "points; its slope is a rough power-law exponent, not a test that the tail is one. "
+           "Counts are aggregated in the database; no per-node data reaches the browser.")
+
+KINDS = (
+    ("Playlists", "playlist", "distinct tracks", stats.playlist_degrees,
+     "A playlist's degree is its number of distinct tracks."),
+    ("Tracks", "track", "playlists", stats.track_degrees,
+     "A track's degree is the number of playlists holding it: its popularity."),
+    ("Artists", "artist", "playlists", stats.artist_degrees,
+     "An artist's degree is the number of playlists holding any of its tracks."),
+)
+
+for tab, (title, node, neighbours, histogram, meaning) in zip(
+        st.tabs([k[0] for k in KINDS]), KINDS):
+    with tab:
+        summary = degree_stats.summarize(histogram)
+        if summary.nodes == 0:
+            st.info(f"No {node}s with neighbours yet: ingest MPD slices or run a crawl.")
+            continue
+        left, right = st.columns([3, 1], gap="large")
+        with left:
+            bins = degree_stats.log_bins(histogram)
+            st.altair_chart(charts.degree_chart(
+                degree_stats.histogram_frame(histogram), bins,
+                degree_stats.fit_line(summary, bins), node, neighbours), width="stretch")
+        with right:
+            st.metric(f"{title} with neighbours", f"{summary.nodes:,}")
+            st.metric("Mean degree", f"{summary.mean:,.2f}")
+            st.metric("Median degree", f"{summary.median:,.1f}")
+            st.metric("Max degree", f"{summary.max:,}")
+            st.metric("Power-law slope", "—" if summary.slope is None else f"{summary.slope:.2f}",
+                      help="Slope of log10(share per degree) against log10(degree) over the "
+                           "log bins (fewer than three populated bins: no fit).")
+            st.caption(meaning)

@@ -1,0 +1,71 @@
+"""Overview: what the catalog holds, where it came from, and how healthy the store is."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import crawl_info, loaders
+from dashboard.formatting import compact, human_bytes, percent, when
+from dashboard.settings import load_settings
+
+settings = load_settings()
+home = str(settings.home)
+version = loaders.store_version(home)
+stats = loaders.stats(home, version)
+health = loaders.store_health(home, version)
+crawl = crawl_info.summary(home, version)
+
+st.title("Catalog overview")
+st.caption("Playlists from the Million Playlist Dataset (MPD) and from Spotify crawls, merged "
+           "on track URIs in one catalog. Figures describe store version "
+           f"{stats.store_version:,}.")
+
+row = st.columns(5)
+row[0].metric("Playlists", f"{stats.playlists['total']:,}", border=True,
+              help="All playlists in the catalog, MPD and crawled.")
+row[1].metric("MPD playlists", f"{stats.playlists['mpd']:,}", border=True)
+row[2].metric("Crawled playlists", f"{stats.playlists['spotify']:,}", border=True)
+row[3].metric("Tracks", f"{stats.tracks['total']:,}", border=True)
+row[4].metric("Artists", f"{stats.artists['total']:,}", border=True)
+
+row = st.columns(5)
+row[0].metric("Playlist–track edges", f"{stats.playlist_track_edges:,}", border=True,
+              help="Distinct (playlist, track) pairs; a track listed twice in one playlist "
+                   "counts once.")
+row[1].metric("Density", compact(stats.density), border=True,
+              help="Edges divided by (playlists with tracks × tracks): the share of all "
+                   "possible playlist–track pairs that exist.")
+row[2].metric("Audio-feature coverage", percent(stats.feature_coverage), border=True,
+              help=f"{stats.tracks_with_features:,} of {stats.tracks['total']:,} tracks have "
+                   "audio features; the model uses a missing-mask for the rest.")
+row[3].metric("Albums", f"{stats.albums:,}", border=True)
+mean_len = stats.playlist_track_edges / max(1, sum(stats.playlist_degrees.values()))
+row[4].metric("Mean playlist length", f"{mean_len:.1f}", border=True,
+              help="Distinct tracks per playlist that has tracks.")
+
+st.subheader("By source")
+st.caption("A track or artist counts for a source when at least one playlist of that source "
+           "holds it, so the overlap column shows how much the crawl and the MPD share.")
+by_source = pd.DataFrame(
+    [("Playlists", stats.playlists["mpd"], stats.playlists["spotify"], 0,
+      stats.playlists["total"]),
+     ("Tracks", stats.tracks["mpd"], stats.tracks["spotify"], stats.tracks["both"],
+      stats.tracks["total"]),
+     ("Artists", stats.artists["mpd"], stats.artists["spotify"], stats.artists["both"],
+      stats.artists["total"])],
+    columns=["Kind", "MPD", "Crawled", "In both", "Total"])
+number = st.column_config.NumberColumn(format="localized")
+st.dataframe(by_source, hide_index=True, width="stretch",
+             column_config={c: number for c in ("MPD", "Crawled", "In both", "Total")})
+
+st.subheader("Store")
+row = st.columns(4)
+row[0].metric("Store version", f"{stats.store_version:,}", border=True,
+              help="Goes up with every committed write; the dashboard's caches key on it.")
+row[1].metric("Size on disk", human_bytes(health["size_bytes"]), border=True,
+              help="The SQLite database with its write-ahead log.")
+row[2].metric("MPD slices ingested", f"{health['slices']:,}", border=True)
+row[3].metric("Crawl frontier", f"{crawl.frontier:,}" if crawl.available else "—", border=True,
+              help="Playlists queued for the crawler's next steps.")
+st.markdown(f"**Last ingest:** {when(health['last_ingest_at'])}  \n"
+            f"**Last crawl:** {when(crawl.last_crawl_at)}")

@@ -1,0 +1,141 @@
+"""Recommendations: top-K tracks for a playlist, a user or a hand-built seed list, with why."""
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from dashboard import loaders, recommend_table, serving
+from dashboard.formatting import count
+from dashboard.settings import load_settings
+
+SOURCE_LABELS = {"mpd": "MPD", "spotify": "Crawled"}
+MODES = ("Playlist", "User", "Track list")
+
+settings = load_settings()
+home = str(settings.home)
+version = loaders.store_version(home)
+run_id = serving.serving_run_id(home)
+model = serving.serving_model(home, version, run_id)
+
+st.title("Recommendations")
+if model.name == "gnn":
+    st.caption(f"Ranked by the GraphSAGE model of run `{model.run_id}`. A playlist is "
+               "represented by its tracks, so playlists the model never saw work too.")
+else:
+    st.info("No trained model yet: these recommendations come from the **co-occurrence "
+            "baseline** (item kNN: tracks that share playlists with the seeds). They switch "
+            "to the GraphSAGE model as soon as a training run has finished and been "
+            "evaluated.", icon=":material/info:")
+
+mode = st.segmented_control("Recommend for", MODES, default="Playlist", required=True,
+                            key="rec_mode")
+seeds: list[int] = []
+label = ""
+
+if mode == "Playlist":
+    query = st.text_input("Search playlists by title", key="rec_playlist_query",
+                          placeholder="e.g. road trip, chill, workout")
+    matches = loaders.search_playlists(home, version, query)
+    if matches.empty:
+        st.warning(f"No playlist title contains “{query}”. Try a shorter word.")
+    else:
+        names = {int(r.id): f"{r.name} — {count(r.tracks, 'track')} · "
+                           f"{SOURCE_LABELS.get(r.source, r.source)}"
+                 + (f" by {r.owner_name}" if r.owner_name else "")
+                 for r in matches.itertuples()}
+        playlist_id = st.selectbox(f"Playlist ({len(names)} shown, largest first)",
+                                   list(names), format_func=names.__getitem__,
+                                   key="rec_playlist")
+        if playlist_id is not None:
+            seeds = loaders.playlist_tracks(home, version, int(playlist_id))
+            label = str(matches.set_index("id").loc[playlist_id, "name"])
+
+elif mode == "User":
+    owners = loaders.owners(home, version)
+    if owners.empty:
+        st.info("No crawled playlist owners yet. Crawl a playlist on the **Crawl** page; "
+                "every owner found becomes a user here.", icon=":material/person_search:")
+    else:
+        names = {r.owner_id: f"{r.owner_name or r.owner_id} — {count(r.playlists, 'playlist')}, "
+                             f"{count(r.tracks, 'track')}" for r in owners.itertuples()}
+        owner_id = st.selectbox("User (crawled playlist owner; all their playlists merged)",
+                                list(names), format_func=names.__getitem__, key="rec_owner")
+        if owner_id is not None:
+            seeds = loaders.owner_tracks(home, version, owner_id)
+            label = str(owners.set_index("owner_id").loc[owner_id, "owner_name"] or owner_id)
+
+else:
+    chosen: list[int] = st.session_state.setdefault("rec_seed_ids", [])
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        query = st.text_input("Search tracks by name or artist", key="rec_track_query",
+                              placeholder="e.g. a song title or an artist")
+        if query.strip():
+            found = loaders.search_tracks(home, version, query)
+            found = found[~found["id"].isin(chosen)]
+            if found.empty:
+                st.warning(f"No new track or artist matches “{query}”.")
+            else:
+                options = {int(r.id): f"{r.name} — {r.artist or 'unknown artist'} "
+                                      f"({count(r.playlists, 'playlist')})" for r in found.itertuples()}
+                pick = st.selectbox("Matching tracks", list(options),
+                                    format_func=options.__getitem__, key="rec_track_pick")
+                if st.button("Add to seed list", icon=":material/add:", key="rec_add"):
+                    chosen.append(int(pick))
+                    st.rerun()
+    with right:
+        if chosen:
+            seed_table = loaders.track_rows(home, version, tuple(chosen))
+            st.dataframe(seed_table[["name", "artist"]], hide_index=True, width="stretch",
+                         column_config={"name": "Seed track", "artist": "Artist"})
+            if st.button("Clear seed list", icon=":material/delete:", key="rec_clear"):
+                st.session_state["rec_seed_ids"] = []
+                st.rerun()
+        else:
+            st.caption("Search, pick a track and add it; the list is a playlist the model "
+                       "has never seen.")
+    seeds = list(chosen)
+    label = "my seed list"
+
+k = st.slider("Number of recommendations", 5, 100, 20, step=5, key="rec_k")
+
+if not seeds:
+    st.stop()
+
+recs = serving.recommend(home, version, model.run_id, tuple(seeds), k)
+seed_rows = loaders.track_rows(home, version, tuple(seeds))
+seed_names = dict(zip(seed_rows["id"], seed_rows["name"].fillna("")))
+rec_ids = tuple(t for t, _ in recs)
+with loaders.open_catalog(home) as catalog:
+    tracks = {r["id"]: r for r in catalog.tracks(list(rec_ids))}
+evidence = loaders.evidence(home, version, tuple(seeds), rec_ids)
+table = recommend_table.recommendation_frame(recs, tracks, evidence, seed_names)
+
+st.subheader(f"Top {len(table)} for {label}")
+st.caption(f"From {len(seeds):,} seed tracks (excluded from the results). **Why** lists the "
+           "seed tracks that share the most playlists with each recommendation, with the count; "
+           "**Shared playlists** counts playlists holding it and at least one seed.")
+if table.empty:
+    st.warning("The model returned nothing for these seeds (tracks it cannot place). "
+               "Add more seed tracks.")
+    st.stop()
+st.dataframe(
+    table[["rank", "track", "artist", "score", "shared_playlists", "why", "examples"]],
+    hide_index=True, width="stretch", height=min(38 + 35 * len(table), 720),
+    column_config={
+        "rank": st.column_config.NumberColumn("#", width="small"),
+        "track": st.column_config.TextColumn("Track", width="medium"),
+        "artist": st.column_config.TextColumn("Artist", width="medium"),
+        "score": st.column_config.NumberColumn("Score", format="%.3f",
+                                               help="The model's score (higher ranks first)."),
+        "shared_playlists": st.column_config.ProgressColumn(
+            "Shared playlists", format="%d", min_value=0,
+            max_value=max(1, int(table["shared_playlists"].max()))),
+        "why": st.column_config.TextColumn("Why (seed, shared playlists)", width="large"),
+        "examples": st.column_config.TextColumn("Example shared playlists", width="large"),
+    })
+slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "seeds"
+st.download_button("Download CSV", recommend_table.to_csv(table),
+                   file_name=f"recommendations-{slug}.csv", mime="text/csv",
+                   icon=":material/download:", key="rec_download")

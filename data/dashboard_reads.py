@@ -1,0 +1,166 @@
+"""Catalog reads the dashboard needs beyond `Catalog` and `data.stats`.
+
+Search (playlists by title, tracks by name or artist), crawled owners and their
+playlists, the co-occurrence evidence behind a recommendation ("why"), and store
+health (size on disk, last ingest). Every result is small: search results and
+evidence are capped, so no caller can pull the edge table through here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from data.store import Catalog
+
+_MAX_SEEDS = 500  # seeds considered when explaining a recommendation (bounds the IN list)
+
+
+def _like_pattern(query: str) -> str:
+    """A LIKE pattern matching `query` anywhere; the user's % and _ match themselves."""
+    escaped = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _rows(catalog: Catalog, sql: str, params: Sequence = ()) -> list[dict]:
+    cur = catalog.conn.execute(sql, tuple(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur]
+
+
+# ---- search -------------------------------------------------------------------------
+
+def search_playlists(catalog: Catalog, query: str, limit: int = 50) -> list[dict]:
+    """Playlists whose title contains `query` (case-insensitive), most tracks first.
+
+    Each row: id, name, source, source_id, owner_name, tracks (rows in the store).
+    An empty query lists the largest playlists.
+    """
+    return _rows(catalog,
+                 "SELECT p.id, p.name, p.source, p.source_id, p.owner_name, "
+                 "(SELECT count(*) FROM playlist_tracks pt WHERE pt.playlist_id = p.id) AS tracks "
+                 "FROM playlists p WHERE p.name LIKE ? ESCAPE '\\' "
+                 "ORDER BY tracks DESC, p.id LIMIT ?",
+                 (_like_pattern(query), limit))
+
+
+def search_tracks(catalog: Catalog, query: str, limit: int = 50) -> list[dict]:
+    """Tracks whose name or (any) artist name contains `query`, most-listed first.
+
+    Each row: id, name, artist (primary), playlists (distinct playlists holding it).
+    """
+    pattern = _like_pattern(query)
+    return _rows(catalog,
+                 "WITH hits AS ("
+                 "  SELECT id FROM tracks WHERE name LIKE ?1 ESCAPE '\\' "
+                 "  UNION SELECT ta.track_id FROM artists a "
+                 "  JOIN track_artists ta ON ta.artist_id = a.id WHERE a.name LIKE ?1 ESCAPE '\\') "
+                 "SELECT t.id, t.name, ar.name AS artist, "
+                 "(SELECT count(DISTINCT pt.playlist_id) FROM playlist_tracks pt "
+                 " WHERE pt.track_id = t.id) AS playlists "
+                 "FROM hits h JOIN tracks t ON t.id = h.id "
+                 "LEFT JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0 "
+                 "LEFT JOIN artists ar ON ar.id = ta.artist_id "
+                 "ORDER BY playlists DESC, t.id LIMIT ?2",
+                 (pattern, limit))
+
+
+# ---- owners (users) -----------------------------------------------------------------
+
+def playlist_owners(catalog: Catalog, source: str = "spotify") -> list[dict]:
+    """Owners of `source` playlists that hold tracks: owner_id, owner_name, playlists, tracks.
+
+    `tracks` counts distinct tracks over all the owner's playlists. Largest first.
+    """
+    return _rows(catalog,
+                 "SELECT p.owner_id, max(p.owner_name) AS owner_name, "
+                 "count(DISTINCT p.id) AS playlists, count(DISTINCT pt.track_id) AS tracks "
+                 "FROM playlists p JOIN playlist_tracks pt ON pt.playlist_id = p.id "
+                 "WHERE p.source = ? AND p.owner_id IS NOT NULL "
+                 "GROUP BY p.owner_id ORDER BY tracks DESC, p.owner_id",
+                 (source,))
+
+
+def owner_track_ids(catalog: Catalog, owner_id: str, source: str = "spotify") -> list[int]:
+    """All tracks of the owner's playlists merged: distinct, in playlist then position order."""
+    seen: dict[int, None] = {}
+    for (track_id,) in catalog.conn.execute(
+            "SELECT pt.track_id FROM playlists p JOIN playlist_tracks pt ON pt.playlist_id = p.id "
+            "WHERE p.source = ? AND p.owner_id = ? ORDER BY p.id, pt.position",
+            (source, owner_id)):
+        seen.setdefault(track_id, None)
+    return list(seen)
+
+
+# ---- why: co-occurrence evidence ------------------------------------------------------
+
+@dataclass
+class Evidence:
+    """Why a track fits a seed list: the seeds it shares playlists with."""
+    track_id: int
+    shared_playlists: int = 0  # distinct playlists holding the track and at least one seed
+    seeds: list[tuple[int, int]] = field(default_factory=list)  # (seed id, shared playlists), most first
+    example_playlists: list[str] = field(default_factory=list)  # names of some shared playlists
+
+
+def cooccurrence_evidence(catalog: Catalog, seed_ids: Sequence[int], track_ids: Sequence[int],
+                          *, max_seeds_per_track: int = 3,
+                          max_examples: int = 3) -> dict[int, Evidence]:
+    """For each of `track_ids`: the playlists it shares with any of `seed_ids`.
+
+    Counts distinct playlists. Playlists that hold every seed are the seed playlist
+    itself when it is stored; a recommended track is never in it (seeds are excluded
+    from recommendations), so it cannot inflate the counts.
+    """
+    seeds = list(dict.fromkeys(int(s) for s in seed_ids))[:_MAX_SEEDS]
+    tracks = list(dict.fromkeys(int(t) for t in track_ids))
+    out = {t: Evidence(track_id=t) for t in tracks}
+    if not seeds or not tracks:
+        return out
+    seed_marks = ",".join("?" * len(seeds))
+    track_marks = ",".join("?" * len(tracks))
+    pairs_sql = (f"SELECT a.track_id AS track_id, b.track_id AS seed_id, a.playlist_id AS playlist_id "
+                 f"FROM playlist_tracks a JOIN playlist_tracks b ON b.playlist_id = a.playlist_id "
+                 f"WHERE a.track_id IN ({track_marks}) AND b.track_id IN ({seed_marks})")
+    params = (*tracks, *seeds)
+    c = catalog.conn
+    for track_id, seed_id, n in c.execute(
+            f"SELECT track_id, seed_id, count(DISTINCT playlist_id) AS n FROM ({pairs_sql}) "
+            f"GROUP BY track_id, seed_id ORDER BY track_id, n DESC, seed_id", params):
+        ev = out[track_id]
+        if len(ev.seeds) < max_seeds_per_track:
+            ev.seeds.append((seed_id, n))
+    for track_id, n in c.execute(
+            f"SELECT track_id, count(DISTINCT playlist_id) FROM ({pairs_sql}) GROUP BY track_id",
+            params):
+        out[track_id].shared_playlists = n
+    # Example playlists: those sharing the most seeds with the track.
+    for track_id, name in c.execute(
+            f"SELECT track_id, name FROM ("
+            f"  SELECT s.track_id, p.name, row_number() OVER ("
+            f"    PARTITION BY s.track_id ORDER BY count(DISTINCT s.seed_id) DESC, p.id) AS r "
+            f"  FROM ({pairs_sql}) s JOIN playlists p ON p.id = s.playlist_id "
+            f"  GROUP BY s.track_id, p.id) WHERE r <= ? ORDER BY track_id, r",
+            (*params, max_examples)):
+        out[track_id].example_playlists.append(name)
+    return out
+
+
+# ---- store health ---------------------------------------------------------------------
+
+def store_size_bytes(catalog: Catalog) -> int:
+    """Bytes on disk of the database with its WAL and shared-memory files."""
+    total = 0
+    for suffix in ("", "-wal", "-shm"):
+        path = catalog.path.with_name(catalog.path.name + suffix)
+        if path.exists():
+            total += path.stat().st_size
+    return total
+
+
+def last_ingest_at(catalog: Catalog) -> str | None:
+    """ISO time of the last MPD ingest that added playlists, or None."""
+    return catalog.meta("last_ingest_at")
+
+
+def ingested_slice_count(catalog: Catalog) -> int:
+    return catalog.count("ingested_slices")

@@ -1,0 +1,361 @@
+"""Realistic synthetic MPD-format sample data (numpy + stdlib only).
+
+`generate_sample(n, seed, out_dir)` writes slice files named and shaped like the
+Million Playlist Dataset's (`mpd.slice.0-999.json`, ...; `.json.gz` with gzip=True),
+an `audio_features.csv` keyed by the 22-character track id for every track in the
+sample, and a `manifest.json` with exact counts. Same (n, seed, slice_size, start_pid,
+gzip, features) -> byte-identical files.
+
+The data has the MPD's shape without containing any of it (the taste model and the
+synthetic catalog are in `data.sample_catalog`):
+
+- playlist lengths 5..250, truncated lognormal: mean ~66, median 49, p10 15, p90 ~147;
+- every playlist mixes one or two of 20 tastes (country, chill, rap, workout, ...)
+  plus a few globally popular hits; its title comes from the taste's vocabulary,
+  ~2% have a description; audio features cluster by taste;
+- heavy-tailed popularity: the top track is in ~5% of playlists, the top artist in
+  ~10-12%, most tracks in one or two; num_artists ~0.64 and num_albums ~0.83 of
+  num_tracks; the catalog grows with the sample so that 1,000,000 playlists would
+  show ~2.29M tracks / 296K artists / 731K albums (the real MPD: 2.26M / 296K / 735K);
+- the real file quirks: `"collaborative": "false"` as a string, `description` only
+  on some playlists, the real key order, a few tracks repeated within a playlist.
+
+Measured on the bundled sample (3,000 playlists, seed 7): see data/sample/manifest.json
+and the report in tests/data/test_sample.py.
+"""
+from __future__ import annotations
+
+import gzip as _gzip
+import io
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from data import sample_catalog as sc
+
+BLOCK = 1000                # playlists drawn together (content does not depend on slice_size)
+END_DAY = 1509408000        # 2017-10-31 00:00 UTC, the newest modified_at
+OLDEST_AGE_DAYS = 2860      # back to early 2010
+DUPLICATE_P = 0.12          # share of playlists holding one or two repeated tracks (as in MPD)
+DESCRIPTION_P = 0.019
+COLLABORATIVE_P = 0.023
+
+_dumps = json.JSONEncoder(ensure_ascii=True).encode
+
+
+@dataclass(frozen=True)
+class SampleManifest:
+    playlists: int
+    playlist_tracks: int
+    unique_tracks: int
+    unique_artists: int
+    unique_albums: int
+    tracks_with_features: int
+    slices: list[str]
+    seed: int
+
+
+def generate_sample(n_playlists: int, seed: int, out_dir: Path, *, slice_size: int = 1000,
+                    gzip: bool = False, features: bool = True,
+                    start_pid: int = 0) -> SampleManifest:
+    """Write an MPD-format sample of `n_playlists` playlists (pids from `start_pid`)."""
+    if n_playlists < 1:
+        raise ValueError("n_playlists must be at least 1")
+    if slice_size < 1:
+        raise ValueError("slice_size must be at least 1")
+    if start_pid < 0:
+        raise ValueError("start_pid must be non-negative")
+    if seed < 0:
+        raise ValueError("seed must be non-negative")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cat = sc.Catalog(n_playlists, seed)
+    writer = _Writer(cat, seed)
+    ext = ".json.gz" if gzip else ".json"
+    stamp = _generated_on(seed)
+
+    slices: list[str] = []
+    stream = writer.playlists(n_playlists, start_pid)
+    for first in range(start_pid, start_pid + n_playlists, slice_size):
+        last = min(first + slice_size, start_pid + n_playlists) - 1
+        name = f"mpd.slice.{first}-{last}{ext}"
+        parts = [next(stream) for _ in range(last - first + 1)]
+        head = _dumps({"generated_on": stamp, "slice": f"{first}-{last}", "version": "v1"})
+        text = '{"info": ' + head + ', "playlists": [\n' + ",\n".join(parts) + "\n]}\n"
+        _write(out_dir / name, text.encode("ascii"), gzip)
+        slices.append(name)
+
+    seen = np.flatnonzero(writer.seen_tracks)
+    n_features = 0
+    if features:
+        _write(out_dir / ("audio_features.csv.gz" if gzip else "audio_features.csv"),
+               _features_csv(cat, writer.names, seen).encode("ascii"), gzip)
+        n_features = len(seen)
+    manifest = SampleManifest(
+        playlists=n_playlists, playlist_tracks=writer.rows, unique_tracks=len(seen),
+        unique_artists=int(np.unique(cat.track_artist[seen]).size),
+        unique_albums=int(np.unique(cat.track_album[seen]).size),
+        tracks_with_features=n_features, slices=slices, seed=int(seed))
+    _write(out_dir / "manifest.json",
+           (json.dumps(asdict(manifest), indent=2) + "\n").encode("ascii"), False)
+    return manifest
+
+
+# ----------------------------------------------------------------------------- sampling
+def sample_lengths(rng: np.random.Generator, n: int) -> np.ndarray:
+    lo, hi = sc.LENGTH_RANGE
+    median, sigma = sc.LENGTH_LOGNORMAL
+    out = np.empty(n, dtype=np.int64)
+    todo = np.arange(n)
+    while len(todo):
+        x = np.round(np.exp(rng.normal(np.log(median), sigma, len(todo))))
+        ok = (x >= lo) & (x <= hi)
+        out[todo[ok]] = x[ok]
+        todo = todo[~ok]
+    return out
+
+
+@dataclass
+class Block:
+    lengths: np.ndarray   # [P]
+    genre1: np.ndarray    # [P] primary taste
+    genre2: np.ndarray    # [P] secondary taste (== genre1 when there is none)
+    offsets: np.ndarray   # [P+1] into tracks
+    tracks: np.ndarray    # catalog track ids, playlist after playlist, in position order
+
+
+def sample_block(cat: sc.Catalog, rng: np.random.Generator, n: int) -> Block:
+    """Track lists for `n` playlists, vectorised."""
+    G = sc.N_GENRES
+    share = np.array([g.share for g in sc.GENRES])
+    L = sample_lengths(rng, n)
+    g1 = rng.choice(G, n, p=share / share.sum())
+    aff_cdf = np.cumsum(sc.partner_matrix(), axis=1)
+    has2 = rng.random(n) < sc.SECOND_GENRE_P
+    g2 = np.minimum((aff_cdf[g1] < rng.random(n)[:, None]).sum(axis=1), G - 1)
+    g2 = np.where(has2, g2, g1)
+    w1 = np.where(has2, rng.uniform(*sc.PRIMARY_WEIGHT, n), 1.0)
+    n_hit = rng.binomial(L, rng.beta(*sc.HIT_SHARE, n))
+    n_gen = L - n_hit
+
+    # distinct artist draws: fewer per track in long playlists
+    r = sc.ARTIST_DRAWS * (L / 40.0) ** sc.ARTIST_DRAWS_SLOPE * rng.uniform(0.75, 1.25, n)
+    m = np.clip(np.round(n_gen * np.clip(r, 0.05, 1.0)), np.minimum(n_gen, 1), n_gen)
+    m = m.astype(np.int64)
+    dpl = np.repeat(np.arange(n), m)
+    dgen = np.where(rng.random(len(dpl)) < w1[dpl], g1[dpl], g2[dpl])
+    dart = cat.sample_artists(dgen, rng.random(len(dpl)))
+    doff = np.concatenate([[0], np.cumsum(m)])
+
+    # genre slots: one per artist draw, the rest repeat drawn artists (favouring the first)
+    spl = np.repeat(np.arange(n), n_gen)
+    local = np.arange(len(spl)) - np.repeat(np.concatenate([[0], np.cumsum(n_gen)])[:-1], n_gen)
+    mm = m[spl]
+    rep = np.minimum((mm * rng.random(len(spl)) ** sc.REPEAT_SKEW).astype(np.int64), mm - 1)
+    pick = np.where(local >= mm, rep, local)
+    strk = cat.sample_tracks(dart[doff[spl] + pick], rng.random(len(spl)))
+    hpl = np.repeat(np.arange(n), n_hit)
+    htrk = cat.sample_hits(rng.random(len(hpl)))
+
+    pl = np.concatenate([spl, hpl])
+    trk = np.concatenate([strk, htrk])
+    order = rng.random(len(pl))
+    for rnd in range(1, 1000):
+        # drop repeats (keep the earliest by `order`), then top up short playlists
+        key = pl * cat.n_tracks + trk
+        o = np.lexsort((order, key))
+        first = np.ones(len(o), dtype=bool)
+        first[1:] = key[o][1:] != key[o][:-1]
+        keep = o[first]
+        pl, trk, order = pl[keep], trk[keep], order[keep]
+        need = L - np.bincount(pl, minlength=n)
+        if (need <= 0).all():
+            break
+        short = np.flatnonzero(need > 0)
+        fpl = np.repeat(short, need[short] * 2 + 3)
+        if rnd <= 8:
+            fgen = np.where(rng.random(len(fpl)) < w1[fpl], g1[fpl], g2[fpl])
+            ftrk = cat.sample_tracks(cat.sample_artists(fgen, rng.random(len(fpl))),
+                                     rng.random(len(fpl)))
+        else:  # a tiny catalog ran dry: anything will do
+            ftrk = rng.integers(0, cat.n_tracks, len(fpl))
+        pl = np.concatenate([pl, fpl])
+        trk = np.concatenate([trk, ftrk])
+        order = np.concatenate([order, rnd + rng.random(len(fpl))])
+    o = np.lexsort((order, pl))
+    pl, trk = pl[o], trk[o]
+    start = np.concatenate([[0], np.cumsum(np.bincount(pl, minlength=n))])
+    sel = (np.arange(len(pl)) - start[pl]) < L[pl]
+    pl, trk = pl[sel], trk[sel]
+    o = np.lexsort((rng.random(len(pl)), pl))  # positions: shuffled
+    trk = trk[o]
+    offsets = np.concatenate([[0], np.cumsum(L)])
+
+    # a few playlists hold a track twice (re-added later), as real ones do
+    dup = np.flatnonzero((rng.random(n) < DUPLICATE_P) & (L >= 6))
+    for times in (1, 2):
+        dup = dup[rng.random(len(dup)) < (1.0 if times == 1 else 0.3)]
+        j = offsets[dup] + (L[dup] // 2 + (rng.random(len(dup)) * (L[dup] - L[dup] // 2))
+                            .astype(np.int64))
+        i = offsets[dup] + (rng.random(len(dup)) * (j - offsets[dup])).astype(np.int64)
+        trk[j] = trk[i]
+    return Block(lengths=L, genre1=g1, genre2=g2, offsets=offsets, tracks=trk)
+
+
+# ----------------------------------------------------------------------------- writing
+class _Writer:
+    def __init__(self, cat: sc.Catalog, seed: int):
+        self.cat = cat
+        self.seed = int(seed)
+        self.names = sc.Names(cat)
+        self.seen_tracks = np.zeros(cat.n_tracks, dtype=bool)
+        self.rows = 0
+        self._frag: dict[int, str] = {}
+        self._titles = [_title_table(g) for g in sc.GENRES]
+
+    def playlists(self, n: int, start_pid: int) -> Iterator[str]:
+        for b, first in enumerate(range(0, n, BLOCK)):
+            count = min(BLOCK, n - first)
+            rng = np.random.default_rng([self.seed, start_pid, b, 0xB10C])
+            yield from self._block(sample_block(self.cat, rng, count), rng, start_pid + first)
+
+    def _fragment(self, t: int) -> str:
+        """A track's JSON members after `pos`, in the real key order."""
+        nm, cat = self.names, self.cat
+        a, b = int(cat.track_artist[t]), int(cat.track_album[t])
+        frag = (f'"artist_name": {_dumps(nm.artist_name(a))}, '
+                f'"track_uri": "spotify:track:{nm.track_id(t)}", '
+                f'"artist_uri": "{nm.artist_uri(a)}", "track_name": {_dumps(nm.track_name(t))}, '
+                f'"album_uri": "{nm.album_uri(b)}", "duration_ms": {int(cat.track_duration[t])}, '
+                f'"album_name": {_dumps(nm.album_name(b))}}}')
+        self._frag[t] = frag
+        return frag
+
+    def _block(self, blk: Block, rng: np.random.Generator, pid0: int) -> Iterator[str]:
+        cat = self.cat
+        n = len(blk.lengths)
+        trk = blk.tracks
+        self.names.prepare(np.unique(trk[~self.seen_tracks[trk]]))
+        self.seen_tracks[trk] = True
+        self.rows += len(trk)
+        pl = np.repeat(np.arange(n), blk.lengths)
+        art = cat.track_artist[trk]
+        num_artists = np.bincount(np.unique(pl * cat.n_artists + art) // cat.n_artists, minlength=n)
+        num_albums = np.bincount(np.unique(pl * cat.n_albums_catalog + cat.track_album[trk])
+                                 // cat.n_albums_catalog, minlength=n)
+        duration = np.bincount(pl, weights=cat.track_duration[trk], minlength=n).astype(np.int64)
+        age = np.minimum(np.floor(np.exp(rng.normal(np.log(210), 1.3, n))), OLDEST_AGE_DAYS)
+        modified = END_DAY - age.astype(np.int64) * 86400
+        edits = np.exp(rng.normal(np.log(2 + blk.lengths / 6.0), 0.7))
+        edits = np.clip(np.round(edits), 1, blk.lengths).astype(np.int64)
+        followers = np.minimum(rng.zipf(2.6, n), 50_000)
+        collab = rng.random(n) < COLLABORATIVE_P
+        has_desc = rng.random(n) < DESCRIPTION_P
+        title_u = rng.random((n, 6))
+        frag = self._frag
+        for p in range(n):
+            lo, hi = blk.offsets[p], blk.offsets[p + 1]
+            ids = trk[lo:hi].tolist()
+            rows = ", ".join([f'{{"pos": {i}, {frag.get(t) or self._fragment(t)}'
+                              for i, t in enumerate(ids)])
+            name = self._title(blk, p, art[lo:hi], int(modified[p]), title_u[p])
+            text = (f'{{"name": {_dumps(name)}, '
+                    f'"collaborative": "{"true" if collab[p] else "false"}", "pid": {pid0 + p}, '
+                    f'"modified_at": {int(modified[p])}, "num_tracks": {hi - lo}, '
+                    f'"num_albums": {int(num_albums[p])}, "num_followers": {int(followers[p])}, '
+                    f'"tracks": [{rows}], "num_edits": {int(edits[p])}, '
+                    f'"duration_ms": {int(duration[p])}, "num_artists": {int(num_artists[p])}')
+            if has_desc[p]:
+                text += f', "description": {_dumps(self._description(blk, p, title_u[p]))}'
+            yield text + "}"
+
+    def _title(self, blk: Block, p: int, artists: np.ndarray, modified: int,
+               u: np.ndarray) -> str:
+        g = int(blk.genre1[p] if u[0] < 0.85 else blk.genre2[p])
+        titles, cdf = self._titles[g]
+        name = titles[min(int(np.searchsorted(cdf, u[1], side="right")), len(titles) - 1)]
+        year = 1970 + modified // 31_556_952
+        v = u[2]
+        if v < 0.06:
+            season = sc.SEASONS[int(u[3] * len(sc.SEASONS))]
+            yr = (str(year), str(year), f"'{year % 100:02d}", str(year % 100))[int(u[4] * 4)]
+            name = f"{season} {yr}"
+        elif v < 0.09:
+            name = f"{name} {year}"
+        elif v < 0.15:
+            name = sc.GENERIC_TITLES[int(u[3] * len(sc.GENERIC_TITLES))]
+        elif v < 0.17:
+            top, count = np.unique(artists, return_counts=True)
+            if count.max() >= 0.25 * len(artists):  # named after the artist it is about
+                name = self.names.artist_name(int(top[np.argmax(count)]))
+                name = name.lower() if u[3] < 0.5 else name
+        elif v < 0.19:
+            name = sc.FIRST[int(u[3] * len(sc.FIRST))]
+            name = name.upper() if u[4] < 0.3 else name.lower() if u[4] < 0.5 else name
+        w = u[5]
+        if w < 0.04:
+            name = f"{name} {sc.EMOJI[int(w * 1000) % len(sc.EMOJI)]}"
+        elif w < 0.08:
+            name += " "  # real titles keep their trailing spaces
+        elif w < 0.16:
+            name = name.lower()
+        return name
+
+    def _description(self, blk: Block, p: int, u: np.ndarray) -> str:
+        g = sc.GENRES[int(blk.genre1[p])]
+        text = sc.DESCRIPTIONS[int(u[4] * len(sc.DESCRIPTIONS))].format(k=g.keyword)
+        return text.capitalize() if u[5] < 0.5 else text
+
+
+def _title_table(genre: sc.Genre) -> tuple[tuple[str, ...], np.ndarray]:
+    w = 1.0 / (np.arange(len(genre.titles)) + 1.5)
+    cdf = np.cumsum(w / w.sum())
+    cdf[-1] = 1.0
+    return genre.titles, cdf
+
+
+def _generated_on(seed: int) -> str:
+    h = sc.mix64(int(seed) & ((1 << 64) - 1))
+    return (f"2017-12-{1 + h % 28:02d} {(h >> 8) % 24:02d}:{(h >> 16) % 60:02d}:"
+            f"{(h >> 24) % 60:02d}.{(h >> 32) % 1_000_000:06d}")
+
+
+def _features_csv(cat: sc.Catalog, names: sc.Names, tracks: np.ndarray) -> str:
+    f = sc.audio_features(cat, tracks)
+    cols = [
+        [names.track_id(t) for t in tracks.tolist()],
+        [f"{x:.3f}" for x in f["danceability"].tolist()],
+        [f"{x:.3f}" for x in f["energy"].tolist()],
+        [str(x) for x in f["key"].tolist()],
+        [f"{x:.3f}" for x in f["loudness"].tolist()],
+        [str(x) for x in f["mode"].tolist()],
+        [f"{x:.3g}" for x in f["speechiness"].tolist()],
+        [f"{x:.3g}" for x in f["acousticness"].tolist()],
+        [f"{x:.3g}" for x in f["instrumentalness"].tolist()],
+        [f"{x:.3f}" for x in f["liveness"].tolist()],
+        [f"{x:.3f}" for x in f["valence"].tolist()],
+        [f"{x:.3f}" for x in f["tempo"].tolist()],
+        [str(x) for x in f["duration_ms"].tolist()],
+        [str(x) for x in f["time_signature"].tolist()],
+    ]
+    buf = io.StringIO()
+    buf.write("id," + ",".join(sc.FEATURE_COLUMNS) + "\n")
+    buf.writelines(",".join(row) + "\n" for row in zip(*cols))
+    return buf.getvalue()
+
+
+def _write(path: Path, data: bytes, compress: bool) -> None:
+    """Write atomically; gzip without a timestamp or name, so output is byte-identical."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        if compress:
+            with _gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0,
+                                compresslevel=6) as gz:
+                gz.write(data)
+        else:
+            fh.write(data)
+    os.replace(tmp, path)

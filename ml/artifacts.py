@@ -1,0 +1,161 @@
+"""The files a run leaves behind, written atomically and read back with one-line errors.
+
+- `checkpoint.pt`: model, optimizer, config, epoch, best metric (and the best
+  weights so far), so `--resume` continues exactly.
+- `model.pt`: the selected weights with what serving needs to rebuild the inputs
+  (model spec, feature statistics, title vocabulary).
+- `serving.npz`: catalog ids of the run's tracks, artists and albums, and which were
+  seen in training; `track_states.npy` float32 [layers, T, dim]: the track states
+  over the training graph (the last layer is the track vector), memory-mapped at load.
+- `split.npz`: the held-out playlists (catalog ids) and the snapshot version.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ml.model import ModelSpec, PlaylistGraphSAGE
+from ml.prepare import TrainingData
+from ml.titles import TitleVocabulary
+
+FORMAT = 1
+
+
+class ArtifactError(Exception):
+    """A run file that is missing, corrupt or from an incompatible version (one line)."""
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    _torch_save_atomic({"format": FORMAT, **state}, path)
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    state = _torch_load(path, "checkpoint")
+    for key in ("config", "spec", "epoch", "model", "optimizer", "best_model", "best_metric"):
+        if key not in state:
+            raise ArtifactError(f"{path} is not a PlaylistGraph checkpoint (no {key!r}); "
+                                "start a new run without --resume")
+    return state
+
+
+def save_model(run_dir: Path, model: PlaylistGraphSAGE, data: TrainingData, states: list,
+               snapshot_version: int) -> None:
+    """Write model.pt, serving.npz and track_states.npy for serving and evaluation."""
+    s = data.snapshot
+    _torch_save_atomic({
+        "format": FORMAT, "spec": model.spec.to_dict(),
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "feature_mean": data.feature_mean.tolist(), "feature_std": data.feature_std.tolist(),
+        "titles": data.vocab.titles, "snapshot_version": int(snapshot_version),
+    }, run_dir / "model.pt")
+    stacked = np.stack([st.detach().cpu().numpy().astype(np.float32) for st in states])
+    _save_npy_atomic(run_dir / "track_states.npy", stacked)
+    _save_npz_atomic(run_dir / "serving.npz", track_ids=s.track_ids, track_seen=data.track_seen,
+                     artist_ids=s.artist_ids, artist_seen=data.artist_seen,
+                     album_ids=s.album_ids, album_seen=data.album_seen)
+
+
+@dataclass
+class ServingModel:
+    model: PlaylistGraphSAGE
+    titles: TitleVocabulary
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    snapshot_version: int
+    track_ids: np.ndarray  # int64 [T]
+    track_seen: np.ndarray
+    artist_ids: np.ndarray
+    artist_seen: np.ndarray
+    album_ids: np.ndarray
+    album_seen: np.ndarray
+    states: np.ndarray  # float32 [layers, T, dim], memory-mapped
+
+
+def load_model(run_dir: Path) -> ServingModel:
+    path = run_dir / "model.pt"
+    saved = _torch_load(path, "model")
+    try:
+        model = PlaylistGraphSAGE(ModelSpec(**saved["spec"]))
+        model.load_state_dict(saved["model"])
+        with np.load(run_dir / "serving.npz", allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in ("track_ids", "track_seen", "artist_ids", "artist_seen",
+                                          "album_ids", "album_seen")}
+        states = np.load(run_dir / "track_states.npy", mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError as exc:
+        raise ArtifactError(f"{run_dir} is incomplete ({Path(exc.filename).name} is missing); "
+                            "retrain with python -m ml train") from None
+    except (KeyError, TypeError, RuntimeError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"{run_dir}: model files are corrupt or from another version "
+                            f"({_short(exc)}); retrain with python -m ml train") from None
+    if states.ndim != 3 or states.shape[:2] != (model.spec.layers, len(arrays["track_ids"])):
+        raise ArtifactError(f"{run_dir}: track_states.npy does not match model.pt; "
+                            "retrain with python -m ml train")
+    return ServingModel(model=model.eval(), titles=TitleVocabulary(saved["titles"]),
+                        feature_mean=np.asarray(saved["feature_mean"], np.float32),
+                        feature_std=np.asarray(saved["feature_std"], np.float32),
+                        snapshot_version=int(saved["snapshot_version"]), states=states, **arrays)
+
+
+def save_split(run_dir: Path, data: TrainingData) -> None:
+    s = data.snapshot
+    _save_npz_atomic(run_dir / "split.npz", snapshot_version=np.int64(s.version),
+                     validation=s.playlist_ids[data.holdout.validation],
+                     test=s.playlist_ids[data.holdout.test])
+
+
+def load_split(run_dir: Path) -> tuple[int, np.ndarray, np.ndarray]:
+    """(snapshot version, validation playlist ids, test playlist ids) — catalog ids."""
+    try:
+        with np.load(run_dir / "split.npz", allow_pickle=False) as npz:
+            return int(npz["snapshot_version"]), npz["validation"], npz["test"]
+    except FileNotFoundError:
+        raise ArtifactError(f"{run_dir} has no split.npz; it was not trained to the end") from None
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"{run_dir}/split.npz is corrupt ({_short(exc)})") from None
+
+
+def _torch_load(path: Path, what: str) -> dict[str, Any]:
+    if not path.exists():
+        raise ArtifactError(f"no {what} at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, OSError,
+            ValueError, AttributeError, ImportError) as exc:
+        raise ArtifactError(f"{path} is corrupt or not a {what} file ({_short(exc)}); "
+                            "start a new run") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ArtifactError(f"{path} was written by an incompatible version "
+                            f"(format {state.get('format') if isinstance(state, dict) else '?'}, "
+                            f"this code reads {FORMAT}); start a new run")
+    return state
+
+
+def _torch_save_atomic(obj: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.save(fh, array)
+    os.replace(tmp, path)
+
+
+def _save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    os.replace(tmp, path)
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__

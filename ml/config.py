@@ -1,0 +1,121 @@
+"""Training configuration: one dataclass, every field a `python -m ml train --flag`."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any
+
+BASELINES = ("popularity", "itemknn", "als")
+
+
+@dataclass
+class TrainConfig:
+    # model
+    dim: int = field(default=64, metadata={"help": "embedding and hidden size"})
+    layers: int = field(default=2, metadata={
+        "help": "playlist<-track rounds; tracks get layers-1 rounds of playlist context"})
+    dropout: float = field(default=0.1, metadata={"help": "dropout on hidden states"})
+    id_dropout: float = field(default=0.3, metadata={
+        "help": "share of tracks whose id embedding is hidden per step, so features, artist, "
+                "album and graph learn to carry tracks the model barely saw"})
+    title_min_count: int = field(default=2, metadata={
+        "help": "training playlists a normalized title needs to get its own embedding"})
+    # optimization
+    epochs: int = field(default=40, metadata={"help": "maximum epochs"})
+    patience: int = field(default=6, metadata={
+        "help": "stop after this many epochs without a better validation score"})
+    lr: float = field(default=0.005, metadata={"help": "Adam learning rate"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    batch_playlists: int = field(default=256, metadata={"help": "training playlists per step"})
+    targets_per_playlist: int = field(default=10, metadata={
+        "help": "hidden tracks scored per training playlist and epoch"})
+    title_only_share: float = field(default=0.1, metadata={
+        "help": "share of training playlists shown with no seed tracks (title only) per epoch"})
+    uniform_negatives: int = field(default=512, metadata={
+        "help": "negatives per step drawn uniformly from all tracks"})
+    popular_negatives: int = field(default=512, metadata={
+        "help": "harder negatives per step drawn by popularity^popularity_exponent"})
+    popularity_exponent: float = field(default=0.75, metadata={
+        "help": "exponent of the popularity-weighted negative sampler"})
+    # protocol
+    test_fraction: float = field(default=0.1, metadata={"help": "playlists held out for test"})
+    validation_fraction: float = field(default=0.05, metadata={
+        "help": "playlists held out for validation (early stopping)"})
+    max_test: int = field(default=2000, metadata={"help": "cap on test playlists"})
+    max_validation: int = field(default=1000, metadata={"help": "cap on validation playlists"})
+    split_seed: int = field(default=2018, metadata={"help": "seed of the held-out split"})
+    early_stopping: str = field(default="val_ndcg", metadata={
+        "help": "validation metric to select the epoch (val_ndcg, val_r_precision, val_recall@100)"})
+    # baselines
+    baselines: str = field(default=",".join(BASELINES), metadata={
+        "help": f"comma-separated baselines to train and evaluate ({', '.join(BASELINES)})"})
+    als_factors: int = field(default=64, metadata={"help": "ALS latent factors"})
+    als_iterations: int = field(default=15, metadata={"help": "ALS iterations"})
+    als_regularization: float = field(default=0.05, metadata={"help": "ALS L2 regularization"})
+    als_alpha: float = field(default=10.0, metadata={"help": "ALS confidence scale"})
+    # runtime
+    seed: int = field(default=0, metadata={"help": "seed of initialization and sampling"})
+    device: str = field(default="auto", metadata={"help": "auto (CUDA when present), cpu, cuda"})
+    threads: int = field(default=0, metadata={"help": "CPU threads for torch (0: all cores)"})
+    eval_batch: int = field(default=128, metadata={"help": "playlists scored at once in evaluation"})
+
+    def baseline_names(self) -> list[str]:
+        return [b.strip() for b in self.baselines.split(",") if b.strip()]
+
+    def validate(self) -> None:
+        """Raise ValueError with a one-line reason for values no run can use."""
+        positive = ("dim", "layers", "epochs", "batch_playlists", "targets_per_playlist",
+                    "title_min_count", "eval_batch", "als_factors", "als_iterations")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{_flag(name)} must be at least 1")
+        for name in ("dropout", "id_dropout", "title_only_share"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"--{_flag(name)} must be in [0, 1)")
+        if self.uniform_negatives + self.popular_negatives < 1:
+            raise ValueError("--uniform-negatives plus --popular-negatives must be at least 1")
+        if min(self.uniform_negatives, self.popular_negatives, self.patience, self.threads) < 0:
+            raise ValueError("negative counts, --patience and --threads cannot be negative")
+        if not (0 <= self.test_fraction < 0.5 and 0 < self.validation_fraction < 0.5):
+            raise ValueError("--test-fraction must be in [0, 0.5) and --validation-fraction in (0, 0.5)")
+        if self.lr <= 0:
+            raise ValueError("--lr must be positive")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise ValueError("--device must be auto, cpu, cuda or cuda:N")
+        if self.early_stopping not in ("val_ndcg", "val_r_precision", "val_recall@100"):
+            raise ValueError("--early-stopping must be val_ndcg, val_r_precision or val_recall@100")
+        unknown = set(self.baseline_names()) - set(BASELINES)
+        if unknown:
+            raise ValueError(f"unknown baseline(s) {', '.join(sorted(unknown))}; "
+                             f"choose from {', '.join(BASELINES)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "TrainConfig":
+        """From a stored config; unknown keys (written by a newer version) are ignored."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in names})
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """One `--flag` per field, default None so that only flags given override a base config."""
+    for f in fields(TrainConfig):
+        default = f.default if f.default is not MISSING else None
+        parser.add_argument(f"--{_flag(f.name)}", dest=f.name, type=type(default), default=None,
+                            metavar=type(default).__name__.upper(),
+                            help=f"{f.metadata.get('help', '')} (default: {default})")
+
+
+def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
+    values = (base or TrainConfig()).to_dict()
+    for f in fields(TrainConfig):
+        given = getattr(args, f.name, None)
+        if given is not None:
+            values[f.name] = given
+    return TrainConfig(**values)
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")

@@ -1,0 +1,118 @@
+"""Heterogeneous GraphSAGE over the playlist–track graph, inductive on the playlist side.
+
+A track starts from a learned id embedding, its artist's and album's embeddings and
+an MLP over its audio features with their missing-mask. Playlists have no input of
+their own: layer by layer a playlist is the mean of its tracks' states and a track
+the mean of its playlists' states (PyG `SAGEConv`, mean aggregation, sparse CSR).
+A playlist's output is a function of its seed tracks' states plus its title's
+embedding, so the same code embeds a training playlist inside the graph and a new
+playlist from a seed list (`playlist_embedding`), with no retraining. Score = dot product.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import SAGEConv
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to rebuild the module before loading its weights."""
+    num_tracks: int  # rows of the id embedding (tracks seen in training)
+    num_artists: int
+    num_albums: int
+    num_titles: int  # title vocabulary, 0 = unknown
+    feature_dim: int
+    dim: int = 64
+    layers: int = 2
+    dropout: float = 0.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class TrackInputs(NamedTuple):
+    """Per-track inputs; index 0 of each embedding means "none / never seen in training"."""
+    features: Tensor  # float32 [T, feature_dim], see ml.features.encode_features
+    track: Tensor  # int64 [T], 1 + id-embedding row, or 0
+    artist: Tensor  # int64 [T], 1 + artist row, or 0
+    album: Tensor  # int64 [T], 1 + album row, or 0
+
+
+class PlaylistGraphSAGE(nn.Module):
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        if spec.layers < 1:
+            raise ValueError("layers must be >= 1")
+        self.spec = spec
+        d = spec.dim
+        self.track_embedding = nn.Embedding(spec.num_tracks + 1, d, padding_idx=0)
+        self.artist_embedding = nn.Embedding(spec.num_artists + 1, d, padding_idx=0)
+        self.album_embedding = nn.Embedding(spec.num_albums + 1, d, padding_idx=0)
+        self.title_embedding = nn.Embedding(spec.num_titles, d, padding_idx=0)
+        self.feature_mlp = nn.Sequential(nn.Linear(spec.feature_dim, d), nn.GELU(), nn.Linear(d, d))
+        # Playlist layer 0 has no root term: a playlist has no input of its own.
+        self.to_playlist = nn.ModuleList(
+            SAGEConv((d, d), d, aggr="mean", root_weight=layer > 0) for layer in range(spec.layers))
+        self.to_track = nn.ModuleList(
+            SAGEConv((d, d), d, aggr="mean") for _ in range(spec.layers - 1))
+        self.dropout = nn.Dropout(spec.dropout)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for emb in (self.track_embedding, self.artist_embedding, self.album_embedding,
+                    self.title_embedding):
+            nn.init.normal_(emb.weight, std=0.05)
+            with torch.no_grad():
+                emb.weight[0].zero_()
+        for layer in self.feature_mlp:
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
+        for conv in (*self.to_playlist, *self.to_track):
+            conv.reset_parameters()
+
+    def track_inputs(self, inputs: TrackInputs) -> Tensor:
+        """h^0 [T, dim] from ids, artist, album and audio features."""
+        h = (self.track_embedding(inputs.track) + self.artist_embedding(inputs.artist)
+             + self.album_embedding(inputs.album) + self.feature_mlp(inputs.features))
+        return self.dropout(h)
+
+    def track_states(self, h0: Tensor, adj_pt: Tensor, adj_tp: Tensor) -> list[Tensor]:
+        """[h^0, ..., h^(L-1)], each [T, dim], propagated over the graph.
+
+        adj_pt: CSR [P, T] (tracks into playlists), adj_tp: CSR [T, P] (its transpose).
+        The last state is the track's output vector.
+        """
+        states, p = [h0], None
+        for layer in range(self.spec.layers - 1):
+            p = self._playlist_layer(layer, states[layer], p, adj_pt)
+            h = self.to_track[layer]((p, states[layer]), adj_tp)
+            states.append(self.dropout(torch.nn.functional.gelu(h))
+                          if layer < self.spec.layers - 2 else h)
+        return states
+
+    def playlist_embedding(self, states: list[Tensor], adj_query: Tensor, titles: Tensor) -> Tensor:
+        """[Q, dim] for Q playlists given by their seed tracks.
+
+        states: `track_states` output (rows may be a subset of tracks, matching the
+        columns of adj_query); adj_query: CSR [Q, rows of states] seed links (a row may
+        be empty: title only); titles: int64 [Q] title vocabulary index (0 unknown).
+        """
+        p = None
+        for layer in range(self.spec.layers):
+            p = self._playlist_layer(layer, states[layer], p, adj_query)
+        return p + self.title_embedding(titles)
+
+    def _playlist_layer(self, layer: int, h: Tensor, p: Tensor | None, adj_pt: Tensor) -> Tensor:
+        out = self.to_playlist[layer]((h, p), adj_pt)
+        if layer < self.spec.layers - 1:  # the last playlist layer is the linear output
+            out = self.dropout(torch.nn.functional.gelu(out))
+        return out
+
+    @staticmethod
+    def scores(playlists: Tensor, tracks: Tensor) -> Tensor:
+        """[Q, T] dot products of playlist vectors [Q, d] and track vectors [T, d]."""
+        return playlists @ tracks.T

@@ -1,0 +1,88 @@
+"""From a snapshot and a held-out split to the model's inputs.
+
+Only training playlists count as evidence: a track, artist or album that appears in
+no training playlist gets no embedding of its own (index 0), exactly like one added
+to the catalog after training; feature statistics and the title vocabulary come from
+training playlists alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ml.features import ENCODED_DIM, encode_features, feature_stats
+from ml.model import ModelSpec, TrackInputs
+from ml.protocol import Holdout, training_edges
+from ml.snapshot import GraphSnapshot
+from ml.titles import TitleVocabulary
+
+
+@dataclass
+class TrainingData:
+    snapshot: GraphSnapshot
+    holdout: Holdout
+    edge_playlist: np.ndarray  # int64 [E_train], grouped by playlist
+    edge_track: np.ndarray  # int64 [E_train]
+    track_seen: np.ndarray  # bool [T]
+    artist_seen: np.ndarray  # bool [A]
+    album_seen: np.ndarray  # bool [B]
+    vocab: TitleVocabulary
+    playlist_titles: np.ndarray  # int64 [P] vocabulary index per playlist (0 unknown)
+    feature_mean: np.ndarray  # float32 [11]
+    feature_std: np.ndarray  # float32 [11]
+    encoded_features: np.ndarray  # float32 [T, ENCODED_DIM]
+
+    def track_inputs(self, device: torch.device | str = "cpu") -> TrackInputs:
+        s = self.snapshot
+        return track_inputs(self.encoded_features, np.arange(s.num_tracks), self.track_seen,
+                            s.track_artist, self.artist_seen, s.track_album, self.album_seen,
+                            device)
+
+    def model_spec(self, dim: int, layers: int, dropout: float) -> ModelSpec:
+        s = self.snapshot
+        return ModelSpec(num_tracks=s.num_tracks, num_artists=len(s.artist_ids),
+                         num_albums=len(s.album_ids), num_titles=len(self.vocab),
+                         feature_dim=ENCODED_DIM, dim=dim, layers=layers, dropout=dropout)
+
+    def popularity(self) -> np.ndarray:
+        """int64 [T]: training playlists per track."""
+        return np.bincount(self.edge_track, minlength=self.snapshot.num_tracks)
+
+
+def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout,
+                          title_min_count: int) -> TrainingData:
+    edge_playlist, edge_track = training_edges(snapshot, holdout.train)
+    track_seen = np.zeros(snapshot.num_tracks, bool)
+    track_seen[edge_track] = True
+    artist_seen = _seen(snapshot.track_artist[track_seen], len(snapshot.artist_ids))
+    album_seen = _seen(snapshot.track_album[track_seen], len(snapshot.album_ids))
+    titles = [snapshot.normalized_title(p) for p in range(snapshot.num_playlists)]
+    vocab = TitleVocabulary.build((titles[p] for p in holdout.train.tolist()), title_min_count)
+    mean, std = feature_stats(snapshot.features[track_seen], snapshot.feature_mask[track_seen])
+    return TrainingData(
+        snapshot=snapshot, holdout=holdout, edge_playlist=edge_playlist, edge_track=edge_track,
+        track_seen=track_seen, artist_seen=artist_seen, album_seen=album_seen, vocab=vocab,
+        playlist_titles=vocab.indices(titles), feature_mean=mean, feature_std=std,
+        encoded_features=encode_features(snapshot.features, snapshot.feature_mask, mean, std))
+
+
+def track_inputs(encoded: np.ndarray, track_rows: np.ndarray, track_seen: np.ndarray,
+                 artist: np.ndarray, artist_seen: np.ndarray, album: np.ndarray,
+                 album_seen: np.ndarray, device: torch.device | str = "cpu") -> TrackInputs:
+    """Model inputs; track_rows/artist/album are vocabulary indices (-1 none), index 0 = none."""
+    def rows(index: np.ndarray, seen: np.ndarray) -> torch.Tensor:
+        index = np.asarray(index, np.int64)
+        known = index >= 0
+        known[known] = seen[index[known]]
+        return torch.from_numpy(np.where(known, index + 1, 0)).to(device)
+    return TrackInputs(features=torch.from_numpy(np.ascontiguousarray(encoded)).to(device),
+                       track=rows(track_rows, track_seen), artist=rows(artist, artist_seen),
+                       album=rows(album, album_seen))
+
+
+def _seen(index: np.ndarray, n: int) -> np.ndarray:
+    seen = np.zeros(n, bool)
+    seen[index[index >= 0]] = True
+    return seen

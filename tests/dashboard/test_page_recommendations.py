@@ -1,0 +1,112 @@
+"""AppTest: the Recommendations page for a playlist, a user and a hand-built seed list.
+
+On the tiny catalog without a trained model the co-occurrence baseline serves; the
+page must say so, never recommend a seed, and its "why" column must match the
+co-occurrence counts computed here with plain SQL.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.dashboard.apptest_helpers import open_page, texts
+from tests.dashboard.conftest import sql
+
+pytestmark = pytest.mark.usefixtures("no_autotrain")
+
+
+def _shared(home: Path, track_id: int, seeds: list[int]) -> tuple[int, dict[int, int]]:
+    """(distinct playlists holding the track and any seed, {seed: shared playlists})."""
+    marks = ",".join("?" * len(seeds))
+    total = sql(home, f"SELECT count(DISTINCT a.playlist_id) FROM playlist_tracks a "
+                      f"JOIN playlist_tracks b ON a.playlist_id = b.playlist_id "
+                      f"WHERE a.track_id = ? AND b.track_id IN ({marks})", (track_id, *seeds))
+    per_seed = sql(home, f"SELECT b.track_id, count(DISTINCT a.playlist_id) FROM playlist_tracks a "
+                         f"JOIN playlist_tracks b ON a.playlist_id = b.playlist_id "
+                         f"WHERE a.track_id = ? AND b.track_id IN ({marks}) GROUP BY b.track_id",
+                   (track_id, *seeds))
+    return total[0][0], dict(per_seed)
+
+
+def _check_table(at, home: Path, seeds: list[int], names: dict[int, str]) -> pd.DataFrame:
+    table = at.main.dataframe[-1].value
+    ids = {name: tid for tid, name in names.items()}
+    assert len(table) > 0
+    assert not set(table["track"]) & {names[s] for s in seeds}, "a seed was recommended"
+    assert table["rank"].tolist() == list(range(1, len(table) + 1))
+    assert table["score"].is_monotonic_decreasing
+    for row in table.itertuples():
+        total, per_seed = _shared(home, ids[row.track], seeds)
+        assert row.shared_playlists == total
+        expected = sorted(per_seed.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        assert row.why == (", ".join(f"{names[s]} ({n})" for s, n in expected)
+                           or "no shared playlist with the seeds")
+    return table
+
+
+def _names(home: Path) -> dict[int, str]:
+    return dict(sql(home, "SELECT id, name FROM tracks"))
+
+
+def test_playlist_recommendations_with_why_and_csv(home: Path, tiny: dict) -> None:
+    at = open_page("recommendations")
+    assert "co-occurrence baseline" in texts(at)
+    at.text_input(key="rec_playlist_query").input("rock classics").run()
+    assert not at.exception
+    assert at.selectbox(key="rec_playlist").value == tiny["pl:Rock Classics"]
+    seeds = [tiny["A"], tiny["B"], tiny["C"]]
+    table = _check_table(at, home, seeds, _names(home))
+    # Pebble (D) shares two playlists with the rock seeds, more than any other track.
+    assert table["track"].iloc[0] == "Pebble"
+    assert table["why"].iloc[0] == "Highway Song (2), Thunder Road Trip (1), Granite (1)"
+    assert [b.label for b in at.main.get("download_button")] == ["Download CSV"]
+
+
+def test_user_recommendations_merge_all_their_playlists(home: Path, tiny: dict) -> None:
+    at = open_page("recommendations")
+    at.segmented_control(key="rec_mode").set_value("User").run()
+    assert not at.exception
+    owners = at.selectbox(key="rec_owner")
+    assert owners.options == ["Alice — 2 playlists, 4 tracks", "Bob — 1 playlist, 3 tracks"]
+    assert owners.value == "alice"
+    seeds = [tiny[x] for x in "ABFG"]
+    table = _check_table(at, home, seeds, _names(home))
+    assert set(table["track"]) <= {"Granite", "Pebble", "Slow Morning"}
+    assert "Top" in at.main.subheader[-1].value and "Alice" in at.main.subheader[-1].value
+
+
+def test_seed_list_built_by_track_search(home: Path, tiny: dict) -> None:
+    at = open_page("recommendations")
+    at.segmented_control(key="rec_mode").set_value("Track list").run()
+    at.text_input(key="rec_track_query").input("stone band").run()
+    pick = at.selectbox(key="rec_track_pick")
+    assert [o.split(" — ")[0] for o in pick.options] == ["Granite", "Pebble"]
+    pick.set_value(tiny["C"]).run()
+    at.button(key="rec_add").click().run()
+    assert not at.exception
+    assert at.session_state["rec_seed_ids"] == [tiny["C"]]
+    table = _check_table(at, home, [tiny["C"]], _names(home))
+    assert table["track"].iloc[0] == "Highway Song"  # C is with A in two playlists
+    at.button(key="rec_clear").click().run()
+    assert at.session_state["rec_seed_ids"] == []
+
+
+def test_unknown_playlist_title_says_what_to_do(home: Path, tiny: dict) -> None:
+    at = open_page("recommendations")
+    at.text_input(key="rec_playlist_query").input("zzz no such playlist").run()
+    assert not at.exception
+    assert "No playlist title contains" in at.main.warning[0].value
+
+
+def test_users_page_without_crawled_owners_points_to_crawl(home: Path, catalog) -> None:
+    from data.store import PlaylistRecord, TrackRecord
+    with catalog.write():
+        ids = catalog.upsert_tracks([TrackRecord("spotify:track:x", "X")])
+        pid = catalog.upsert_playlist(PlaylistRecord("mpd", "1", "only mpd"))
+        catalog.set_playlist_tracks(pid, list(ids.values()))
+    at = open_page("recommendations")
+    at.segmented_control(key="rec_mode").set_value("User").run()
+    assert not at.exception
+    assert "No crawled playlist owners yet" in at.main.info[-1].value

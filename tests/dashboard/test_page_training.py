@@ -1,0 +1,102 @@
+"""AppTest: the Training page shows each run's curves, the evaluation table and a comparison.
+
+Run directories are written here in the format `python -m ml train` writes (the
+contract in ml/runs.py); the page must show exactly their numbers.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from data.home import runs_dir
+from tests.dashboard.apptest_helpers import frame_with, metrics, open_page, texts
+
+pytestmark = pytest.mark.usefixtures("no_autotrain")
+
+OLD, NEW = "20250101-000000-aaaa", "20250102-000000-bbbb"
+EVAL = {
+    "overall": {"gnn": {"r_precision": 0.21, "ndcg": 0.3, "clicks": 1.2, "recall@20": 0.1,
+                        "recall@100": 0.3, "recall@500": 0.5},
+                "popularity": {"r_precision": 0.05, "ndcg": 0.1, "clicks": 9.0, "recall@20": 0.02,
+                               "recall@100": 0.05, "recall@500": 0.2},
+                "itemknn": {"r_precision": 0.17, "ndcg": 0.25, "clicks": 2.0, "recall@20": 0.08,
+                            "recall@100": 0.2, "recall@500": 0.45}},
+    "scenarios": {
+        "title only": {"n": 5, "gnn": {"r_precision": 0.11}, "popularity": {"r_precision": 0.04},
+                       "itemknn": {"r_precision": 0.03}},
+        "5 first": {"n": 7, "gnn": {"r_precision": 0.23}, "popularity": {"r_precision": 0.05},
+                    "itemknn": {"r_precision": 0.25}},
+    },
+}
+
+
+def write_run(home: Path, run_id: str, losses: list[float], vals: list[float], *,
+              state: str = "done", evaluation: dict | None = None, message: str = "") -> Path:
+    path = runs_dir(home) / run_id
+    path.mkdir(parents=True)
+    (path / "config.json").write_text(json.dumps({"epochs": len(losses), "dim": 32}))
+    (path / "metrics.jsonl").write_text("".join(
+        json.dumps({"epoch": i + 1, "loss": loss, "seconds": 2.0, "device": "cpu",
+                    "val_r_precision": v, "val_ndcg": v + 0.1, "val_recall@100": v + 0.2}) + "\n"
+        for i, (loss, v) in enumerate(zip(losses, vals))))
+    (path / "status.json").write_text(json.dumps({
+        "state": state, "epoch": len(losses), "epochs": len(losses), "pid": 1,
+        "message": message, "updated_at": "2025-01-02T00:00:00+00:00"}))
+    if evaluation is not None:
+        (path / "evaluation.json").write_text(json.dumps(evaluation))
+    return path
+
+
+@pytest.fixture
+def two_runs(home: Path, tiny: dict) -> None:
+    write_run(home, OLD, [1.0, 0.8, 0.7], [0.10, 0.15, 0.12], evaluation=EVAL)
+    write_run(home, NEW, [0.9, 0.6], [0.2, 0.3], state="failed", message="out of memory")
+    (runs_dir(home) / "ACTIVE").write_text(OLD + "\n")
+
+
+def test_active_run_is_selected_with_its_numbers(home: Path, two_runs: None) -> None:
+    at = open_page("training")
+    run = at.selectbox(key="train_run")
+    assert run.value == OLD
+    assert [o.split(" — ")[0] for o in run.options] == [NEW, OLD]  # newest first
+    shown = metrics(at.main)
+    assert shown["Epochs"] == "3 / 3"
+    assert shown["Best validation R-precision"] == "0.1500"
+    assert shown["Last loss"] == "0.7000"
+    assert shown["Seconds per epoch"] == "2.0"
+    assert len(at.main.get("vega_lite_chart")) >= 3  # loss, validation, evaluation (+ compare)
+
+
+def test_evaluation_table_puts_gnn_beside_baselines_per_scenario(home: Path,
+                                                                 two_runs: None) -> None:
+    at = open_page("training")
+    table = frame_with(at.main, "scenario").set_index("scenario")
+    assert list(table.index) == ["overall", "5 first", "title only"]
+    assert table.loc["overall", "GraphSAGE"] == 0.21
+    assert table.loc["5 first", "Item kNN"] == 0.25
+    assert table.loc["title only", "Popularity"] == 0.04
+    assert table.loc["5 first", "playlists"] == 7 and table.loc["overall", "playlists"] == 12
+    assert "GraphSAGE beats every baseline on overall R-precision" in texts(at)
+    at.segmented_control(key="train_eval_metric").set_value("clicks").run()
+    clicks = frame_with(at.main, "scenario").set_index("scenario")
+    assert clicks.loc["overall", "Popularity"] == 9.0
+
+
+def test_failed_run_shows_its_error_and_comparison_lists_both(home: Path,
+                                                              two_runs: None) -> None:
+    at = open_page("training")
+    at.selectbox(key="train_run").set_value(NEW).run()
+    assert not at.exception
+    assert "This run failed: out of memory" in at.main.error[0].value
+    assert "has not been evaluated" in texts(at)
+    compare = frame_with(at.main, "run_id")
+    assert compare["run_id"].tolist() == [NEW, OLD]
+    assert compare["active"].tolist() == [False, True]
+    assert compare.set_index("run_id").loc[OLD, "gnn_r_precision"] == 0.21
+
+
+def test_no_runs_yet_points_to_retrain(home: Path, tiny: dict) -> None:
+    at = open_page("training")
+    assert "No training run yet" in at.main.info[0].value
