@@ -15,7 +15,7 @@ as a crawl that had the larger limit from the start.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 import orjson
@@ -117,7 +117,7 @@ class Crawler:
             self._save_counters()
             crawl_store.set_crawl_state(
                 self.catalog, self.crawl_id, state, message=message,
-                resume_after=resume_after.isoformat(timespec="seconds") if resume_after else None)
+                resume_after=_iso_ceil(resume_after) if resume_after else None)
         self._show(force=True)
         self.progress.close()
         return CrawlResult(self.crawl_id, state, message, resume_after)
@@ -302,6 +302,13 @@ class Crawler:
             visited=self.visited, max_playlists=self.config.max_playlists,
             frontier=self.frontier, requests=s.requests, waits=s.waits, wait_s=s.wait_s,
             unreachable=self.unreachable, skipped=sum(self.skipped.values())), force=force)
+
+
+def _iso_ceil(when: datetime) -> str:
+    """ISO time rounded up to the second, so resuming "after" it is never too early."""
+    if when.microsecond:
+        when = when.replace(microsecond=0) + timedelta(seconds=1)
+    return when.isoformat(timespec="seconds")
 
 
 def _unreachable_reason(status: int, body: object) -> str:

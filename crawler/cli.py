@@ -10,6 +10,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import fields
@@ -134,11 +135,15 @@ def _main(args: argparse.Namespace) -> int:
                                                                                    "csv"))
         crawler = Crawler(catalog, client, config, crawl_id, features=features,
                           progress=progress, notify=progress.message)
-        signal.signal(signal.SIGTERM, _interrupt)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous_handler = signal.signal(signal.SIGTERM, _interrupt) if in_main_thread else None
         try:
             result = crawler.run()
         except Exception as exc:  # a bug: keep the state resumable, say where the details are
             return _failed(catalog, crawl_id, home, exc)
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGTERM, previous_handler)
         print(summary(catalog, result))
         return _exit_status(catalog, result)
 

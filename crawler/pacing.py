@@ -16,7 +16,8 @@ class Pacer:
     def __init__(self, requests_per_window: int, window_s: float, *,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
-        self.window_s = window_s
+        # The server counts arrivals, we count departures: keep a margin for latency jitter.
+        self.window_s = window_s * 1.02 + 0.05
         self.limit = requests_per_window
         self.max_rate = requests_per_window / window_s  # requests per second
         self.min_rate = self.max_rate / 32
@@ -29,17 +30,16 @@ class Pacer:
     def before_request(self) -> None:
         """Block until the next request may go out."""
         now = self._clock()
-        wait = max(0.0, self._next_at - now)
-        while self._recent and self._recent[0] <= now - self.window_s:
+        at = max(now, self._next_at)
+        while self._recent and self._recent[0] <= at - self.window_s:
             self._recent.popleft()
         if len(self._recent) >= self.limit:
-            wait = max(wait, self._recent[0] + self.window_s - now)
-        if wait > 0:
-            self._sleep(wait)
-            self.paced_s += wait
-            now = self._clock()
-        self._recent.append(now)
-        self._next_at = now + 1.0 / self.rate
+            at = self._recent.popleft() + self.window_s
+        if at > now:
+            self._sleep(at - now)
+            self.paced_s += at - now
+        self._recent.append(at)
+        self._next_at = at + 1.0 / self.rate
 
     def on_success(self) -> None:
         # Regain the full rate after about one window of clean requests.

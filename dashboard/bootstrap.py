@@ -43,6 +43,11 @@ def ensure_catalog_ready(settings: DashboardSettings) -> None:
 
 
 def _load_sample(settings: DashboardSettings) -> None:
+    if not any(BUNDLED_SAMPLE.glob("mpd.slice.*")):
+        st.error(f"The catalog is empty and the bundled sample is missing ({BUNDLED_SAMPLE}). "
+                 "Ingest MPD slices with `python -m data ingest PATH` (or restore data/sample/), "
+                 "then reload this page.", icon=":material/error:")
+        st.stop()
     with _sample_lock():
         with open_catalog(settings.home) as catalog:
             if not needs_sample(catalog):  # another session loaded it while we waited
@@ -52,13 +57,13 @@ def _load_sample(settings: DashboardSettings) -> None:
                 st.write(f"Reading MPD-format slices from `{BUNDLED_SAMPLE.name}/` into "
                          f"`{settings.home}`.")
                 started = time.perf_counter()
-                report = load_bundled_sample(catalog, progress=False)
+                report = load_bundled_sample(catalog, progress=False, sample_dir=BUNDLED_SAMPLE)
                 seconds = time.perf_counter() - started
                 if not report.ok or report.playlists_added == 0:
                     problem = report.errors[0] if report.errors else "no playlists found"
                     status.update(label="Could not load the bundled sample", state="error")
-                    st.error(f"{problem}. Ingest MPD slices with `python -m data ingest PATH` "
-                             "(or restore data/sample/), then reload this page.")
+                    st.error(f"{problem}. Ingest MPD slices with `python -m data ingest PATH`, "
+                             "then reload this page.")
                     st.stop()
                 st.write(f"{report.playlists_added:,} playlists and "
                          f"{report.playlist_track_rows:,} playlist tracks in {seconds:.1f} s.")

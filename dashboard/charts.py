@@ -4,6 +4,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dashboard.run_frames import scenario_label
+
 MODEL_LABELS = {"gnn": "GraphSAGE", "popularity": "Popularity", "itemknn": "Item kNN",
                 "als": "ALS"}
 METRIC_LABELS = {
@@ -73,6 +75,7 @@ def evaluation_chart(evaluation: pd.DataFrame, metric: str = "r_precision") -> a
     label = METRIC_LABELS.get(metric, metric)
     data = evaluation[["scenario", "model", metric]].dropna().copy()
     data["model"] = data["model"].map(lambda m: MODEL_LABELS.get(m, m))
+    data["scenario"] = data["scenario"].map(scenario_label)
     order = [MODEL_LABELS[m] for m in MODEL_LABELS if MODEL_LABELS[m] in set(data["model"])]
     return alt.Chart(data).mark_bar().encode(
         x=alt.X("scenario:N", title="Scenario (seed tracks given)", sort=None),

@@ -27,17 +27,35 @@ def metrics_frame(metrics_by_run: Mapping[str, Sequence[Mapping]]) -> pd.DataFra
     return df.sort_values(["run_id", "epoch"], kind="stable").reset_index(drop=True)
 
 
-def _scenario_sort_key(name: str) -> tuple[int, float, str]:
+def _scenario_sort_key(name: str) -> tuple[int, int, str]:
+    """overall, title only, first N (by N), random N (by N), then anything else."""
+    kind, _, count = name.partition("_")
     if name == "overall":
-        return (0, 0.0, name)
-    digits = "".join(ch for ch in name if ch.isdigit())
-    return (1, float(digits) if digits else float("inf"), name)
+        return (0, 0, name)
+    if name == "title_only":
+        return (1, 0, name)
+    if count.isdigit() and kind in ("first", "random"):
+        return (2 if kind == "first" else 3, int(count), name)
+    return (4, 0, name)
+
+
+def scenario_label(name: str) -> str:
+    """'first_5' -> 'first 5 tracks', 'title_only' -> 'title only'."""
+    kind, _, count = name.partition("_")
+    if count.isdigit() and kind in ("first", "random"):
+        return f"{kind} {count} track{'s' if count != '1' else ''}"
+    return name.replace("_", " ")
 
 
 def evaluation_frame(evaluation: Mapping) -> pd.DataFrame:
-    """scenario, model, playlists, *EVAL_METRICS: 'overall' first, then scenarios by seed count."""
+    """scenario, model, playlists, *EVAL_METRICS: 'overall' first, then scenarios in order.
+
+    `playlists` is the held-out playlists scored in the scenario; for 'overall' (the mean
+    over scenarios) it is the number of held-out playlists (`protocol.test_playlists`).
+    """
     rows = []
-    blocks = [("overall", evaluation.get("overall") or {}, None)]
+    protocol = evaluation.get("protocol") or {}
+    blocks = [("overall", evaluation.get("overall") or {}, protocol.get("test_playlists"))]
     for name, block in (evaluation.get("scenarios") or {}).items():
         if isinstance(block, Mapping):
             blocks.append((name, block, block.get("n")))
@@ -52,10 +70,6 @@ def evaluation_frame(evaluation: Mapping) -> pd.DataFrame:
         return df
     for m in EVAL_METRICS:
         df[m] = pd.to_numeric(df[m], errors="coerce")
-    overall_n = df.loc[df["scenario"] != "overall"].groupby("model")["playlists"].sum()
-    if len(overall_n):
-        df.loc[df["scenario"] == "overall", "playlists"] = \
-            df.loc[df["scenario"] == "overall", "model"].map(overall_n)
     model_rank = {m: i for i, m in enumerate(MODELS)}
     df["_s"] = df["scenario"].map(_scenario_sort_key)
     df["_m"] = df["model"].map(lambda m: model_rank.get(m, len(MODELS)))

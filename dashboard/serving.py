@@ -6,6 +6,7 @@ the previous one keeps answering. Recommendations themselves are cached per seed
 """
 from __future__ import annotations
 
+import importlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,27 +27,41 @@ def serving_run_id(home: str | Path) -> str | None:
 class ServingModel:
     name: str  # 'gnn' or 'itemknn'
     run_id: str | None
+    note: str  # why this recommender serves, when it is a fallback
     _recommender: object
     _lock: threading.Lock  # one recommend() at a time: sessions share the model and its catalog
 
-    def recommend(self, seed_track_ids: list[int], k: int) -> list[tuple[int, float]]:
+    def recommend(self, seed_track_ids: list[int], k: int,
+                  title: str | None = None) -> tuple[list[tuple[int, float]], list[int]]:
+        """((track id, score) best first, seeds the model could not use)."""
         with self._lock:
-            recs = self._recommender.recommend(seed_track_ids, k=k)
-        return [(int(r.track_id), float(r.score)) for r in recs]
+            recs = self._recommender.recommend(seed_track_ids, k=k, title=title)
+        return ([(int(r.track_id), float(r.score)) for r in recs],
+                [int(s) for s in recs.skipped_seeds])
+
+
+@st.cache_resource
+def prewarm() -> threading.Thread:
+    """Import the model code (torch, PyG: seconds) in the background once per server, so
+    the first page does not wait for it and Recommendations finds it loaded."""
+    thread = threading.Thread(target=importlib.import_module, args=("ml.serving",),
+                              name="import-ml-serving", daemon=True)
+    thread.start()
+    return thread
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
 def serving_model(home: str, version: int, run_id: str | None) -> ServingModel:
     from ml.serving import load_recommender
 
-    # The recommender may read the catalog lazily, so it keeps its own connection.
-    catalog = Catalog.open(Path(home))
-    recommender = load_recommender(catalog, home=Path(home))
+    with Catalog.open(Path(home)) as catalog:
+        recommender = load_recommender(catalog, home=Path(home))
     return ServingModel(name=recommender.name, run_id=recommender.run_id,
-                        _recommender=recommender, _lock=threading.Lock())
+                        note=recommender.note, _recommender=recommender,
+                        _lock=threading.Lock())
 
 
 @st.cache_data(max_entries=64, show_spinner="Ranking tracks…")
-def recommend(home: str, version: int, run_id: str | None, seeds: tuple[int, ...],
-              k: int) -> list[tuple[int, float]]:
-    return serving_model(home, version, run_id).recommend(list(seeds), k)
+def recommend(home: str, version: int, run_id: str | None, seeds: tuple[int, ...], k: int,
+              title: str | None = None) -> tuple[list[tuple[int, float]], list[int]]:
+    return serving_model(home, version, run_id).recommend(list(seeds), k, title)

@@ -18,9 +18,6 @@ from pathlib import Path
 
 from data.home import home_dir
 
-CREDENTIAL_KEYS = ("SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET")
-
-
 class SettingsError(ValueError):
     """A dashboard environment variable that cannot be used."""
 
@@ -49,22 +46,3 @@ def load_settings() -> DashboardSettings:
         api_base=os.environ.get("PLAYLISTGRAPH_SPOTIFY_API_BASE") or None,
         token_url=os.environ.get("PLAYLISTGRAPH_SPOTIFY_TOKEN_URL") or None,
     )
-
-
-def crawl_credentials(secrets: object | None = None) -> dict[str, str]:
-    """SPOTIPY_CLIENT_ID/SECRET from the environment, else from Streamlit secrets.
-
-    Returned only to be passed into the crawler's environment; callers never display them.
-    """
-    found = {k: os.environ[k] for k in CREDENTIAL_KEYS if os.environ.get(k)}
-    if secrets is not None:
-        for key in CREDENTIAL_KEYS:
-            if key in found:
-                continue
-            try:
-                value = secrets.get(key)  # type: ignore[attr-defined]
-            except Exception:  # no secrets.toml: Streamlit raises on access
-                value = None
-            if value:
-                found[key] = str(value)
-    return found

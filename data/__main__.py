@@ -63,13 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     with catalog:
         if args.command == "ingest":
             from data.ingest import ingest
-            missing = [p for p in args.paths if not p.exists()]
-            for p in missing:
-                print(f"error: {p}: no such file or directory", file=sys.stderr)
-            report = ingest(catalog, [p for p in args.paths if p.exists()],
-                            progress=not args.no_progress)
+            report = ingest(catalog, args.paths, progress=not args.no_progress)
             print(report.summary())
-            return 1 if (missing or not report.ok) else 0
+            return 0 if report.ok else 1
         if args.command == "features":
             from data.features import FeaturesFileError, import_features
             try:

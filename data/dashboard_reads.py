@@ -30,17 +30,25 @@ def _rows(catalog: Catalog, sql: str, params: Sequence = ()) -> list[dict]:
 # ---- search -------------------------------------------------------------------------
 
 def search_playlists(catalog: Catalog, query: str, limit: int = 50) -> list[dict]:
-    """Playlists whose title contains `query` (case-insensitive), most tracks first.
+    """Playlists whose title contains `query` (case-insensitive), longest first.
 
     Each row: id, name, source, source_id, owner_name, tracks (rows in the store).
-    An empty query lists the largest playlists.
+    Ranked by the length the source reported (stored rows where it reported none), so
+    only the `limit` rows returned are counted. An empty query lists the longest playlists.
     """
     return _rows(catalog,
-                 "SELECT p.id, p.name, p.source, p.source_id, p.owner_name, "
-                 "(SELECT count(*) FROM playlist_tracks pt WHERE pt.playlist_id = p.id) AS tracks "
-                 "FROM playlists p WHERE p.name LIKE ? ESCAPE '\\' "
-                 "ORDER BY tracks DESC, p.id LIMIT ?",
+                 "SELECT m.id, m.name, m.source, m.source_id, m.owner_name, "
+                 "(SELECT count(*) FROM playlist_tracks pt WHERE pt.playlist_id = m.id) AS tracks "
+                 "FROM (SELECT p.id, p.name, p.source, p.source_id, p.owner_name, "
+                 "      coalesce(p.num_tracks, (SELECT count(*) FROM playlist_tracks pt "
+                 "                              WHERE pt.playlist_id = p.id)) AS length "
+                 "      FROM playlists p WHERE p.name LIKE ? ESCAPE '\\' "
+                 "      ORDER BY length DESC, p.id LIMIT ?) m "
+                 "ORDER BY m.length DESC, m.id",
                  (_like_pattern(query), limit))
+
+
+_TRACK_HITS = 5000  # matches ranked by popularity; past this, the first found are ranked
 
 
 def search_tracks(catalog: Catalog, query: str, limit: int = 50) -> list[dict]:
@@ -53,7 +61,8 @@ def search_tracks(catalog: Catalog, query: str, limit: int = 50) -> list[dict]:
                  "WITH hits AS ("
                  "  SELECT id FROM tracks WHERE name LIKE ?1 ESCAPE '\\' "
                  "  UNION SELECT ta.track_id FROM artists a "
-                 "  JOIN track_artists ta ON ta.artist_id = a.id WHERE a.name LIKE ?1 ESCAPE '\\') "
+                 "  JOIN track_artists ta ON ta.artist_id = a.id WHERE a.name LIKE ?1 ESCAPE '\\' "
+                 "  LIMIT ?3) "
                  "SELECT t.id, t.name, ar.name AS artist, "
                  "(SELECT count(DISTINCT pt.playlist_id) FROM playlist_tracks pt "
                  " WHERE pt.track_id = t.id) AS playlists "
@@ -61,7 +70,7 @@ def search_tracks(catalog: Catalog, query: str, limit: int = 50) -> list[dict]:
                  "LEFT JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0 "
                  "LEFT JOIN artists ar ON ar.id = ta.artist_id "
                  "ORDER BY playlists DESC, t.id LIMIT ?2",
-                 (pattern, limit))
+                 (pattern, limit, _TRACK_HITS))
 
 
 # ---- owners (users) -----------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import gzip
 import math
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -58,11 +59,20 @@ def _flush(catalog: Catalog, batch: list, source: str, report: FeaturesReport) -
 
 def _rows(path: Path, report: FeaturesReport) -> Iterator[tuple[str, dict]]:
     try:
-        raw = gzip.open(path, "rt", newline="") if path.name.endswith(".gz") \
-            else open(path, newline="", encoding="utf-8")
+        yield from _read_rows(path, report)
     except FileNotFoundError:
         raise FeaturesFileError(f"{path}: no such file") from None
-    with raw as fh:
+    except IsADirectoryError:
+        raise FeaturesFileError(f"{path}: is a directory; give the CSV file itself") from None
+    except (csv.Error, UnicodeDecodeError, EOFError, OSError, zlib.error) as exc:
+        raise FeaturesFileError(f"{path}: unreadable near row {report.rows + 1} ({exc}); "
+                                "check that it is a UTF-8 CSV (optionally .gz)") from None
+
+
+def _read_rows(path: Path, report: FeaturesReport) -> Iterator[tuple[str, dict]]:
+    opener = gzip.open(path, "rt", newline="", encoding="utf-8") if path.name.endswith(".gz") \
+        else open(path, newline="", encoding="utf-8")
+    with opener as fh:
         reader = csv.DictReader(fh)
         header = [h.strip() for h in (reader.fieldnames or [])]
         key = next((k for k in KEY_COLUMNS if k in header), None)
@@ -71,16 +81,13 @@ def _rows(path: Path, report: FeaturesReport) -> Iterator[tuple[str, dict]]:
                 f"{path}: no track key column; name one of {', '.join(KEY_COLUMNS)}")
         reader.fieldnames = header
         wanted = [c for c in AUDIO_FEATURES if c in header]
-        try:
-            for row in reader:
-                report.rows += 1
-                uri = to_track_uri(row.get(key) or "")
-                if uri is None:
-                    report.bad += 1
-                    continue
-                yield uri, {c: _number(row.get(c)) for c in wanted}
-        except (csv.Error, UnicodeDecodeError, EOFError, OSError) as exc:
-            raise FeaturesFileError(f"{path}: unreadable at row {report.rows + 1} ({exc})") from None
+        for row in reader:
+            report.rows += 1
+            uri = to_track_uri(row.get(key) or "")
+            if uri is None:
+                report.bad += 1
+                continue
+            yield uri, {c: _number(row.get(c)) for c in wanted}
 
 
 def to_track_uri(key: str) -> str | None:

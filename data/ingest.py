@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, TextIO
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterator, TextIO
 
 from tqdm import tqdm
 
@@ -73,21 +74,23 @@ def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
     files = list(slice_files(paths))
     bar = tqdm(total=len(files), unit="slice", disable=not progress, file=err, dynamic_ncols=True)
     started = time.perf_counter()
-    for path in files:
+    for path, parsed in _parsed_ahead(files):
         if on_slice:
             on_slice(path)
-        try:
-            parsed = parse_slice(path)
-        except SliceError as exc:
+        if isinstance(parsed, SliceError):
             report.slices_failed += 1
-            report.errors.append(f"{path}: {exc}; file skipped, fix or re-download it and run "
+            report.errors.append(f"{path}: {parsed}; file skipped, fix or re-download it and run "
                                  "ingest again")
             bar.write(f"error: {report.errors[-1]}", file=err)
             bar.update(1)
             continue
-        for problem in parsed.problems:
-            report.errors.append(f"{path}: {problem}; playlist skipped")
-            bar.write(f"error: {report.errors[-1]}", file=err)
+        problems = [f"{path}: {problem}; playlist skipped" for problem in parsed.problems]
+        if parsed.skipped_tracks:
+            problems.append(f"{path}: {parsed.skipped_tracks} track entries without a track_uri; "
+                            "those entries skipped, the rest of their playlists kept")
+        for problem in problems:
+            report.errors.append(problem)
+            bar.write(f"error: {problem}", file=err)
         added, present, rows = ingest_slice(catalog, parsed)
         report.slices_ingested += 1
         report.playlists_added += added
@@ -100,3 +103,24 @@ def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
         bar.set_postfix(playlists_per_s=f"{(report.playlists_added + report.playlists_present) / elapsed:,.0f}")
     bar.close()
     return report
+
+
+def _parsed_ahead(files: list[Path]) -> Iterator[tuple[Path, ParsedSlice | SliceError]]:
+    """Parse the next slice in a thread while the caller stores the current one.
+
+    SQLite releases the GIL while it writes, so decoding overlaps storing; at most two
+    slices are in memory at once.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(_parse_or_error, files[0]) if files else None
+        for i, path in enumerate(files):
+            current = ahead
+            ahead = pool.submit(_parse_or_error, files[i + 1]) if i + 1 < len(files) else None
+            yield path, current.result()
+
+
+def _parse_or_error(path: Path) -> ParsedSlice | SliceError:
+    try:
+        return parse_slice(path)
+    except SliceError as exc:
+        return exc

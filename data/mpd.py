@@ -13,7 +13,7 @@ from typing import Iterator
 
 import orjson
 
-from data.store import ArtistRef, PlaylistRecord, TrackRecord
+from data.store import ArtistRef, PlaylistRecord, TrackRecord, merge_tracks
 
 
 class SliceError(ValueError):
@@ -32,6 +32,7 @@ class ParsedSlice:
     playlists: list[MpdPlaylist]
     problems: list[str] = field(default_factory=list)  # one line each, playlist-level
     skipped_tracks: int = 0  # track entries without a track_uri
+    pids: set[str] = field(default_factory=set)
 
 
 def slice_files(paths: list[Path]) -> Iterator[Path]:
@@ -75,36 +76,46 @@ def parse_slice(path: Path) -> ParsedSlice:
     if not isinstance(doc, dict) or not isinstance(doc.get("playlists"), list):
         raise SliceError('not an MPD slice (expected an object with a "playlists" list)')
     parsed = ParsedSlice(path=path, playlists=[])
+    seen: dict[str, TrackRecord] = {}
     for i, obj in enumerate(doc["playlists"]):
-        problem = _parse_playlist(obj, parsed)
+        problem = _parse_playlist(obj, parsed, seen)
         if problem:
             parsed.problems.append(f"playlist #{i}: {problem}")
     return parsed
 
 
-def _parse_playlist(obj: object, out: ParsedSlice) -> str | None:
+def _parse_playlist(obj: object, out: ParsedSlice, seen: dict[str, TrackRecord]) -> str | None:
     if not isinstance(obj, dict):
         return "not an object"
     pid = obj.get("pid")
     if isinstance(pid, bool) or not isinstance(pid, int):
         return "no integer pid"
+    if str(pid) in out.pids:
+        return f"pid {pid} appears twice in this file (second copy)"
     items = obj.get("tracks")
     if not isinstance(items, list) or not items:
         return f"pid {pid} has no tracks"
+    # MPD lists tracks by `pos`; keep that order where every entry gives one.
+    if all(isinstance(t, dict) and isinstance(t.get("pos"), int) for t in items):
+        items = sorted(items, key=lambda t: t["pos"])
     tracks: list[TrackRecord] = []
+    skipped = 0
     for item in items:
-        track = _parse_track(item)
-        if track is None:
-            out.skipped_tracks += 1
-        else:
-            tracks.append(track)
+        uri = item.get("track_uri") if isinstance(item, dict) else None
+        if not isinstance(uri, str) or not uri:
+            skipped += 1
+            continue
+        track = seen.get(uri)
+        if track is None:  # parse each track once per slice: popular ones repeat a lot
+            track = seen[uri] = _parse_track(uri, item)
+        elif track.album_uri is None or not track.artists or track.artists[0].name_only:
+            # An earlier copy in this slice said less (a minimal extract); keep both.
+            track = seen[uri] = merge_tracks(track, _parse_track(uri, item))
+        tracks.append(track)
     if not tracks:
         return f"pid {pid} has no track with a track_uri"
-    # MPD lists tracks by `pos`; keep that order where it is given.
-    if all(isinstance(t, dict) and isinstance(t.get("pos"), int) for t in items):
-        order = sorted(range(len(tracks)), key=lambda k: items[k]["pos"]) \
-            if len(tracks) == len(items) else range(len(tracks))
-        tracks = [tracks[k] for k in order]
+    out.skipped_tracks += skipped  # counted for kept playlists; a skipped one is its own error
+    out.pids.add(str(pid))
     out.playlists.append(MpdPlaylist(
         record=PlaylistRecord(
             source="mpd", source_id=str(pid), name=_text(obj.get("name")) or "",
@@ -119,12 +130,7 @@ def _parse_playlist(obj: object, out: ParsedSlice) -> str | None:
     return None
 
 
-def _parse_track(item: object) -> TrackRecord | None:
-    if not isinstance(item, dict):
-        return None
-    uri = item.get("track_uri")
-    if not isinstance(uri, str) or not uri:
-        return None
+def _parse_track(uri: str, item: dict) -> TrackRecord:
     artist_name = _text(item.get("artist_name"))
     artist_uri = _text(item.get("artist_uri"))
     if artist_uri:
@@ -133,10 +139,9 @@ def _parse_track(item: object) -> TrackRecord | None:
         artists = (ArtistRef.by_name(artist_name),)
     else:
         artists = ()
-    return TrackRecord(
-        uri=uri, name=_text(item.get("track_name")) or "", artists=artists,
-        album_uri=_text(item.get("album_uri")), album_name=_text(item.get("album_name")),
-        duration_ms=_int(item.get("duration_ms")))
+    return TrackRecord(uri, _text(item.get("track_name")) or "", artists,
+                       _text(item.get("album_uri")), _text(item.get("album_name")),
+                       _int(item.get("duration_ms")))
 
 
 def _text(value: object) -> str | None:

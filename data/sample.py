@@ -28,10 +28,12 @@ from __future__ import annotations
 import gzip as _gzip
 import io
 import json
+import operator
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -43,8 +45,11 @@ OLDEST_AGE_DAYS = 2860      # back to early 2010
 DUPLICATE_P = 0.12          # share of playlists holding one or two repeated tracks (as in MPD)
 DESCRIPTION_P = 0.019
 COLLABORATIVE_P = 0.023
+GZIP_LEVEL = 6
 
 _dumps = json.JSONEncoder(ensure_ascii=True).encode
+_quote = json.encoder.encode_basestring_ascii  # str -> JSON string literal, ASCII-only
+_POS = [f'{{"pos": {i}, ' for i in range(sc.LENGTH_RANGE[1] + 1)]
 
 
 @dataclass(frozen=True)
@@ -80,20 +85,28 @@ def generate_sample(n_playlists: int, seed: int, out_dir: Path, *, slice_size: i
 
     slices: list[str] = []
     stream = writer.playlists(n_playlists, start_pid)
-    for first in range(start_pid, start_pid + n_playlists, slice_size):
-        last = min(first + slice_size, start_pid + n_playlists) - 1
-        name = f"mpd.slice.{first}-{last}{ext}"
-        parts = [next(stream) for _ in range(last - first + 1)]
-        head = _dumps({"generated_on": stamp, "slice": f"{first}-{last}", "version": "v1"})
-        text = '{"info": ' + head + ', "playlists": [\n' + ",\n".join(parts) + "\n]}\n"
-        _write(out_dir / name, text.encode("ascii"), gzip)
-        slices.append(name)
+    # compression (zlib releases the GIL) overlaps with drawing the next slice
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending: list[Future] = []
+        for first in range(start_pid, start_pid + n_playlists, slice_size):
+            last = min(first + slice_size, start_pid + n_playlists) - 1
+            name = f"mpd.slice.{first}-{last}{ext}"
+            parts = [next(stream) for _ in range(last - first + 1)]
+            head = _dumps({"generated_on": stamp, "slice": f"{first}-{last}", "version": "v1"})
+            text = '{"info": ' + head + ', "playlists": [\n' + ",\n".join(parts) + "\n]}\n"
+            del parts
+            while len(pending) >= 2:
+                pending.pop(0).result()
+            pending.append(pool.submit(_write, out_dir / name, [text.encode("ascii")], gzip))
+            slices.append(name)
+        for job in pending:
+            job.result()
 
     seen = np.flatnonzero(writer.seen_tracks)
     n_features = 0
     if features:
         _write(out_dir / ("audio_features.csv.gz" if gzip else "audio_features.csv"),
-               _features_csv(cat, writer.names, seen).encode("ascii"), gzip)
+               _features_csv(cat, writer.names, seen), gzip)
         n_features = len(seen)
     manifest = SampleManifest(
         playlists=n_playlists, playlist_tracks=writer.rows, unique_tracks=len(seen),
@@ -101,7 +114,7 @@ def generate_sample(n_playlists: int, seed: int, out_dir: Path, *, slice_size: i
         unique_albums=int(np.unique(cat.track_album[seen]).size),
         tracks_with_features=n_features, slices=slices, seed=int(seed))
     _write(out_dir / "manifest.json",
-           (json.dumps(asdict(manifest), indent=2) + "\n").encode("ascii"), False)
+           [(json.dumps(asdict(manifest), indent=2) + "\n").encode("ascii")], False)
     return manifest
 
 
@@ -214,8 +227,8 @@ class _Writer:
         self.names = sc.Names(cat)
         self.seen_tracks = np.zeros(cat.n_tracks, dtype=bool)
         self.rows = 0
-        self._frag: dict[int, str] = {}
-        self._titles = [_title_table(g) for g in sc.GENRES]
+        self._frag: list[str | None] = [None] * cat.n_tracks
+        self._title_cdf = _title_cdf()
 
     def playlists(self, n: int, start_pid: int) -> Iterator[str]:
         for b, first in enumerate(range(0, n, BLOCK)):
@@ -223,77 +236,86 @@ class _Writer:
             rng = np.random.default_rng([self.seed, start_pid, b, 0xB10C])
             yield from self._block(sample_block(self.cat, rng, count), rng, start_pid + first)
 
-    def _fragment(self, t: int) -> str:
-        """A track's JSON members after `pos`, in the real key order."""
-        nm, cat = self.names, self.cat
-        a, b = int(cat.track_artist[t]), int(cat.track_album[t])
-        frag = (f'"artist_name": {_dumps(nm.artist_name(a))}, '
-                f'"track_uri": "spotify:track:{nm.track_id(t)}", '
-                f'"artist_uri": "{nm.artist_uri(a)}", "track_name": {_dumps(nm.track_name(t))}, '
-                f'"album_uri": "{nm.album_uri(b)}", "duration_ms": {int(cat.track_duration[t])}, '
-                f'"album_name": {_dumps(nm.album_name(b))}}}')
-        self._frag[t] = frag
-        return frag
+    def _fragments(self, tracks: np.ndarray) -> None:
+        """JSON members after `pos` (in the real key order) for tracks not built yet."""
+        nm, cat, frag = self.names, self.cat, self._frag
+        nm.prepare(tracks)
+        artist_uri, album_uri = nm.artist_uri, nm.album_uri
+        artist_name, album_name = nm.artist_name, nm.album_name
+        for t, tid, name, a, b, dur in zip(tracks.tolist(), nm.make_ids(sc._KIND_TRACK, tracks),
+                                           nm.track_names(tracks),
+                                           cat.track_artist[tracks].tolist(),
+                                           cat.track_album[tracks].tolist(),
+                                           cat.track_duration[tracks].tolist()):
+            frag[t] = (f'"artist_name": {_quote(artist_name(a))}, '
+                       f'"track_uri": "spotify:track:{tid}", "artist_uri": "{artist_uri(a)}", '
+                       f'"track_name": {_quote(name)}, "album_uri": "{album_uri(b)}", '
+                       f'"duration_ms": {dur}, "album_name": {_quote(album_name(b))}}}')
 
     def _block(self, blk: Block, rng: np.random.Generator, pid0: int) -> Iterator[str]:
         cat = self.cat
         n = len(blk.lengths)
         trk = blk.tracks
-        self.names.prepare(np.unique(trk[~self.seen_tracks[trk]]))
+        self._fragments(np.unique(trk[~self.seen_tracks[trk]]))
         self.seen_tracks[trk] = True
         self.rows += len(trk)
         pl = np.repeat(np.arange(n), blk.lengths)
         art = cat.track_artist[trk]
-        num_artists = np.bincount(np.unique(pl * cat.n_artists + art) // cat.n_artists, minlength=n)
+        num_artists = np.bincount(np.unique(pl * cat.n_artists + art) // cat.n_artists,
+                                  minlength=n).tolist()
         num_albums = np.bincount(np.unique(pl * cat.n_albums_catalog + cat.track_album[trk])
-                                 // cat.n_albums_catalog, minlength=n)
-        duration = np.bincount(pl, weights=cat.track_duration[trk], minlength=n).astype(np.int64)
+                                 // cat.n_albums_catalog, minlength=n).tolist()
+        duration = np.bincount(pl, weights=cat.track_duration[trk], minlength=n)
+        duration = duration.astype(np.int64).tolist()
         age = np.minimum(np.floor(np.exp(rng.normal(np.log(210), 1.3, n))), OLDEST_AGE_DAYS)
-        modified = END_DAY - age.astype(np.int64) * 86400
+        modified = (END_DAY - age.astype(np.int64) * 86400).tolist()
         edits = np.exp(rng.normal(np.log(2 + blk.lengths / 6.0), 0.7))
-        edits = np.clip(np.round(edits), 1, blk.lengths).astype(np.int64)
-        followers = np.minimum(rng.zipf(2.6, n), 50_000)
-        collab = rng.random(n) < COLLABORATIVE_P
-        has_desc = rng.random(n) < DESCRIPTION_P
-        title_u = rng.random((n, 6))
+        edits = np.clip(np.round(edits), 1, blk.lengths).astype(np.int64).tolist()
+        followers = np.minimum(rng.zipf(2.6, n), 50_000).tolist()
+        collab = (rng.random(n) < COLLABORATIVE_P).tolist()
+        has_desc = (rng.random(n) < DESCRIPTION_P).tolist()
+        u = rng.random((n, 6))
+        genre = np.where(u[:, 0] < 0.85, blk.genre1, blk.genre2)
+        base = (self._title_cdf[genre] <= u[:, 1:2]).sum(axis=1)
+        titles = [sc.GENRES[g].titles[min(i, len(sc.GENRES[g].titles) - 1)]
+                  for g, i in zip(genre.tolist(), base.tolist())]
+        u = u.tolist()
         frag = self._frag
+        offsets = blk.offsets.tolist()
         for p in range(n):
-            lo, hi = blk.offsets[p], blk.offsets[p + 1]
-            ids = trk[lo:hi].tolist()
-            rows = ", ".join([f'{{"pos": {i}, {frag.get(t) or self._fragment(t)}'
-                              for i, t in enumerate(ids)])
-            name = self._title(blk, p, art[lo:hi], int(modified[p]), title_u[p])
-            text = (f'{{"name": {_dumps(name)}, '
+            lo, hi = offsets[p], offsets[p + 1]
+            rows = ", ".join(map(operator.add, _POS, [frag[t] for t in trk[lo:hi].tolist()]))
+            name = self._title(titles[p], art[lo:hi], modified[p], u[p])
+            text = (f'{{"name": {_quote(name)}, '
                     f'"collaborative": "{"true" if collab[p] else "false"}", "pid": {pid0 + p}, '
-                    f'"modified_at": {int(modified[p])}, "num_tracks": {hi - lo}, '
-                    f'"num_albums": {int(num_albums[p])}, "num_followers": {int(followers[p])}, '
-                    f'"tracks": [{rows}], "num_edits": {int(edits[p])}, '
-                    f'"duration_ms": {int(duration[p])}, "num_artists": {int(num_artists[p])}')
+                    f'"modified_at": {modified[p]}, "num_tracks": {hi - lo}, '
+                    f'"num_albums": {num_albums[p]}, "num_followers": {followers[p]}, '
+                    f'"tracks": [{rows}], "num_edits": {edits[p]}, '
+                    f'"duration_ms": {duration[p]}, "num_artists": {num_artists[p]}')
             if has_desc[p]:
-                text += f', "description": {_dumps(self._description(blk, p, title_u[p]))}'
+                g = sc.GENRES[int(blk.genre1[p])]
+                desc = sc.DESCRIPTIONS[int(u[p][4] * len(sc.DESCRIPTIONS))].format(k=g.keyword)
+                text += f', "description": {_quote(desc.capitalize() if u[p][5] < 0.5 else desc)}'
             yield text + "}"
 
-    def _title(self, blk: Block, p: int, artists: np.ndarray, modified: int,
-               u: np.ndarray) -> str:
-        g = int(blk.genre1[p] if u[0] < 0.85 else blk.genre2[p])
-        titles, cdf = self._titles[g]
-        name = titles[min(int(np.searchsorted(cdf, u[1], side="right")), len(titles) - 1)]
+    def _title(self, name: str, artists: np.ndarray, modified: int, u: list[float]) -> str:
+        """Vary the taste's title like real ones: seasons, years, emoji, case, names."""
         year = 1970 + modified // 31_556_952
         v = u[2]
-        if v < 0.06:
+        if v < 0.03:
             season = sc.SEASONS[int(u[3] * len(sc.SEASONS))]
             yr = (str(year), str(year), f"'{year % 100:02d}", str(year % 100))[int(u[4] * 4)]
             name = f"{season} {yr}"
-        elif v < 0.09:
+        elif v < 0.06:
             name = f"{name} {year}"
-        elif v < 0.15:
+        elif v < 0.12:
             name = sc.GENERIC_TITLES[int(u[3] * len(sc.GENERIC_TITLES))]
-        elif v < 0.17:
+        elif v < 0.14:
             top, count = np.unique(artists, return_counts=True)
             if count.max() >= 0.25 * len(artists):  # named after the artist it is about
                 name = self.names.artist_name(int(top[np.argmax(count)]))
                 name = name.lower() if u[3] < 0.5 else name
-        elif v < 0.19:
+        elif v < 0.16:
             name = sc.FIRST[int(u[3] * len(sc.FIRST))]
             name = name.upper() if u[4] < 0.3 else name.lower() if u[4] < 0.5 else name
         w = u[5]
@@ -305,17 +327,16 @@ class _Writer:
             name = name.lower()
         return name
 
-    def _description(self, blk: Block, p: int, u: np.ndarray) -> str:
-        g = sc.GENRES[int(blk.genre1[p])]
-        text = sc.DESCRIPTIONS[int(u[4] * len(sc.DESCRIPTIONS))].format(k=g.keyword)
-        return text.capitalize() if u[5] < 0.5 else text
 
-
-def _title_table(genre: sc.Genre) -> tuple[tuple[str, ...], np.ndarray]:
-    w = 1.0 / (np.arange(len(genre.titles)) + 1.5)
-    cdf = np.cumsum(w / w.sum())
-    cdf[-1] = 1.0
-    return genre.titles, cdf
+def _title_cdf() -> np.ndarray:
+    """[genre, title] cumulative weights (Zipf over each taste's title list, padded with 1)."""
+    width = max(len(g.titles) for g in sc.GENRES)
+    out = np.ones((sc.N_GENRES, width))
+    for i, g in enumerate(sc.GENRES):
+        w = 1.0 / (np.arange(len(g.titles)) + 1.5)
+        out[i, :len(g.titles)] = np.cumsum(w / w.sum())
+        out[i, len(g.titles) - 1:] = 1.0
+    return out
 
 
 def _generated_on(seed: int) -> str:
@@ -324,38 +345,29 @@ def _generated_on(seed: int) -> str:
             f"{(h >> 24) % 60:02d}.{(h >> 32) % 1_000_000:06d}")
 
 
-def _features_csv(cat: sc.Catalog, names: sc.Names, tracks: np.ndarray) -> str:
+def _features_csv(cat: sc.Catalog, names: sc.Names, tracks: np.ndarray,
+                  chunk: int = 20_000) -> Iterator[bytes]:
+    """audio_features.csv, in chunks of rows."""
     f = sc.audio_features(cat, tracks)
-    cols = [
-        [names.track_id(t) for t in tracks.tolist()],
-        [f"{x:.3f}" for x in f["danceability"].tolist()],
-        [f"{x:.3f}" for x in f["energy"].tolist()],
-        [str(x) for x in f["key"].tolist()],
-        [f"{x:.3f}" for x in f["loudness"].tolist()],
-        [str(x) for x in f["mode"].tolist()],
-        [f"{x:.3g}" for x in f["speechiness"].tolist()],
-        [f"{x:.3g}" for x in f["acousticness"].tolist()],
-        [f"{x:.3g}" for x in f["instrumentalness"].tolist()],
-        [f"{x:.3f}" for x in f["liveness"].tolist()],
-        [f"{x:.3f}" for x in f["valence"].tolist()],
-        [f"{x:.3f}" for x in f["tempo"].tolist()],
-        [str(x) for x in f["duration_ms"].tolist()],
-        [str(x) for x in f["time_signature"].tolist()],
-    ]
-    buf = io.StringIO()
-    buf.write("id," + ",".join(sc.FEATURE_COLUMNS) + "\n")
-    buf.writelines(",".join(row) + "\n" for row in zip(*cols))
-    return buf.getvalue()
+    yield ("id," + ",".join(sc.FEATURE_COLUMNS) + "\n").encode("ascii")
+    row = "%s,%.3f,%.3f,%d,%.3f,%d,%.3g,%.3g,%.3g,%.3f,%.3f,%.3f,%d,%d\n"
+    for lo in range(0, len(tracks), chunk):
+        sl = slice(lo, lo + chunk)
+        ids = names.make_ids(sc._KIND_TRACK, tracks[sl])
+        cols = [ids] + [f[c][sl].tolist() for c in sc.FEATURE_COLUMNS]
+        yield "".join([row % r for r in zip(*cols)]).encode("ascii")
 
 
-def _write(path: Path, data: bytes, compress: bool) -> None:
+def _write(path: Path, chunks: Iterable[bytes], compress: bool) -> None:
     """Write atomically; gzip without a timestamp or name, so output is byte-identical."""
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as fh:
         if compress:
             with _gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0,
-                                compresslevel=6) as gz:
-                gz.write(data)
+                                compresslevel=GZIP_LEVEL) as gz:
+                for data in chunks:
+                    gz.write(data)
         else:
-            fh.write(data)
+            for data in chunks:
+                fh.write(data)
     os.replace(tmp, path)

@@ -17,6 +17,7 @@ so only what is written is ever built.
 """
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,6 +175,7 @@ LEAD_ALBUM = (0.9, 15.0)     # P(track of rank j is on the artist's lead album) 
 TAU_ARTIST = 0.25            # materialise an artist expected to be drawn >= tau times
 TAU_TRACK = 0.05             # ... a track expected to be drawn >= tau times
 MIN_ARTISTS_PER_GENRE = 40
+MIN_SCALE = 200              # tiny samples draw from a catalog sized for this many playlists
 HIT_COUNT = 400              # size of the global hits pool
 HIT_FLATTEN = 0.55           # hits pool weight = marginal popularity ** HIT_FLATTEN
 
@@ -220,7 +222,7 @@ class Catalog:
         rng = np.random.default_rng([self.seed, 0x5A3C1E])
         self.slot_shares = genre_slot_shares()
         hit_share = HIT_SHARE[0] / (HIT_SHARE[0] + HIT_SHARE[1])
-        draws = max(n_playlists, 1) * MEAN_LENGTH * (1 - hit_share) * ARTIST_DRAWS
+        draws = max(n_playlists, MIN_SCALE) * MEAN_LENGTH * (1 - hit_share) * ARTIST_DRAWS
         genre_draws = draws * self.slot_shares
 
         # artists: Zipf–Mandelbrot in each genre, cut where expected draws < tau
@@ -252,13 +254,14 @@ class Catalog:
         self.artist_track_start = np.concatenate([[0], np.cumsum(n_tr)])
         n_tracks = int(self.artist_track_start[-1])
         self.n_tracks = n_tracks
-        self.track_artist = np.repeat(np.arange(n_art), n_tr)
-        j = np.arange(n_tracks) - self.artist_track_start[self.track_artist]
-        tw = (j + TRACK_Q) ** -TRACK_S
+        self.track_artist = np.repeat(np.arange(n_art, dtype=np.int32), n_tr)
+        j = (np.arange(n_tracks) - self.artist_track_start[self.track_artist]).astype(np.int32)
+        tw = (j + float(TRACK_Q)) ** -TRACK_S
         tnorm = np.bincount(self.track_artist, weights=tw, minlength=n_art)
         self.track_p = tw / tnorm[self.track_artist]           # p(track | artist)
-        self.track_key = self.track_artist + _segment_cdf(self.track_p, self.artist_track_start)
-        self.track_rank = j
+        del tw
+        self.track_key = _segment_cdf(self.track_p, self.artist_track_start)
+        self.track_key += self.track_artist                     # artist + cdf, for searchsorted
 
         # albums: each artist has max(1, disc / ALBUM_SIZE) albums; tracks spread over them
         n_alb = np.maximum(1, np.round(disc / ALBUM_SIZE)).astype(np.int64)
@@ -266,29 +269,51 @@ class Catalog:
         self.n_albums_catalog = int(self.artist_album_start[-1])
         na = n_alb[self.track_artist]
         local = np.minimum((rng.random(n_tracks) * na).astype(np.int64), na - 1)
+        del na
         lead = rng.random(n_tracks) < LEAD_ALBUM[0] * np.exp(-j / LEAD_ALBUM[1])
         local[lead | (j == 0)] = 0
-        self.track_album = self.artist_album_start[self.track_artist] + local
+        del lead
+        local += self.artist_album_start[self.track_artist]
+        self.track_album = local.astype(np.int32)
+        del local
         self.album_size = np.bincount(self.track_album, minlength=self.n_albums_catalog)
         first = np.full(self.n_albums_catalog, -1, dtype=np.int64)
         first[self.track_album[::-1]] = np.arange(n_tracks)[::-1]
         self.album_first_track = first
-        self.album_artist = np.repeat(np.arange(n_art), n_alb)
+        self.album_artist = np.repeat(np.arange(n_art, dtype=np.int32), n_alb)
 
         # durations by genre
         gen = self.artist_genre[self.track_artist]
-        med = np.array([g.duration_s for g in GENRES])[gen] * 1000.0
-        dur = med * np.exp(rng.normal(0, 0.22, n_tracks))
-        self.track_duration = np.clip(np.round(dur), 60_000, 720_000).astype(np.int64)
+        dur = np.exp(rng.normal(0, 0.22, n_tracks))
+        dur *= np.array([g.duration_s for g in GENRES])[gen] * 1000.0
+        self.track_duration = np.clip(np.round(dur), 60_000, 720_000).astype(np.int32)
+        del dur
 
         # globally popular tracks (the "hits" every kind of playlist picks up)
         marginal = self.slot_shares[gen] * self.artist_p[self.track_artist] * self.track_p
         k = min(HIT_COUNT, n_tracks)
-        top = np.argsort(-marginal, kind="stable")[:k]
+        top = np.argpartition(-marginal, k - 1)[:k] if k < n_tracks else np.arange(n_tracks)
+        top = top[np.lexsort((top, -marginal[top]))]
         hw = marginal[top] ** HIT_FLATTEN
         self.hit_tracks = top
         self.hit_cdf = np.cumsum(hw / hw.sum())
         self.hit_cdf[-1] = 1.0
+
+    def expected_unique(self, n_playlists: int) -> tuple[float, float, float]:
+        """Expected distinct (tracks, artists, albums) in a sample of `n_playlists` drawn
+        from this catalog (Poisson approximation; tracks and artists are within ~2% of
+        simulation, albums within ~5%)."""
+        hit_share = HIT_SHARE[0] / (HIT_SHARE[0] + HIT_SHARE[1])
+        rows = n_playlists * MEAN_LENGTH
+        gen = self.artist_genre[self.track_artist]
+        lam = rows * (1 - hit_share) * self.slot_shares[gen] * self.artist_p[self.track_artist]
+        lam *= self.track_p
+        lam[self.hit_tracks] += rows * hit_share * np.diff(self.hit_cdf, prepend=0.0)
+        per_artist = np.bincount(self.track_artist, weights=lam, minlength=self.n_artists)
+        per_album = np.bincount(self.track_album, weights=lam, minlength=self.n_albums_catalog)
+        return (float((-np.expm1(-lam)).sum()),
+                float((-np.expm1(-per_artist * ARTIST_DRAWS)).sum()),
+                float((-np.expm1(-per_album * 0.8)).sum()))
 
     # -- sampling helpers (vectorised)
     def sample_artists(self, genres: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -424,7 +449,8 @@ def mix64_array(x: np.ndarray) -> np.ndarray:
 
 
 class Names:
-    """Deterministic names and Spotify-style ids for catalog entities, built on demand.
+    """Deterministic names and Spotify-style ids for catalog entities, built on demand
+    and in batches (one vectorised hash per entity; compiled name templates).
 
     An id is 22 base62 characters like Spotify's (first character 0-7, as a 128-bit
     number gives); five of them encode a bijection of the entity index, so two
@@ -435,15 +461,21 @@ class Names:
         self.cat = catalog
         self._salt = mix64(catalog.seed ^ 0x6E616D6573)
         self._artist: dict[int, str] = {}
-        self._track: dict[int, str] = {}
         self._album: dict[int, str] = {}
-        self._ids: dict[int, dict[int, str]] = {_KIND_TRACK: {}, _KIND_ARTIST: {}, _KIND_ALBUM: {}}
+        self._ids: dict[int, dict[int, str]] = {_KIND_ARTIST: {}, _KIND_ALBUM: {}}
+        self._genre_lo = catalog.genre_start[:-1].tolist()
+        self._genre_size = np.diff(catalog.genre_start).tolist()
 
     def _hash(self, kind: int, idx: int, k: int = 0) -> int:
         return mix64(self._salt ^ (kind << 56) ^ (k << 48) ^ idx)
 
+    def _hashes(self, kind: int, idx: np.ndarray) -> list[int]:
+        base = np.uint64(self._salt ^ (kind << 56) ^ (3 << 48))
+        return mix64_array(np.asarray(idx).astype(np.uint64) ^ base).tolist()
+
+    # -- ids
     def make_ids(self, kind: int, idx: np.ndarray) -> list[str]:
-        """Ids for entity indices `idx` (vectorised)."""
+        """Ids (22 base62 characters) for entity indices `idx` (vectorised)."""
         idx = np.asarray(idx, dtype=np.int64)
         if idx.size == 0:
             return []
@@ -459,11 +491,11 @@ class Names:
         h1 = h1 // np.uint64(8)
         free = [i for i in range(1, 22) if i not in _PERM_POS]
         for i, pos in enumerate(free):  # 16 characters: 10 from h1, 6 from h2
-            src = h1 if i < 10 else h2
-            digits[:, pos] = (src % np.uint64(62)).astype(np.int64)
             if i < 10:
+                digits[:, pos] = (h1 % np.uint64(62)).astype(np.int64)
                 h1 = h1 // np.uint64(62)
             else:
+                digits[:, pos] = (h2 % np.uint64(62)).astype(np.int64)
                 h2 = h2 // np.uint64(62)
         for pos in _PERM_POS:
             digits[:, pos] = perm % 62
@@ -471,85 +503,93 @@ class Names:
         return _B62[digits].view("S22").ravel().astype(str).tolist()
 
     def prepare(self, tracks: np.ndarray) -> None:
-        """Build, in one go, the ids of `tracks` and of their artists and albums."""
+        """Build, in batches, the ids and names of the artists and albums of `tracks`."""
         cat = self.cat
-        for kind, ents in ((_KIND_TRACK, tracks), (_KIND_ARTIST, cat.track_artist[tracks]),
+        for kind, ents in ((_KIND_ARTIST, cat.track_artist[tracks]),
                            (_KIND_ALBUM, cat.track_album[tracks])):
             cache = self._ids[kind]
-            ents = np.unique(ents)
-            new = [e for e in ents.tolist() if e not in cache]
-            cache.update(zip(new, self.make_ids(kind, np.array(new, dtype=np.int64))))
-
-    def _id(self, kind: int, idx: int) -> str:
-        cache = self._ids[kind]
-        got = cache.get(idx)
-        if got is None:
-            got = cache[idx] = self.make_ids(kind, np.array([idx]))[0]
-        return got
-
-    def track_id(self, t: int) -> str:
-        return self._id(_KIND_TRACK, t)
+            new = np.array([e for e in np.unique(ents).tolist() if e not in cache],
+                           dtype=np.int64)
+            cache.update(zip(new.tolist(), self.make_ids(kind, new)))
+            if kind == _KIND_ARTIST:
+                self.artist_names(new)
+            else:
+                self.album_names(new)
 
     def artist_uri(self, a: int) -> str:
-        return "spotify:artist:" + self._id(_KIND_ARTIST, a)
+        return "spotify:artist:" + self._cached_id(_KIND_ARTIST, a)
 
     def album_uri(self, b: int) -> str:
-        return "spotify:album:" + self._id(_KIND_ALBUM, b)
+        return "spotify:album:" + self._cached_id(_KIND_ALBUM, b)
+
+    def _cached_id(self, kind: int, idx: int) -> str:
+        got = self._ids[kind].get(idx)
+        if got is None:
+            got = self._ids[kind][idx] = self.make_ids(kind, np.array([idx]))[0]
+        return got
 
     # -- names
     def artist_name(self, a: int) -> str:
         name = self._artist.get(a)
-        if name is None:
-            g = GENRES[int(self.cat.artist_genre[a])]
-            h = self._hash(_KIND_ARTIST, a, 3)
-            name = self._artist[a] = _fill(_pick(ARTIST_TEMPLATES[g.style], h, 1), h)
-        return name
-
-    def track_name(self, t: int) -> str:
-        name = self._track.get(t)
-        if name is None:
-            cat = self.cat
-            a = int(cat.track_artist[t])
-            g = GENRES[int(cat.artist_genre[a])]
-            h = self._hash(_KIND_TRACK, t, 3)
-            name = _fill(_pick(_track_templates(g), h, 1), h)
-            extra = (h >> 57) % 100
-            if extra < 9 and g.style in ("rap", "dj", "latin", "solo"):
-                # featuring another (popular) artist of the same taste
-                lo, hi = cat.genre_start[cat.artist_genre[a]:][:2]
-                other = int(lo + (h >> 20) % min(int(hi - lo), 200))
-                if other != a:
-                    name += f" (feat. {self.artist_name(other)})"
-            elif extra < 14 and g.style not in ("ambient", "classical"):
-                name += _pick(SUFFIX, h, 50)
-            self._track[t] = name
-        return name
+        return name if name is not None else self.artist_names(np.array([a]))[0]
 
     def album_name(self, b: int) -> str:
         name = self._album.get(b)
-        if name is None:
-            cat = self.cat
-            a = int(cat.album_artist[b])
-            g = GENRES[int(cat.artist_genre[a])]
-            h = self._hash(_KIND_ALBUM, b, 3)
-            first = int(cat.album_first_track[b])
-            if cat.album_size[b] <= 1 and first >= 0:  # a single: named after its track
-                name = self.track_name(first)
+        return name if name is not None else self.album_names(np.array([b]))[0]
+
+    def artist_names(self, artists: np.ndarray) -> list[str]:
+        cat, cache, out = self.cat, self._artist, []
+        styles = [_STYLE_INDEX[GENRES[g].style] for g in range(N_GENRES)]
+        for a, g, h in zip(artists.tolist(), cat.artist_genre[artists].tolist(),
+                           self._hashes(_KIND_ARTIST, artists)):
+            fns = _ARTIST_FN[styles[g]]
+            name = cache[a] = fns[(h >> 1) % len(fns)](h)
+            out.append(name)
+        return out
+
+    def track_names(self, tracks: np.ndarray) -> list[str]:
+        cat, out = self.cat, []
+        arts = cat.track_artist[tracks]
+        for t, a, g, h in zip(tracks.tolist(), arts.tolist(), cat.artist_genre[arts].tolist(),
+                              self._hashes(_KIND_TRACK, tracks)):
+            fns = _TRACK_FN[g]
+            name = fns[(h >> 1) % len(fns)](h)
+            extra = (h >> 57) % 100
+            if extra < 9 and _FEATURING[g]:
+                # featuring another (popular) artist of the same taste
+                other = self._genre_lo[g] + (h >> 20) % min(self._genre_size[g], 200)
+                if other != a:
+                    name = f"{name} (feat. {self.artist_name(other)})"
+            elif extra < 14 and _SUFFIXED[g]:
+                name += SUFFIX[(h >> 50) % len(SUFFIX)]
+            out.append(name)
+        return out
+
+    def album_names(self, albums: np.ndarray) -> list[str]:
+        cat, cache = self.cat, self._album
+        arts = cat.album_artist[albums]
+        first = cat.album_first_track[albums]
+        single = (cat.album_size[albums] <= 1) & (first >= 0)  # named after its one track
+        single_names = iter(self.track_names(first[single]))
+        out = []
+        for b, a, g, h, one in zip(albums.tolist(), arts.tolist(),
+                                   cat.artist_genre[arts].tolist(),
+                                   self._hashes(_KIND_ALBUM, albums), single.tolist()):
+            if one:
+                name = next(single_names)
             elif h % 10 == 0:
                 name = self.artist_name(a)  # self-titled
             else:
-                base = _fill(_pick(ALBUM_TEMPLATES.get(g.name) or _track_templates(g), h, 1), h)
-                name = _pick(ALBUM_FORMS, h, 59).format(base, _pick(PLACES, h, 45))
-            self._album[b] = name
-        return name
-
-
-def _pick(seq, h: int, shift: int):
-    return seq[(h >> shift) % len(seq)]
+                fns = _ALBUM_FN[g]
+                name = _ALBUM_FORM_FN[(h >> 59) % len(_ALBUM_FORM_FN)](fns[(h >> 1) % len(fns)](h), h)
+            cache[b] = name
+            out.append(name)
+        return out
 
 
 def _syllables(h: int) -> str:
-    return (_pick(SYLLABLE, h, 3) + _pick(SYLLABLE, h, 13) + _pick(SYLLABLE, h, 23)).capitalize()
+    return (SYLLABLE[(h >> 3) % len(SYLLABLE)] + SYLLABLE[(h >> 13) % len(SYLLABLE)]
+            + SYLLABLE[(h >> 23) % len(SYLLABLE)]).capitalize()
 
 
 # template field -> (word list, hash shift) or a function of the hash
@@ -565,25 +605,28 @@ _FIELDS = {
     "mode": (("Major", "Minor"), 52),
     "num": lambda h: str(1 + (h >> 38) % 30), "no": lambda h: str(1 + (h >> 42) % 9),
     "op": lambda h: str(1 + (h >> 46) % 120), "syl": _syllables,
-    "SYL": lambda h: _syllables(h).upper(), "RAP": lambda h: _pick(RAP, h, 23).upper(),
+    "SYL": lambda h: _syllables(h).upper(), "RAP": lambda h: RAP[(h >> 23) % len(RAP)].upper(),
 }
 
 
-class _Words(dict):
-    """format_map() mapping that picks only the words a template uses."""
-    __slots__ = ("h",)
-
-    def __init__(self, h: int):
-        super().__init__()
-        self.h = h
-
-    def __missing__(self, key: str) -> str:
-        f = _FIELDS[key]
-        return f(self.h) if callable(f) else _pick(f[0], self.h, f[1])
-
-
-def _fill(template: str, h: int) -> str:
-    return template.format_map(_Words(h))
+def _compile(template: str, extra: str = ""):
+    """'{adj} {noun}' -> a function of the hash building that string (no per-call parsing)."""
+    env: dict = {}
+    parts = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        if literal:
+            parts.append(repr(literal))
+        if field is None:
+            continue
+        if field.isdigit():  # positional: album forms take (base, h)
+            parts.append("base")
+            continue
+        spec = _FIELDS[field]
+        env[f"_{field}"] = spec if callable(spec) else spec[0]
+        parts.append(f"_{field}(h)" if callable(spec) else
+                     f"_{field}[(h >> {spec[1]}) % {len(spec[0])}]")
+    args = "base, h" if extra == "base" else "h"
+    return eval(f"lambda {args}: " + (" + ".join(parts) or "''"), env)  # noqa: S307 (own templates)
 
 
 ARTIST_TEMPLATES = {
@@ -627,11 +670,21 @@ ALBUM_TEMPLATES = {
     "christmas": ("A {adj} Christmas", "{xmas} Songs", "{adj} {xmas}", "{xmas} {noun}"),
 }
 ALBUM_FORMS = ("{0}",) * 12 + ("{0} - EP", "{0} - EP", "{0} (Deluxe)", "{0} (Deluxe Edition)",
-                              "Live at {1}", "Greatest Hits")
+                              "Live at {place}", "Greatest Hits")
 
 
 def _track_templates(g: Genre) -> tuple[str, ...]:
     return _TRACK_SPECIAL.get(g.name) or _TRACK_SPECIAL.get(g.style) or _TRACK_DEFAULT
+
+
+_STYLE_INDEX = {name: i for i, name in enumerate(ARTIST_TEMPLATES)}
+_ARTIST_FN = [tuple(_compile(t) for t in ts) for ts in ARTIST_TEMPLATES.values()]
+_TRACK_FN = [tuple(_compile(t) for t in _track_templates(g)) for g in GENRES]
+_ALBUM_FN = [tuple(_compile(t) for t in ALBUM_TEMPLATES.get(g.name, ())) or _TRACK_FN[i]
+             for i, g in enumerate(GENRES)]
+_ALBUM_FORM_FN = tuple(_compile(t, "base") for t in ALBUM_FORMS)
+_FEATURING = [g.style in ("rap", "dj", "latin", "solo") for g in GENRES]
+_SUFFIXED = [g.style not in ("ambient", "classical") for g in GENRES]
 
 
 # ----------------------------------------------------------------------------- features

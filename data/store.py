@@ -10,7 +10,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -20,8 +20,7 @@ from data.schema import AUDIO_FEATURES, migrate
 _CHUNK = 5000  # bound parameters per IN (...) lookup
 
 
-@dataclass(frozen=True)
-class ArtistRef:
+class ArtistRef(NamedTuple):
     uri: str
     name: str
     name_only: bool = False  # True: no Spotify URI was known; `uri` is 'name:<name>'
@@ -31,8 +30,8 @@ class ArtistRef:
         return cls(uri=f"name:{name}", name=name, name_only=True)
 
 
-@dataclass(frozen=True)
-class TrackRecord:
+# NamedTuples, not dataclasses: an MPD slice makes tens of thousands of these.
+class TrackRecord(NamedTuple):
     uri: str
     name: str
     artists: tuple[ArtistRef, ...] = ()
@@ -141,48 +140,78 @@ class Catalog:
         """Insert unseen tracks, their artists and albums; return {track uri: track id}.
 
         A track already stored (from the MPD or a crawl) stays the same row; fields it
-        lacked (album, duration) are filled in, nothing known is overwritten.
+        lacked (album, duration) are filled in, artists it lacked are appended, nothing
+        known is overwritten.
         """
         self._require_write()
-        artists: dict[str, ArtistRef] = {}
-        albums: dict[str, str | None] = {}
+        unique: dict[str, TrackRecord] = {}
         for t in tracks:
-            for a in t.artists:
-                artists.setdefault(a.uri, a)
-            if t.album_uri:
-                albums.setdefault(t.album_uri, t.album_name)
+            seen = unique.get(t.uri)
+            unique[t.uri] = t if seen is None or seen == t else merge_tracks(seen, t)
         c = self._conn
-        c.executemany("INSERT OR IGNORE INTO artists (uri, name, name_only) VALUES (?, ?, ?)",
-                      ((a.uri, a.name, int(a.name_only)) for a in artists.values()))
-        c.executemany("INSERT OR IGNORE INTO albums (uri, name) VALUES (?, ?)", albums.items())
-        artist_ids = self._ids_by_uri("artists", artists)
-        album_ids = self._ids_by_uri("albums", albums)
+        # uri -> (id, album missing, duration missing, ids of its linked artists)
+        known: dict[str, tuple[int, int, int, str | None]] = {}
+        for chunk in _chunks(list(unique)):
+            known.update((row[0], row[1:]) for row in c.execute(
+                "SELECT t.uri, t.id, t.album_id IS NULL, t.duration_ms IS NULL, "
+                "(SELECT group_concat(artist_id) FROM track_artists WHERE track_id = t.id) "
+                f"FROM tracks t WHERE t.uri IN ({','.join('?' * len(chunk))})", chunk))
+        new = [t for uri, t in unique.items() if uri not in known]
+        fill = [t for t in unique.values() if t.uri in known and (
+            (known[t.uri][1] and t.album_uri) or (known[t.uri][2] and t.duration_ms is not None))]
+        artist_ids = self._ensure_rows("artists", ("name", "name_only"), {
+            a.uri: (a.name, int(a.name_only)) for t in unique.values() for a in t.artists})
+        extra_links = [(t, a) for t in unique.values() if t.uri in known for a in t.artists
+                       if str(artist_ids[a.uri]) not in (known[t.uri][3] or "").split(",")]
+        album_ids = self._ensure_rows("albums", ("name",), {
+            t.album_uri: (t.album_name,) for t in new + fill if t.album_uri})
+
+        track_ids = {uri: row[0] for uri, row in known.items()}
+        next_id = self._next_id("tracks")
+        track_ids.update((t.uri, next_id + i) for i, t in enumerate(new))
+        # We hold the write lock (BEGIN IMMEDIATE), so explicit ids cannot collide.
         c.executemany(
-            "INSERT INTO tracks (uri, name, album_id, duration_ms) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (uri) DO UPDATE SET "
-            "album_id = coalesce(tracks.album_id, excluded.album_id), "
-            "duration_ms = coalesce(tracks.duration_ms, excluded.duration_ms) "
-            "WHERE (tracks.album_id IS NULL AND excluded.album_id IS NOT NULL) "
-            "OR (tracks.duration_ms IS NULL AND excluded.duration_ms IS NOT NULL)",
-            ((t.uri, t.name, album_ids.get(t.album_uri) if t.album_uri else None, t.duration_ms)
-             for t in {t.uri: t for t in tracks}.values()))
-        track_ids = self._ids_by_uri("tracks", {t.uri for t in tracks})
+            "INSERT INTO tracks (id, uri, name, album_id, duration_ms) VALUES (?, ?, ?, ?, ?)",
+            ((track_ids[t.uri], t.uri, t.name, album_ids.get(t.album_uri), t.duration_ms)
+             for t in new))
         c.executemany(
-            "INSERT OR IGNORE INTO track_artists (track_id, artist_id, position) VALUES (?, ?, ?)",
+            "UPDATE tracks SET album_id = coalesce(album_id, ?), "
+            "duration_ms = coalesce(duration_ms, ?) WHERE id = ?",
+            ((album_ids.get(t.album_uri), t.duration_ms, track_ids[t.uri]) for t in fill))
+        c.executemany(
+            "INSERT INTO track_artists (track_id, artist_id, position) VALUES (?, ?, ?)",
             ((track_ids[t.uri], artist_ids[a.uri], i)
-             for t in tracks for i, a in enumerate(t.artists)))
+             for t in new for i, a in enumerate(t.artists)))
+        # A stored track keeps its artists and their order; new ones are appended.
+        c.executemany(
+            "INSERT OR IGNORE INTO track_artists (track_id, artist_id, position) "
+            "SELECT ?1, ?2, count(*) FROM track_artists WHERE track_id = ?1",
+            ((track_ids[t.uri], artist_ids[a.uri]) for t, a in extra_links))
         return track_ids
+
+    def _ensure_rows(self, table: str, columns: tuple[str, ...],
+                     rows: dict[str, tuple]) -> dict[str, int]:
+        """Ids for `rows` ({uri: values}) in artists/albums, inserting the unseen ones."""
+        ids = self._ids_by_uri(table, rows)
+        new = [uri for uri in rows if uri not in ids]
+        next_id = self._next_id(table)
+        marks = ", ".join("?" * (len(columns) + 2))
+        self._conn.executemany(
+            f"INSERT INTO {table} (id, uri, {', '.join(columns)}) VALUES ({marks})",
+            ((next_id + i, uri, *rows[uri]) for i, uri in enumerate(new)))
+        ids.update((uri, next_id + i) for i, uri in enumerate(new))
+        return ids
+
+    def _next_id(self, table: str) -> int:
+        return self._conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
 
     def existing_playlists(self, source: str, source_ids: Iterable[str]) -> dict[str, int]:
         """{source_id: playlist id} for those of `source_ids` already stored."""
         found: dict[str, int] = {}
-        ids = list(source_ids)
-        for i in range(0, len(ids), _CHUNK):
-            chunk = ids[i:i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk in _chunks(list(source_ids)):
             found.update(self._conn.execute(
-                f"SELECT source_id, id FROM playlists WHERE source = ? AND source_id IN ({marks})",
-                (source, *chunk)))
+                "SELECT source_id, id FROM playlists WHERE source = ? "
+                f"AND source_id IN ({','.join('?' * len(chunk))})", (source, *chunk)))
         return found
 
     def upsert_playlist(self, record: PlaylistRecord) -> int:
@@ -244,13 +273,10 @@ class Catalog:
         return self._conn.total_changes - before
 
     def _ids_by_uri(self, table: str, uris: Iterable[str]) -> dict[str, int]:
-        keys = list(uris)
         out: dict[str, int] = {}
-        for i in range(0, len(keys), _CHUNK):
-            chunk = keys[i:i + _CHUNK]
-            marks = ",".join("?" * len(chunk))
+        for chunk in _chunks(list(uris)):
             out.update(self._conn.execute(
-                f"SELECT uri, id FROM {table} WHERE uri IN ({marks})", chunk))
+                f"SELECT uri, id FROM {table} WHERE uri IN ({','.join('?' * len(chunk))})", chunk))
         return out
 
     # ---- reads for the model and the dashboard --------------------------------------
@@ -265,7 +291,8 @@ class Catalog:
         """(playlist_id, position, track_id) int64 arrays for every playlist–track row,
         sorted by playlist then position."""
         return self._int_columns(
-            "SELECT playlist_id, position, track_id FROM playlist_tracks", 3)
+            "SELECT playlist_id, position, track_id FROM playlist_tracks "
+            "ORDER BY playlist_id, position", 3)
 
     def track_artist_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(track_id, artist_id) for the primary (first) artist of each track."""
@@ -316,8 +343,7 @@ class Catalog:
     def _dict_rows(self, sql: str, ids: Sequence[int] | None, id_column: str = "id") -> list[dict]:
         cur = self._conn.cursor()
         out: list[dict] = []
-        chunks = [None] if ids is None else [list(ids)[i:i + _CHUNK]
-                                             for i in range(0, len(ids), _CHUNK)]
+        chunks = [None] if ids is None else _chunks(list(ids))
         for chunk in chunks:
             if chunk is None:
                 cur.execute(sql + f" ORDER BY {id_column}")
@@ -332,3 +358,16 @@ class Catalog:
                            dtype=np.int64)
         cols = flat.reshape(-1, n)
         return tuple(np.ascontiguousarray(cols[:, i]) for i in range(n))
+
+
+def _chunks(items: list) -> list[list]:
+    """Slices of at most _CHUNK items, for `IN (...)` lookups."""
+    return [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+def merge_tracks(a: TrackRecord, b: TrackRecord) -> TrackRecord:
+    """One record from two sightings of a track: what either says, the first one winning."""
+    artists = a.artists + tuple(x for x in b.artists if x.uri not in {y.uri for y in a.artists})
+    return TrackRecord(a.uri, a.name or b.name, artists, a.album_uri or b.album_uri,
+                       a.album_name or b.album_name,
+                       a.duration_ms if a.duration_ms is not None else b.duration_ms)

@@ -9,16 +9,25 @@ did); a scenario's value is the mean over its playlists.
 """
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 from typing import Sequence, TextIO
 
 import numpy as np
 from tqdm import tqdm
 
-from ml.baselines import Ranker
+from data.store import Catalog
+from ml.artifacts import load_model, load_split
+from ml.baselines import ALS, ItemKNN, Popularity, Ranker, TitlePopularity, interaction_matrix
+from ml.config import TrainConfig
+from ml.inference import GnnScorer
 from ml.metrics import MAX_RECOMMENDATIONS, METRIC_NAMES, mean_metrics, playlist_metrics
-from ml.protocol import SCENARIOS, Case
+from ml.prepare import TrainingData, prepare_training_data
+from ml.protocol import SCENARIOS, Case, Holdout, make_cases
 from ml.ranking import top_k
+from ml.runs import write_json_atomic
+from ml.runtime import UserError, resolve_device, snapshot_of_version
 
 
 def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist: np.ndarray, *,
@@ -78,3 +87,73 @@ def _table(title: str, models: dict[str, dict[str, float]]) -> str:
     for model, values in models.items():
         lines.append(f"{model:<11}" + "".join(f"{values[m]:>12.4f}" for m in METRIC_NAMES))
     return "\n".join(lines)
+
+
+def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfig,
+                    threads: int = 0) -> list[Ranker]:
+    """The requested baselines, trained on the training playlists of `data`."""
+    s = data.snapshot
+    interactions = interaction_matrix(data.edge_playlist, data.edge_track, s.num_playlists,
+                                      s.num_tracks)
+    popularity = Popularity(interactions)
+    train_titles = [""] * s.num_playlists
+    for p in data.holdout.train.tolist():
+        train_titles[p] = s.normalized_title(p)
+    by_title = TitlePopularity(interactions, train_titles, popularity)
+    out: list[Ranker] = []
+    for name in names:
+        if name == "popularity":
+            out.append(popularity)
+        elif name == "itemknn":
+            out.append(ItemKNN(interactions, by_title))
+        elif name == "als":
+            out.append(ALS(interactions, by_title, factors=config.als_factors,
+                           regularization=config.als_regularization, alpha=config.als_alpha,
+                           iterations=config.als_iterations, seed=config.seed, threads=threads))
+    return out
+
+
+def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None = None,
+                 progress: bool = False, err: TextIO = sys.stderr) -> dict:
+    """Evaluate a trained run on its test playlists beside the baselines; writes evaluation.json."""
+    raw = _read_config(run_dir)
+    config = TrainConfig.from_dict(raw)
+    version, validation_ids, test_ids = load_split(run_dir)
+    served = load_model(run_dir)
+    with Catalog.open(home) as catalog:
+        snapshot = snapshot_of_version(catalog, version, home, f"evaluating {run_dir.name}")
+    validation = np.array([snapshot.playlist_index(int(p)) for p in validation_ids], np.int64)
+    test = np.array([snapshot.playlist_index(int(p)) for p in test_ids], np.int64)
+    if (validation < 0).any() or (test < 0).any() or len(served.track_ids) != snapshot.num_tracks:
+        raise UserError(f"{run_dir.name} does not match snapshot v{version}; retrain")
+    held = np.zeros(snapshot.num_playlists, bool)
+    held[validation] = held[test] = True
+    holdout = Holdout(train=np.flatnonzero(~held), validation=validation, test=test)
+    data = prepare_training_data(snapshot, holdout, config.title_min_count)
+    cases = make_cases(snapshot, holdout.test, config.split_seed)
+    if not cases:
+        raise UserError(f"{run_dir.name} has no test playlists to evaluate; ingest more data")
+    torch_device = resolve_device(device or config.device)
+    gnn = GnnScorer(served.model.to(torch_device), served.states, served.titles, torch_device)
+    rankers = [gnn, *build_baselines(config.baseline_names(), data, config, config.threads)]
+    evaluation = evaluate_rankers(rankers, cases, snapshot.track_artist,
+                                  batch_size=config.eval_batch, progress=progress, err=err)
+    evaluation["protocol"] = {
+        "run_id": run_dir.name, "snapshot_version": version,
+        "test_playlists": int(len(test)), "cases": len(cases),
+        "train_playlists": int(len(holdout.train)), "tracks_ranked": snapshot.num_tracks,
+        "recommendations": MAX_RECOMMENDATIONS, "overall": "mean over scenarios",
+        "split_seed": config.split_seed}
+    write_json_atomic(run_dir / "evaluation.json", evaluation)
+    return evaluation
+
+
+def _read_config(run_dir: Path) -> dict:
+    try:
+        raw = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{run_dir}/config.json is missing or corrupt ({exc.__class__.__name__}); "
+                        "not a complete run") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{run_dir}/config.json is not a run configuration")
+    return raw

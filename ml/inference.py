@@ -41,13 +41,17 @@ class GnnScorer:
 
     name = "gnn"
 
-    def __init__(self, model: PlaylistGraphSAGE, states: Sequence[np.ndarray | Tensor],
-                 titles: TitleVocabulary, device: torch.device | str = "cpu"):
+    def __init__(self, model: PlaylistGraphSAGE, states: Sequence, titles: TitleVocabulary,
+                 device: torch.device | str = "cpu", vectors: Tensor | None = None):
+        """states: per layer, [T, dim] rows (tensor, array or memory map; only seed rows are
+        read); vectors: the last layer as one tensor, when `states` is not already that."""
         self.model = model
         self.device = torch.device(device)
-        self.states = list(states)  # per layer [T, dim]; rows are gathered per query
-        self.vectors = torch.as_tensor(np.asarray(self.states[-1]) if isinstance(
-            self.states[-1], np.ndarray) else self.states[-1]).to(self.device)
+        self.states = list(states)
+        if vectors is None:
+            last = self.states[-1]
+            vectors = last if isinstance(last, Tensor) else torch.from_numpy(np.asarray(last))
+        self.vectors = vectors.to(self.device)
         self.titles = titles
 
     @property

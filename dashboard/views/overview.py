@@ -66,6 +66,7 @@ row[1].metric("Size on disk", human_bytes(health["size_bytes"]), border=True,
               help="The SQLite database with its write-ahead log.")
 row[2].metric("MPD slices ingested", f"{health['slices']:,}", border=True)
 row[3].metric("Crawl frontier", f"{crawl.frontier:,}" if crawl.available else "—", border=True,
-              help="Playlists queued for the crawler's next steps.")
+              help="Playlists the latest crawl has queued but not visited yet.")
+crawl_state = f" ({crawl.state})" if crawl.state else ""
 st.markdown(f"**Last ingest:** {when(health['last_ingest_at'])}  \n"
-            f"**Last crawl:** {when(crawl.last_crawl_at)}")
+            f"**Last crawl:** {when(crawl.last_crawl_at)}{crawl_state}")

@@ -22,6 +22,9 @@ st.title("Recommendations")
 if model.name == "gnn":
     st.caption(f"Ranked by the GraphSAGE model of run `{model.run_id}`. A playlist is "
                "represented by its tracks, so playlists the model never saw work too.")
+elif run_id is not None:
+    st.warning(f"The trained model cannot be used ({model.note}); recommendations come from "
+               "the co-occurrence baseline.", icon=":material/warning:")
 else:
     st.info("No trained model yet: these recommendations come from the **co-occurrence "
             "baseline** (item kNN: tracks that share playlists with the seeds). They switch "
@@ -32,6 +35,7 @@ mode = st.segmented_control("Recommend for", MODES, default="Playlist", required
                             key="rec_mode")
 seeds: list[int] = []
 label = ""
+title: str | None = None  # a playlist's title: the model conditions on it too
 
 if mode == "Playlist":
     query = st.text_input("Search playlists by title", key="rec_playlist_query",
@@ -49,7 +53,7 @@ if mode == "Playlist":
                                    key="rec_playlist")
         if playlist_id is not None:
             seeds = loaders.playlist_tracks(home, version, int(playlist_id))
-            label = str(matches.set_index("id").loc[playlist_id, "name"])
+            label = title = str(matches.set_index("id").loc[playlist_id, "name"])
 
 elif mode == "User":
     owners = loaders.owners(home, version)
@@ -103,7 +107,7 @@ k = st.slider("Number of recommendations", 5, 100, 20, step=5, key="rec_k")
 if not seeds:
     st.stop()
 
-recs = serving.recommend(home, version, model.run_id, tuple(seeds), k)
+recs, skipped = serving.recommend(home, version, model.run_id, tuple(seeds), k, title)
 seed_rows = loaders.track_rows(home, version, tuple(seeds))
 seed_names = dict(zip(seed_rows["id"], seed_rows["name"].fillna("")))
 rec_ids = tuple(t for t, _ in recs)
@@ -116,6 +120,9 @@ st.subheader(f"Top {len(table)} for {label}")
 st.caption(f"From {len(seeds):,} seed tracks (excluded from the results). **Why** lists the "
            "seed tracks that share the most playlists with each recommendation, with the count; "
            "**Shared playlists** counts playlists holding it and at least one seed.")
+if skipped:
+    st.caption(f"{len(skipped):,} of the seed tracks could not be used by the model (tracks in "
+               "no playlist, or added after training without features, artist or album).")
 if table.empty:
     st.warning("The model returned nothing for these seeds (tracks it cannot place). "
                "Add more seed tracks.")

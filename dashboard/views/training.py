@@ -82,6 +82,12 @@ else:
                "title and a few seed tracks (the scenario); every model ranks all tracks and is "
                "scored on the hidden rest. Clicks: pages of 10 until the first hit (lower is "
                "better). Best value per scenario in bold.")
+    protocol = run.evaluation.get("protocol") or {}
+    if protocol.get("test_playlists"):
+        st.caption(f"{protocol['test_playlists']:,} held-out playlists, "
+                   f"{protocol.get('cases', 0):,} scenario cases, "
+                   f"{protocol.get('tracks_ranked', 0):,} tracks ranked per case; "
+                   f"overall = {protocol.get('overall', 'mean over scenarios')}.")
     metric = st.segmented_control("Metric", run_frames.EVAL_METRICS, default="r_precision",
                                   required=True, format_func=charts.METRIC_LABELS.get,
                                   key="train_eval_metric")
@@ -98,6 +104,7 @@ else:
     st.altair_chart(charts.evaluation_chart(evaluation, metric), width="stretch")
     pivot, best_cols = run_frames.metric_pivot(evaluation, metric, charts.MODEL_LABELS)
     model_cols = [c for c in pivot.columns if c not in ("scenario", "playlists")]
+    pivot["scenario"] = pivot["scenario"].map(run_frames.scenario_label)
     styled = pivot.style.format({c: "{:.4f}" for c in model_cols}, na_rep="—").apply(
         lambda r: ["font-weight: 700" if c == best_cols[r.name] else "" for c in r.index],
         axis=1)

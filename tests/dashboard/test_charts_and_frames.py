@@ -17,27 +17,28 @@ EVALUATION = {
                     "recall@100": 0.25, "recall@500": 0.5},
     },
     "scenarios": {
-        "10 first": {"n": 40, "gnn": {"r_precision": 0.22}, "popularity": {"r_precision": 0.04},
+        "first_10": {"n": 40, "gnn": {"r_precision": 0.22}, "popularity": {"r_precision": 0.04},
                      "itemknn": {"r_precision": 0.18}},
-        "title only": {"n": 10, "gnn": {"r_precision": 0.10}, "popularity": {"r_precision": 0.06},
+        "title_only": {"n": 10, "gnn": {"r_precision": 0.10}, "popularity": {"r_precision": 0.06},
                        "itemknn": {"r_precision": 0.0}},
-        "1 first": {"n": 50, "gnn": {"r_precision": 0.12}, "popularity": {"r_precision": 0.05},
+        "first_1": {"n": 50, "gnn": {"r_precision": 0.12}, "popularity": {"r_precision": 0.05},
                     "itemknn": {"r_precision": 0.09}},
     },
+    "protocol": {"test_playlists": 60, "overall": "mean over scenarios"},
 }
 
 
 def test_evaluation_frame_orders_scenarios_and_models() -> None:
     df = run_frames.evaluation_frame(EVALUATION)
-    assert df["scenario"].drop_duplicates().tolist() == ["overall", "1 first", "10 first",
-                                                          "title only"]
+    assert df["scenario"].drop_duplicates().tolist() == ["overall", "title_only", "first_1",
+                                                          "first_10"]
     assert df[df["scenario"] == "overall"]["model"].tolist() == ["gnn", "popularity", "itemknn"]
     overall = df[df["scenario"] == "overall"].set_index("model")
     assert overall.loc["gnn", "r_precision"] == 0.20
     assert overall.loc["popularity", "clicks"] == 8.0
-    # 'overall' is over every evaluated playlist: the scenarios' n summed.
-    assert set(overall["playlists"]) == {100}
-    scen = df[df["scenario"] == "10 first"].set_index("model")
+    # 'overall' is the mean over scenarios of the held-out playlists: their number.
+    assert set(overall["playlists"]) == {60}
+    scen = df[df["scenario"] == "first_10"].set_index("model")
     assert scen.loc["itemknn", "playlists"] == 40 and math.isnan(scen.loc["gnn", "ndcg"])
 
 
@@ -45,8 +46,19 @@ def test_best_model_respects_metric_direction() -> None:
     df = run_frames.evaluation_frame(EVALUATION)
     assert run_frames.best_model(df, "r_precision") == "gnn"
     assert run_frames.best_model(df, "clicks") == "itemknn"  # fewer clicks is better
-    assert run_frames.best_model(df, "r_precision", "title only") == "gnn"
+    assert run_frames.best_model(df, "r_precision", "title_only") == "gnn"
     assert run_frames.best_model(run_frames.evaluation_frame({}), "r_precision") is None
+
+
+def test_scenarios_sort_by_kind_then_seed_count_and_read_well() -> None:
+    names = ["random_100", "first_100", "first_5", "title_only", "random_25", "first_25",
+             "first_1", "overall"]
+    frame = run_frames.evaluation_frame(
+        {"overall": {"gnn": {}}, "scenarios": {n: {"n": 1, "gnn": {}} for n in names[:-1]}})
+    assert frame["scenario"].tolist() == ["overall", "title_only", "first_1", "first_5",
+                                          "first_25", "first_100", "random_25", "random_100"]
+    assert [run_frames.scenario_label(n) for n in ("first_1", "random_25", "title_only")] == [
+        "first 1 track", "random 25 tracks", "title only"]
 
 
 def test_metrics_frame_from_jsonl_lines() -> None:
@@ -140,7 +152,7 @@ def test_metric_pivot_marks_the_best_model_per_scenario() -> None:
     pivot, best = run_frames.metric_pivot(df, "r_precision", charts.MODEL_LABELS)
     assert pivot.columns.tolist() == ["scenario", "playlists", "GraphSAGE", "Popularity",
                                       "Item kNN"]
-    assert pivot["scenario"].tolist() == ["overall", "1 first", "10 first", "title only"]
+    assert pivot["scenario"].tolist() == ["overall", "title_only", "first_1", "first_10"]
     assert best == ["GraphSAGE"] * 4
     # Clicks exist only for 'overall' here: other rows have no best, lower wins.
     pivot, best = run_frames.metric_pivot(df, "clicks", charts.MODEL_LABELS)

@@ -95,8 +95,10 @@ def load_slice(path: Path) -> dict:
 
 
 def slice_paths(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.iterdir()
-                  if p.name.startswith("mpd.slice.") and p.name.endswith((".json", ".json.gz")))
+    """The slice files in `directory`, by first pid (mpd.slice.<first>-<last>.json[.gz])."""
+    return sorted((p for p in directory.iterdir()
+                   if p.name.startswith("mpd.slice.") and p.name.endswith((".json", ".json.gz"))),
+                  key=lambda p: int(p.name.split(".")[2].split("-")[0]))
 
 
 @dataclass
@@ -118,18 +120,20 @@ class Expected:
 
 
 def expected_contents(paths: list[Path]) -> Expected:
-    """Read slices with plain json and apply the documented ingest rules: a track needs a
-    track_uri; the first playlist with a pid is the one stored; first sight of a URI names it, later sights only fill what was missing; an
-    artist without artist_uri is keyed 'name:<name>'; tracks are ordered by `pos`."""
+    """Read slices with plain json and apply the documented ingest rules: the first playlist
+    with a pid is the one stored; its tracks are ordered by `pos` where every entry has one;
+    a track needs a track_uri; the first sighting of a URI names it and later ones only fill
+    what was missing; an artist without artist_uri is keyed 'name:<name>'."""
     out = Expected()
     flag = {"true": 1, "false": 0, True: 1, False: 0}
     for path in paths:
         for p in load_slice(path)["playlists"]:
-            items = [t for t in p.get("tracks") or [] if t.get("track_uri")]
+            items = p.get("tracks") or []
+            if all(isinstance(t.get("pos"), int) for t in items):
+                items = sorted(items, key=lambda t: t["pos"])
+            items = [t for t in items if t.get("track_uri")]
             if not items:
                 continue
-            if len(items) == len(p["tracks"]) and all("pos" in t for t in items):
-                items = sorted(items, key=lambda t: t["pos"])
             key = ("mpd", str(p["pid"]))
             if key in out.playlists:
                 continue  # a pid seen before (this file or an earlier one) is not read again
@@ -200,5 +204,14 @@ def kill_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Enough gzipped slices that a SIGKILL lands between the first and the last commit."""
     from data.sample import generate_sample
     out = tmp_path_factory.mktemp("kill_sample")
-    generate_sample(2000, 5, out, slice_size=100, gzip=True, features=False)
+    generate_sample(1000, 5, out, slice_size=50, gzip=True, features=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def four_slices(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """200 generated playlists in 4 plain-JSON slices of 50, to read or transform."""
+    from data.sample import generate_sample
+    out = tmp_path_factory.mktemp("four_slices")
+    generate_sample(200, 23, out, slice_size=50, features=False)
+    return slice_paths(out)

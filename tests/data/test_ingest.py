@@ -123,21 +123,23 @@ def minimal(playlist: dict) -> dict:
                        for t in playlist["tracks"]]}
 
 
-def test_minimal_field_extract_ingests_and_invents_nothing(catalog: Catalog, tmp_path: Path):
-    full = small_slices(tmp_path / "full", n_slices=2, per_slice=4)
+def test_minimal_field_extract_ingests_and_invents_nothing(catalog: Catalog, tmp_path: Path,
+                                                           four_slices: list[Path]):
     (tmp_path / "min").mkdir()
     paths = [write_slice(tmp_path / "min", [minimal(p) for p in load_slice(f)["playlists"]])
-             for f in full]
+             for f in four_slices]
     report = ingest(catalog, [tmp_path / "min"], progress=False)
-    assert report.ok and report.playlists_added == 8
+    assert report.ok and report.playlists_added == 200
     contents = graph_tables(catalog)
     assert contents == expected_contents(paths).tables()
     names = {t["artist_name"] for f in paths for p in load_slice(f)["playlists"] for t in p["tracks"]}
     assert contents["artists"] == sorted((f"name:{n}", n, 1) for n in names)
     assert contents["albums"] == []
     assert all(album is None and duration is None for _, _, album, duration in contents["tracks"])
-    # No counters, no collaborative flag, no modified_at: all NULL, none made up.
-    assert all(row[4:] == (None,) * 10 for row in contents["playlists"])
+    # No counters, no collaborative flag, no modified_at, no description: NULL, none made up.
+    assert all(row[3:] == (None,) * 11 for row in contents["playlists"])
+    assert len(contents["tracks"]) == len({t["track_uri"] for f in paths
+                                           for p in load_slice(f)["playlists"] for t in p["tracks"]})
 
 
 def test_a_full_slice_after_a_minimal_one_fills_albums_of_shared_tracks(catalog: Catalog,
@@ -153,102 +155,109 @@ def test_a_full_slice_after_a_minimal_one_fills_albums_of_shared_tracks(catalog:
     assert albums[mpd_playlist(0, [1])["tracks"][0]["track_uri"]] is None
 
 
+def test_one_slice_mixing_minimal_and_full_entries_keeps_what_the_full_ones_say(
+        catalog: Catalog, slices_dir: Path):
+    # Merged extracts mix both kinds in one file; a track first met without its album
+    # and later with it must end up with the album.
+    slices_dir.mkdir()
+    path = write_slice(slices_dir, [minimal(mpd_playlist(0, [1, 2])), mpd_playlist(1, [2, 1])])
+    ingest(catalog, [slices_dir], progress=False)
+    tracks = {uri: (album, duration) for uri, _, album, duration in graph_tables(catalog)["tracks"]}
+    assert tracks == {t["track_uri"]: (t["album_uri"], t["duration_ms"])
+                      for t in load_slice(path)["playlists"][1]["tracks"]}
+
+
 # ---------------------------------------------------------------------------- malformed input
+# Each bad file is made from a generated slice (pids 150-199); the store already holds
+# slice 0-49, and the same run ingests slices 50-99 and 100-149 around the bad file.
 
-def _good_then_bad(tmp_path: Path, make_bad) -> tuple[list[Path], Path, list[Path]]:
-    """Slices already in the store, a bad file, and good slices in the same run as the bad one."""
-    before = small_slices(tmp_path / "before", n_slices=2, per_slice=3)
-    same_run = small_slices(tmp_path / "run", n_slices=2, per_slice=3, first_pid=500)
-    bad = make_bad(tmp_path / "bad")
-    return before, bad, same_run
-
-
-def _good_slice_bytes(first_pid: int = 900) -> bytes:
-    return json.dumps({"playlists": [mpd_playlist(first_pid + k, [k, k + 1, k + 2])
-                                     for k in range(3)]}).encode()
+def _rewrite(src: Path, dst: Path, change) -> Path:
+    doc = load_slice(src)
+    change(doc)
+    dst.write_bytes(json.dumps(doc).encode())
+    return dst
 
 
-def _truncated_json(d: Path) -> Path:
-    raw = _good_slice_bytes()
-    (d / "mpd.slice.900-902.json").write_bytes(raw[: len(raw) // 2])
-    return d / "mpd.slice.900-902.json"
+def _truncated_json(src: Path, d: Path) -> Path:
+    raw = src.read_bytes()
+    (d / src.name).write_bytes(raw[: len(raw) // 2])
+    return d / src.name
 
 
-def _truncated_gz(d: Path) -> Path:
-    raw = gzip.compress(_good_slice_bytes())
-    (d / "mpd.slice.900-902.json.gz").write_bytes(raw[: len(raw) // 2])
-    return d / "mpd.slice.900-902.json.gz"
+def _truncated_gz(src: Path, d: Path) -> Path:
+    raw = gzip.compress(src.read_bytes())
+    (d / f"{src.name}.gz").write_bytes(raw[: len(raw) // 2])
+    return d / f"{src.name}.gz"
 
 
-def _not_json(d: Path) -> Path:
-    (d / "mpd.slice.900-902.json").write_text("pid,name\n900,road trip\n")
-    return d / "mpd.slice.900-902.json"
+def _not_json(src: Path, d: Path) -> Path:
+    (d / src.name).write_text("pid,name\n150,road trip\n")
+    return d / src.name
 
 
-def _not_gzip(d: Path) -> Path:
-    (d / "mpd.slice.900-902.json.gz").write_bytes(_good_slice_bytes())  # plain JSON named .gz
-    return d / "mpd.slice.900-902.json.gz"
+def _not_gzip(src: Path, d: Path) -> Path:
+    (d / f"{src.name}.gz").write_bytes(src.read_bytes())  # plain JSON named .gz
+    return d / f"{src.name}.gz"
 
 
-def _no_playlists(d: Path) -> Path:
-    (d / "mpd.slice.900-902.json").write_text('{"info": {"slice": "900-902"}, "items": []}')
-    return d / "mpd.slice.900-902.json"
+def _no_playlists(src: Path, d: Path) -> Path:
+    return _rewrite(src, d / src.name, lambda doc: doc.update(items=doc.pop("playlists")))
 
 
-def _empty_tracks(d: Path) -> Path:
-    playlists = [mpd_playlist(900 + k, [k, k + 1]) for k in range(3)]
-    playlists[1]["tracks"] = []
-    return write_slice(d, playlists)
+def _empty_tracks(src: Path, d: Path) -> Path:
+    return _rewrite(src, d / src.name, lambda doc: doc["playlists"][1].update(tracks=[]))
 
 
-def _no_track_uri_at_all(d: Path) -> Path:
-    playlists = [mpd_playlist(900 + k, [k, k + 1]) for k in range(3)]
-    for t in playlists[1]["tracks"]:
-        del t["track_uri"]
-    return write_slice(d, playlists)
+def _no_track_uri_at_all(src: Path, d: Path) -> Path:
+    def change(doc: dict) -> None:
+        for t in doc["playlists"][1]["tracks"]:
+            del t["track_uri"]
+    return _rewrite(src, d / src.name, change)
 
 
-def _one_track_without_uri(d: Path) -> Path:
-    playlists = [mpd_playlist(900 + k, [k, k + 1, k + 2]) for k in range(3)]
-    del playlists[1]["tracks"][1]["track_uri"]
-    return write_slice(d, playlists)
+def _one_track_without_uri(src: Path, d: Path) -> Path:
+    return _rewrite(src, d / src.name, lambda doc: doc["playlists"][1]["tracks"][1].pop("track_uri"))
 
 
-def _duplicate_pid(d: Path) -> Path:
-    return write_slice(d, [mpd_playlist(900, [1, 2]), mpd_playlist(901, [3]),
-                           mpd_playlist(900, [4, 5, 6])])
+def _duplicate_pid(src: Path, d: Path) -> Path:
+    def change(doc: dict) -> None:
+        twin = json.loads(json.dumps(doc["playlists"][0]))
+        twin["tracks"] = twin["tracks"][::-1]
+        doc["playlists"].append(twin)
+    return _rewrite(src, d / src.name, change)
 
 
-def _missing(d: Path) -> Path:
-    return d / "mpd.slice.900-902.json"
+def _missing(src: Path, d: Path) -> Path:
+    return d / src.name
 
 
-# (make the bad input, words the error must contain, playlists of the bad file that are good)
+# (make the bad input, words the error must contain, good playlists in the bad file)
 MALFORMED = {
     "truncated-json": (_truncated_json, "truncated JSON", 0),
     "truncated-gz": (_truncated_gz, "truncated", 0),
     "not-json": (_not_json, "malformed", 0),
     "not-gzip": (_not_gzip, "not gzip", 0),
     "no-playlists": (_no_playlists, '"playlists"', 0),
-    "empty-tracks": (_empty_tracks, "pid 901 has no tracks", 2),
-    "no-track-uri": (_no_track_uri_at_all, "pid 901 has no track with a track_uri", 2),
-    "one-track-without-uri": (_one_track_without_uri, "track_uri", 3),
-    "duplicate-pid": (_duplicate_pid, "900", 2),
+    "empty-tracks": (_empty_tracks, "pid 151 has no tracks", 49),
+    "no-track-uri": (_no_track_uri_at_all, "pid 151 has no track with a track_uri", 49),
+    "one-track-without-uri": (_one_track_without_uri, "track_uri", 50),
+    "duplicate-pid": (_duplicate_pid, "150", 50),
     "nonexistent": (_missing, "no such file", 0),
 }
 
 
 @pytest.mark.parametrize("case", MALFORMED)
-def test_malformed_input_is_reported_in_one_line_and_loses_nothing(case: str, home: Path,
-                                                                   tmp_path: Path):
+def test_malformed_input_is_reported_in_one_line_and_loses_nothing(
+        case: str, home: Path, tmp_path: Path, four_slices: list[Path]):
     make_bad, problem, good_in_bad = MALFORMED[case]
+    before, run_a, run_b, base = four_slices
     (tmp_path / "bad").mkdir()
-    before, bad, same_run = _good_then_bad(tmp_path, make_bad)
+    bad = make_bad(base, tmp_path / "bad")
     with Catalog.open(home) as catalog:
-        assert ingest(catalog, before, progress=False).ok
+        assert ingest(catalog, [before], progress=False).ok
         stored_before = graph_tables(catalog)
 
-    proc = run_cli(home, "ingest", "--no-progress", same_run[0], bad, same_run[1])
+    proc = run_cli(home, "ingest", "--no-progress", run_a, bad, run_b)
 
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
@@ -259,11 +268,11 @@ def test_malformed_input_is_reported_in_one_line_and_loses_nothing(case: str, ho
     assert summary.startswith("ingested ") and "skipped" in summary, summary
     with Catalog.open(home) as catalog:
         after = graph_tables(catalog)
-    good = before + same_run + ([bad] if good_in_bad else [])
+    good = [before, run_a, run_b] + ([bad] if good_in_bad else [])
     assert after == expected_contents(good).tables()
     for table, rows in stored_before.items():
         assert set(rows) <= set(after[table]), f"{table} lost rows"
-    assert len(after["playlists"]) == 12 + good_in_bad
+    assert len(after["playlists"]) == 150 + good_in_bad
 
 
 # ---------------------------------------------------------------------------- killed and resumed
@@ -326,7 +335,7 @@ def test_generated_sample_ingests_to_exactly_the_manifest_counts(catalog: Catalo
     manifest = json.loads((small_sample / "manifest.json").read_text())
     report = ingest(catalog, [small_sample], progress=False)
     assert report.ok
-    assert [p.name for p in slice_paths(small_sample)] == sorted(manifest["slices"])
+    assert [p.name for p in slice_paths(small_sample)] == manifest["slices"]
     assert report.slices_ingested == len(manifest["slices"])
     assert catalog.count("playlists") == manifest["playlists"]
     assert catalog.count("playlist_tracks") == manifest["playlist_tracks"]
@@ -334,3 +343,9 @@ def test_generated_sample_ingests_to_exactly_the_manifest_counts(catalog: Catalo
     assert catalog.count("artists") == manifest["unique_artists"]
     assert catalog.count("albums") == manifest["unique_albums"]
     assert graph_tables(catalog) == expected_contents(slice_paths(small_sample)).tables()
+
+    version, rows = catalog.version(), table_rows(catalog)
+    again = ingest(catalog, [small_sample], progress=False)
+    assert (again.playlists_added, again.playlists_present) == (0, manifest["playlists"])
+    assert catalog.version() == version
+    assert table_rows(catalog) == rows

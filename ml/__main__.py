@@ -1,0 +1,185 @@
+"""`python -m ml {train,evaluate,recommend,runs}`: the model's commands."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from data.home import home_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ml.config import add_config_arguments
+    parser = argparse.ArgumentParser(
+        prog="python -m ml", description="PlaylistGraph model: train the GraphSAGE recommender "
+        "with its baselines, evaluate runs, recommend tracks.")
+    parser.add_argument("--home", default=None,
+                        help="home directory (default: $PLAYLISTGRAPH_HOME, else .playlistgraph/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a run, evaluate it against the baselines, serve it",
+                       description="Train on the catalog (python -m data load-sample first), "
+                       "evaluate on held-out playlists, then make the run the serving one. "
+                       "The last line printed is the run directory.")
+    p.add_argument("--resume", metavar="RUN", default=None,
+                   help="continue RUN (id, path, 'latest') from its checkpoint")
+    p.add_argument("--no-evaluate", action="store_true",
+                   help="skip evaluation (the run is then not made active)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_config_arguments(p)
+
+    p = sub.add_parser("evaluate", help="evaluate a run on its held-out playlists")
+    p.add_argument("run", nargs="?", default="latest", help="run id, path, 'active' or 'latest'")
+    p.add_argument("--device", default=None, help="auto, cpu or cuda (default: the run's)")
+    p.add_argument("--activate", action="store_true", help="make the run the serving one after")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    p = sub.add_parser("recommend", help="top-K tracks for seed tracks or a stored playlist")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--tracks", nargs="+", metavar="URI", help="seed track URIs (or ids)")
+    group.add_argument("--playlist", metavar="ID",
+                       help="catalog playlist id, MPD pid or Spotify playlist id/URI")
+    p.add_argument("--title", default=None, help="playlist title to condition on")
+    p.add_argument("--k", type=int, default=20, help="how many tracks")
+
+    sub.add_parser("runs", help="list training runs")
+    args = parser.parse_args(argv)
+    home = home_dir(args.home)
+
+    from ml.artifacts import ArtifactError
+    from ml.runtime import UserError
+    try:
+        if args.command == "train":
+            return _train(args, home)
+        if args.command == "evaluate":
+            return _evaluate(args, home)
+        if args.command == "recommend":
+            return _recommend(args, home)
+        return _runs(home)
+    except (UserError, ArtifactError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace, home: Path) -> int:
+    from ml.config import TrainConfig, config_from_args
+    from ml.pipeline import run_training
+    from ml.runtime import UserError
+    overrides = {k for k, v in vars(args).items() if v is not None and hasattr(TrainConfig, k)}
+    config = config_from_args(args)
+    try:
+        config.validate()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    _, state = run_training(config, home, resume=args.resume, overrides=overrides,
+                            evaluate=not args.no_evaluate, progress=not args.no_progress)
+    return 0 if state == "done" else 143
+
+
+def _evaluate(args: argparse.Namespace, home: Path) -> int:
+    from ml.evaluate import evaluate_run, evaluation_tables
+    from ml.runs import activate, resolve_run
+    from ml.runtime import UserError
+    run_dir = resolve_run(args.run, home)
+    if run_dir is None:
+        raise UserError(f"no run {args.run!r} under {home / 'runs'}; "
+                        "list runs with python -m ml runs")
+    evaluation = evaluate_run(run_dir, home, device=args.device, progress=not args.no_progress)
+    print(evaluation_tables(evaluation))
+    if args.activate:
+        activate(run_dir)
+        print(f"{run_dir.name} is now serving")
+    print(run_dir / "evaluation.json")
+    return 0
+
+
+def _recommend(args: argparse.Namespace, home: Path) -> int:
+    from data.snapshot_reads import playlist_by_source_id
+    from data.store import Catalog
+    from ml.runtime import UserError
+    from ml.serving import load_recommender
+    if args.k < 1:
+        raise UserError("--k must be at least 1")
+    with Catalog.open(home) as catalog:
+        title = args.title
+        if args.playlist:
+            playlist_id = _playlist_id(catalog, args.playlist, playlist_by_source_id)
+            meta = catalog.playlists([playlist_id]) if playlist_id is not None else []
+            if not meta:
+                raise UserError(f"no playlist {args.playlist!r} in the catalog; give a catalog id, "
+                                "an MPD pid or a Spotify playlist id")
+            seeds = catalog.playlist_track_ids(playlist_id)
+            title = title if title is not None else meta[0]["name"]
+            print(f"playlist {meta[0]['name']!r}: {len(seeds)} tracks")
+        else:
+            uris = [_track_uri(t) for t in args.tracks]
+            found = catalog.track_ids_for_uris([u for u in uris if not u.isdigit()])
+            seeds = []
+            for given, uri in zip(args.tracks, uris):
+                if uri.isdigit():
+                    seeds.append(int(uri))
+                elif uri in found:
+                    seeds.append(found[uri])
+                else:
+                    print(f"warning: {given} is not in the catalog; ignored", file=sys.stderr)
+            if not seeds:
+                raise UserError("none of the given tracks is in the catalog; "
+                                "ingest or crawl them first")
+        recommender = load_recommender(catalog, home)
+        recs = recommender.recommend(seeds, args.k, title=title)
+        if recommender.note:
+            print(f"note: {recommender.note}", file=sys.stderr)
+        if recs.skipped_seeds:
+            print(f"note: {len(recs.skipped_seeds)} seed track(s) unknown to the model "
+                  "(no features, artist or album it knows) were ignored", file=sys.stderr)
+        rows = {r["id"]: r for r in catalog.tracks([r.track_id for r in recs])}
+    label = f"{recommender.name}" + (f" (run {recommender.run_id})" if recommender.run_id else "")
+    print(f"top {len(recs)} by {label}")
+    print(f"{'rank':>4}  {'score':>8}  {'track':<40}  {'artist':<25}  uri")
+    for rank, rec in enumerate(recs, 1):
+        row = rows.get(rec.track_id, {})
+        print(f"{rank:>4}  {rec.score:>8.3f}  {_cut(row.get('name') or '', 40):<40}  "
+              f"{_cut(row.get('artist') or '', 25):<25}  {row.get('uri', rec.track_id)}")
+    return 0
+
+
+def _runs(home: Path) -> int:
+    from ml.runs import list_runs, read_evaluation
+    runs = list_runs(home)
+    if not runs:
+        print("no runs yet; train one with python -m ml train")
+        return 0
+    print(f"{'run':<22} {'state':<11} {'epoch':>9}  {'gnn r-prec':>10}  {'gnn ndcg':>8}")
+    for run in runs:
+        status = run.status or {}
+        gnn = ((read_evaluation(run.path) or {}).get("overall") or {}).get("gnn") or {}
+        epoch = f"{status.get('epoch', '?')}/{status.get('epochs', '?')}"
+        rp = f"{gnn['r_precision']:.4f}" if "r_precision" in gnn else "-"
+        nd = f"{gnn['ndcg']:.4f}" if "ndcg" in gnn else "-"
+        print(f"{run.run_id:<22} {run.state:<11} {epoch:>9}  {rp:>10}  {nd:>8}"
+              + ("  (active)" if run.active else ""))
+    return 0
+
+
+def _playlist_id(catalog, ref: str, by_source_id) -> int | None:
+    ref = ref.strip()
+    for prefix in ("spotify:playlist:", "https://open.spotify.com/playlist/"):
+        if ref.startswith(prefix):
+            return by_source_id(catalog, ref[len(prefix):].split("?", 1)[0])
+    if ref.isdigit() and catalog.playlists([int(ref)]):
+        return int(ref)
+    return by_source_id(catalog, ref)
+
+
+def _track_uri(text: str) -> str:
+    from data.features import to_track_uri
+    text = text.strip()
+    return text if text.isdigit() else (to_track_uri(text) or text)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

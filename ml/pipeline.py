@@ -1,0 +1,197 @@
+"""`python -m ml train` end to end: snapshot → split → train → export → evaluate → activate.
+
+The run directory is written as it goes (config, status, metrics per epoch,
+checkpoint per epoch), so the dashboard can follow a run and `--resume` can continue
+one. ACTIVE moves to the new run only after its evaluation succeeded; a failed or
+cancelled (SIGTERM, Ctrl-C) run leaves the serving run alone.
+"""
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, TextIO
+
+import torch
+
+from data.home import catalog_path, home_dir
+from data.store import Catalog
+from ml.artifacts import ArtifactError, load_checkpoint, save_checkpoint, save_model, save_split
+from ml.config import TrainConfig
+from ml.evaluate import evaluate_run, evaluation_tables
+from ml.prepare import prepare_training_data
+from ml.protocol import holdout_split, make_cases
+from ml.runs import activate, append_metrics, new_run_dir, resolve_run, write_json_atomic, write_status
+from ml.runtime import UserError, configure_torch, resolve_device, snapshot_of_version
+from ml.snapshot import load_snapshot
+from ml.train import Trainer, new_state, restore_state, timed_epoch
+
+# What --resume may change: how long and where to run, not what is trained.
+RESUMABLE = {"epochs", "patience", "device", "threads", "eval_batch", "baselines"}
+MIN_PLAYLISTS = 20
+
+
+class RunCancelled(Exception):
+    pass
+
+
+def run_training(config: TrainConfig, home: Path | None = None, *, resume: str | None = None,
+                 overrides: set[str] | None = None, evaluate: bool = True, progress: bool = True,
+                 out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> tuple[Path, str]:
+    """Train (or resume) one run; returns (run directory, final state)."""
+    home = home_dir(home)
+    with Catalog.open(home) as catalog:
+        if resume:
+            run_dir = resolve_run(resume, home)
+            if run_dir is None:
+                raise UserError(f"no run {resume!r} under {home / 'runs'}; "
+                                "list runs with python -m ml runs")
+            try:
+                checkpoint = load_checkpoint(run_dir / "checkpoint.pt")
+            except ArtifactError as exc:
+                raise UserError(str(exc)) from None
+            config = _resumed_config(checkpoint["config"], config, overrides or set())
+            version = int(checkpoint["snapshot_version"])
+            snapshot = snapshot_of_version(catalog, version, home, f"resuming {run_dir.name}")
+        else:
+            checkpoint = None
+            if catalog.count("playlist_tracks") == 0:
+                raise UserError(f"the catalog at {catalog_path(home)} has no playlists yet; "
+                                "ingest data first, e.g. python -m data load-sample")
+            snapshot = load_snapshot(catalog, home)
+            run_dir = None
+    if snapshot.num_playlists < MIN_PLAYLISTS:
+        raise UserError(f"the catalog has {snapshot.num_playlists} playlists with tracks; training "
+                        f"and holding out need at least {MIN_PLAYLISTS} (python -m data load-sample)")
+    config.validate()
+    device = resolve_device(config.device)
+    configure_torch(config.threads)
+
+    holdout = holdout_split(snapshot, test_fraction=config.test_fraction,
+                            validation_fraction=config.validation_fraction,
+                            max_test=config.max_test, max_validation=config.max_validation,
+                            seed=config.split_seed)
+    data = prepare_training_data(snapshot, holdout, config.title_min_count)
+    trainer = Trainer(config, data, device,
+                      make_cases(snapshot, holdout.validation, config.split_seed))
+    if checkpoint is not None:
+        try:
+            state = restore_state(config, data, device, checkpoint)
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise UserError(f"{run_dir}/checkpoint.pt does not fit this model and data "
+                            f"({str(exc).splitlines()[0][:120]}); start a new run") from None
+    else:
+        state = new_state(config, data, device)
+        run_dir = new_run_dir(home)
+        write_json_atomic(run_dir / "config.json", {
+            **config.to_dict(), "run_id": run_dir.name, "snapshot_version": snapshot.version,
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "torch": torch.__version__})
+        save_split(run_dir, data)
+
+    print(f"run {run_dir.name}: {snapshot.num_playlists:,} playlists "
+          f"({len(holdout.train):,} train / {len(holdout.validation):,} validation / "
+          f"{len(holdout.test):,} test), {snapshot.num_tracks:,} tracks, "
+          f"{len(data.edge_track):,} training edges, device {device}", file=out, flush=True)
+    try:
+        with _cancel_on_sigterm():
+            _fit(config, trainer, state, run_dir, snapshot.version, device, progress, out)
+            state.model.load_state_dict(state.best_model)
+            save_model(run_dir, state.model, data, trainer.states(state.model), snapshot.version)
+            if evaluate:
+                write_status(run_dir, "evaluating", state.epoch, config.epochs,
+                             "evaluating on held-out playlists")
+                evaluation = evaluate_run(run_dir, home, device=str(device), progress=progress,
+                                          err=err)
+                print(evaluation_tables(evaluation), file=out, flush=True)
+                activate(run_dir)
+                message = f"done; best epoch {state.best_epoch}, now serving"
+            else:
+                message = (f"done; best epoch {state.best_epoch}; not evaluated, so not serving "
+                           f"(python -m ml evaluate {run_dir.name} --activate)")
+    except (RunCancelled, KeyboardInterrupt):
+        write_status(run_dir, "cancelled", state.epoch, config.epochs,
+                     f"cancelled after epoch {state.epoch}; resume with "
+                     f"python -m ml train --resume {run_dir.name}")
+        print(f"cancelled after epoch {state.epoch}", file=out)
+        print(run_dir, file=out, flush=True)
+        return run_dir, "cancelled"
+    except BaseException as exc:
+        write_status(run_dir, "failed", state.epoch, config.epochs,
+                     str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
+        raise
+    write_status(run_dir, "done", state.epoch, config.epochs, message)
+    print(run_dir, file=out, flush=True)
+    return run_dir, "done"
+
+
+def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_version: int,
+         device: torch.device, progress: bool, out: TextIO) -> None:
+    write_status(run_dir, "running", state.epoch, config.epochs,
+                 f"training from epoch {state.epoch + 1}")
+    for epoch in range(state.epoch + 1, config.epochs + 1):
+        if state.stopped:
+            break
+        started = time.perf_counter()
+        loss, train_seconds = timed_epoch(trainer, state, epoch, progress=progress)
+        if not math.isfinite(loss):
+            raise UserError(f"the loss diverged at epoch {epoch}; lower --lr and retrain")
+        val = trainer.validate(state.model)
+        score = val[config.early_stopping]
+        if score > state.best_metric + 1e-9:
+            state.best_metric, state.best_epoch, state.bad_epochs = score, epoch, 0
+            state.best_model = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
+        else:
+            state.bad_epochs += 1
+        state.epoch = epoch
+        state.stopped = state.bad_epochs >= config.patience > 0
+        seconds = time.perf_counter() - started
+        append_metrics(run_dir, {"epoch": epoch, "loss": loss, "seconds": round(seconds, 3),
+                                 "train_seconds": round(train_seconds, 3), "device": str(device),
+                                 **{k: round(v, 6) for k, v in val.items()},
+                                 "best_epoch": state.best_epoch})
+        save_checkpoint(run_dir / "checkpoint.pt", {
+            "config": config.to_dict(), "spec": state.model.spec.to_dict(),
+            "snapshot_version": snapshot_version, **state.to_checkpoint()})
+        write_status(run_dir, "running", epoch, config.epochs,
+                     f"epoch {epoch}: loss {loss:.4f}, {config.early_stopping} {score:.4f}")
+        print(f"epoch {epoch:3d}/{config.epochs}  loss {loss:8.4f}  "
+              f"val r-prec {val['val_r_precision']:.4f}  ndcg {val['val_ndcg']:.4f}  "
+              f"recall@100 {val['val_recall@100']:.4f}  {seconds:6.1f}s  {device}"
+              + ("  *" if state.best_epoch == epoch else ""), file=out, flush=True)
+        if state.stopped:
+            print(f"early stop: no better {config.early_stopping} for {config.patience} epochs; "
+                  f"best epoch {state.best_epoch}", file=out, flush=True)
+
+
+def _resumed_config(stored: dict, given: TrainConfig, overrides: set[str]) -> TrainConfig:
+    config = TrainConfig.from_dict(stored)
+    changed = sorted(name for name in overrides - RESUMABLE
+                     if getattr(given, name) != getattr(config, name))
+    if changed:
+        raise UserError(f"--resume keeps the run's settings; cannot change "
+                        f"{', '.join('--' + c.replace('_', '-') for c in changed)} "
+                        f"(only {', '.join(sorted('--' + r.replace('_', '-') for r in RESUMABLE))})")
+    for name in overrides & RESUMABLE:
+        setattr(config, name, getattr(given, name))
+    return config
+
+
+@contextmanager
+def _cancel_on_sigterm() -> Iterator[None]:
+    """SIGTERM raises RunCancelled in the main thread, so the run stops between Python ops."""
+    def handler(signum, frame):
+        raise RunCancelled()
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,215 @@
+"""Recommendations for any seed list, from the active run (or co-occurrence before any run).
+
+`load_recommender(catalog)` returns the active run's GNN; a playlist that was never
+trained on, a typed-in list or a user's liked tracks is embedded from its seeds on
+the spot (no retraining). Tracks added to the catalog after training are embedded
+from their audio features and, when the run knows them, their artist and album;
+a new track with none of these cannot be placed and is reported in `skipped_seeds`.
+Before the first run is active, the item–item co-occurrence baseline serves instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from data.snapshot_reads import track_metadata
+from data.store import Catalog
+from ml.artifacts import ArtifactError, ServingModel, load_model
+from ml.baselines import ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.features import encode_features
+from ml.graph import bipartite_adjacency
+from ml.inference import GnnScorer, eval_mode
+from ml.prepare import track_inputs
+from ml.ranking import top_k
+from ml.runs import active_run
+from ml.snapshot import load_snapshot
+from ml.titles import normalize_title
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    track_id: int  # catalog id (tracks.id)
+    score: float
+
+
+class RecommendationList(list):
+    """A list of Recommendation that also says which seeds could not be used."""
+
+    def __init__(self, items: Sequence[Recommendation] = (), skipped_seeds: Sequence[int] = ()):
+        super().__init__(items)
+        self.skipped_seeds = list(skipped_seeds)
+
+
+class Recommender:
+    """Common surface: `name`, `run_id`, `recommend`, and `skipped_seeds` of the last call."""
+
+    name: str = ""
+    run_id: str | None = None
+    note: str = ""  # why this recommender serves (e.g. no active run yet)
+
+    def __init__(self) -> None:
+        self.skipped_seeds: list[int] = []
+
+    def recommend(self, seed_track_ids: Sequence[int], k: int = 20, *,
+                  title: str | None = None) -> RecommendationList:
+        """Top-k catalog tracks for the seeds (never a seed), best first."""
+        seeds = list(dict.fromkeys(int(t) for t in seed_track_ids))
+        rows, skipped = self._rows(seeds)
+        used = rows[rows >= 0]
+        scores = self._scores(used, normalize_title(title))
+        index, values = top_k(scores, [used], max(int(k), 0))
+        ids = self._catalog_ids(index[0][index[0] >= 0])
+        out = RecommendationList([Recommendation(int(t), float(s))
+                                  for t, s in zip(ids, values[0][index[0] >= 0])], skipped)
+        self.skipped_seeds = out.skipped_seeds
+        return out
+
+    def _rows(self, seeds: list[int]) -> tuple[np.ndarray, list[int]]:
+        raise NotImplementedError
+
+    def _scores(self, rows: np.ndarray, title: str) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _catalog_ids(self, rows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class GnnRecommender(Recommender):
+    name = "gnn"
+
+    def __init__(self, served: ServingModel, run_id: str | None,
+                 extra_ids: np.ndarray | None = None, extra_states: list[np.ndarray] | None = None):
+        super().__init__()
+        self.run_id = run_id
+        self.extra_ids = np.zeros(0, np.int64) if extra_ids is None else extra_ids
+        layers = served.states.shape[0]
+        extra = extra_states or [np.zeros((0, served.states.shape[2]), np.float32)] * layers
+        self._ids = np.concatenate([served.track_ids, self.extra_ids])
+        self._order = np.argsort(self._ids, kind="stable")
+        states = [_Rows(served.states[layer], extra[layer]) for layer in range(layers)]
+        vectors = torch.from_numpy(np.concatenate([np.asarray(served.states[-1]), extra[-1]]))
+        self.scorer = GnnScorer(served.model, states, served.titles, "cpu", vectors=vectors)
+
+    @classmethod
+    def load(cls, run_dir: Path, catalog: Catalog | None = None) -> "GnnRecommender":
+        """The run's model; with a catalog, tracks added since training join the candidates."""
+        served = load_model(run_dir)
+        if catalog is None or catalog.version() == served.snapshot_version:
+            return cls(served, run_dir.name)
+        new = np.setdiff1d(catalog.track_ids(), served.track_ids)
+        ids, states = embed_new_tracks(served, catalog, new)
+        return cls(served, run_dir.name, ids, states)
+
+    def _rows(self, seeds: list[int]) -> tuple[np.ndarray, list[int]]:
+        rows = _lookup(self._ids, self._order, np.array(seeds, np.int64))
+        return rows, [s for s, r in zip(seeds, rows) if r < 0]
+
+    def _scores(self, rows: np.ndarray, title: str) -> torch.Tensor:
+        return self.scorer.scores([rows], [title])
+
+    def _catalog_ids(self, rows: np.ndarray) -> np.ndarray:
+        return self._ids[rows]
+
+
+def embed_new_tracks(served: ServingModel, catalog: Catalog,
+                     new_ids: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """States of tracks the run never saw, from features, artist and album (no graph edges:
+    the same layers run over an empty graph). Tracks with none of the three are left out."""
+    layers, _, dim = served.states.shape
+    meta = track_metadata(catalog, new_ids.tolist())
+    artist = _vocab_index(served.artist_ids, meta.artist)
+    album = _vocab_index(served.album_ids, meta.album)
+    usable = meta.has_features | (artist >= 0) | (album >= 0)
+    n = int(usable.sum())
+    if n == 0:
+        return np.zeros(0, np.int64), [np.zeros((0, dim), np.float32)] * layers
+    features = meta.features[usable]
+    mask = ~np.isnan(features)
+    encoded = encode_features(np.where(mask, features, 0.0), mask, served.feature_mean,
+                              served.feature_std)
+    inputs = track_inputs(encoded, np.full(n, -1), served.track_seen, artist[usable],
+                          served.artist_seen, album[usable], served.album_seen)
+    empty = torch.zeros(0, dtype=torch.int64)
+    adj_pt, adj_tp = bipartite_adjacency(empty, empty, 0, n)
+    with eval_mode(served.model) as model:
+        states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
+    return meta.track_ids[usable], [s.numpy() for s in states]
+
+
+class ItemKnnRecommender(Recommender):
+    """Co-occurrence over every playlist in the catalog; serves until a run is active."""
+    name = "itemknn"
+
+    def __init__(self, catalog: Catalog, home: Path | None = None):
+        super().__init__()
+        snapshot = load_snapshot(catalog, home)
+        self.snapshot = snapshot
+        interactions = interaction_matrix(snapshot.edge_playlists(), snapshot.pl_tracks.astype(np.int64),
+                                          snapshot.num_playlists, snapshot.num_tracks)
+        titles = [snapshot.normalized_title(p) for p in range(snapshot.num_playlists)]
+        popularity = Popularity(interactions)
+        self.knn = ItemKNN(interactions, TitlePopularity(interactions, titles, popularity))
+        self._degree = snapshot.track_degrees()
+
+    def _rows(self, seeds: list[int]) -> tuple[np.ndarray, list[int]]:
+        rows = self.snapshot.track_index(np.array(seeds, np.int64))
+        # A track in no playlist has no co-occurrences to recommend from.
+        usable = rows >= 0
+        usable[usable] = self._degree[rows[usable]] > 0
+        return np.where(usable, rows, -1), [s for s, ok in zip(seeds, usable) if not ok]
+
+    def _scores(self, rows: np.ndarray, title: str) -> torch.Tensor:
+        return self.knn.scores([rows], [title])
+
+    def _catalog_ids(self, rows: np.ndarray) -> np.ndarray:
+        return self.snapshot.track_ids[rows]
+
+
+def load_recommender(catalog: Catalog, home: Path | None = None) -> Recommender:
+    """The active run's GNN, or the co-occurrence baseline when no run is active (or the
+    active run's files cannot be read; `note` says why)."""
+    run = active_run(home)
+    if run is not None:
+        try:
+            return GnnRecommender.load(run.path, catalog)
+        except ArtifactError as exc:
+            fallback = ItemKnnRecommender(catalog, home)
+            fallback.note = f"active run unusable ({exc}); serving item co-occurrence"
+            return fallback
+    fallback = ItemKnnRecommender(catalog, home)
+    fallback.note = "no trained run is active yet; serving item co-occurrence"
+    return fallback
+
+
+class _Rows:
+    """Row access to a (memory-mapped) run array followed by rows computed at load."""
+
+    def __init__(self, base: np.ndarray, extra: np.ndarray):
+        self.base, self.extra = base, extra
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, np.int64)
+        n = len(self.base)
+        out = np.empty((len(rows), self.base.shape[1]), np.float32)
+        in_base = rows < n
+        out[in_base] = self.base[rows[in_base]]
+        out[~in_base] = self.extra[rows[~in_base] - n]
+        return out
+
+
+def _lookup(ids: np.ndarray, order: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    if len(ids) == 0:
+        return np.full(len(wanted), -1, np.int64)
+    pos = np.minimum(np.searchsorted(ids, wanted, sorter=order), len(ids) - 1)
+    return np.where(ids[order[pos]] == wanted, order[pos], -1)
+
+
+def _vocab_index(vocab: np.ndarray, values: np.ndarray) -> np.ndarray:
+    if len(vocab) == 0:
+        return np.full(len(values), -1, np.int64)
+    pos = np.minimum(np.searchsorted(vocab, values), len(vocab) - 1)
+    return np.where((values >= 0) & (vocab[pos] == values), pos, -1)

@@ -1,0 +1,179 @@
+"""The training loop: full-graph GraphSAGE, sampled-softmax loss, early stopping on validation.
+
+Every step propagates the whole graph (sparse CSR) and scores a batch of training
+playlists' targets against shared negatives. Each epoch draws a fresh seed/target
+split (ml.sampling) from a generator seeded by (seed, epoch), and the global torch RNG
+(dropout) is reseeded the same way, so a resumed run continues exactly where the
+uninterrupted one would be.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ml.config import TrainConfig
+from ml.evaluate import evaluate_rankers
+from ml.graph import bipartite_adjacency, csr
+from ml.inference import GnnScorer, graph_states
+from ml.model import PlaylistGraphSAGE
+from ml.prepare import TrainingData
+from ml.protocol import Case
+from ml.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
+
+
+@dataclass
+class TrainState:
+    """What a checkpoint holds besides the config: enough to continue exactly."""
+    model: PlaylistGraphSAGE
+    optimizer: torch.optim.Optimizer
+    epoch: int = 0  # epochs completed
+    best_metric: float = -math.inf
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    stopped: bool = False  # early stopping fired
+    best_model: dict = field(default_factory=dict)
+
+    def to_checkpoint(self) -> dict:
+        return {"epoch": self.epoch, "best_metric": self.best_metric,
+                "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
+                "stopped": self.stopped, "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(), "best_model": self.best_model}
+
+
+def new_state(config: TrainConfig, data: TrainingData, device: torch.device) -> TrainState:
+    torch.manual_seed(config.seed)
+    model = PlaylistGraphSAGE(data.model_spec(config.dim, config.layers, config.dropout)).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
+                                  weight_decay=config.weight_decay)
+    return TrainState(model=model, optimizer=optimizer,
+                      best_model=copy.deepcopy(model.state_dict()))
+
+
+def restore_state(config: TrainConfig, data: TrainingData, device: torch.device,
+                  checkpoint: dict) -> TrainState:
+    state = new_state(config, data, device)
+    state.model.load_state_dict(checkpoint["model"])
+    state.optimizer.load_state_dict(checkpoint["optimizer"])
+    state.epoch = int(checkpoint["epoch"])
+    state.best_metric = float(checkpoint["best_metric"])
+    state.best_epoch = int(checkpoint.get("best_epoch", 0))
+    state.bad_epochs = int(checkpoint.get("bad_epochs", 0))
+    state.stopped = bool(checkpoint.get("stopped", False))
+    state.best_model = {k: v.to(device) for k, v in checkpoint["best_model"].items()}
+    return state
+
+
+class Trainer:
+    """Holds the device tensors of one training set; `run_epoch` and `validate` use them."""
+
+    def __init__(self, config: TrainConfig, data: TrainingData, device: torch.device,
+                 validation_cases: list[Case]):
+        self.config, self.data, self.device = config, data, device
+        s = data.snapshot
+        self.num_playlists, self.num_tracks = s.num_playlists, s.num_tracks
+        self.edge_playlist = torch.from_numpy(data.edge_playlist).to(device)
+        self.edge_track = torch.from_numpy(data.edge_track).to(device)
+        self.edge_keys = torch.sort(self.edge_playlist * self.num_tracks + self.edge_track).values
+        self.inputs = data.track_inputs(device)
+        self.titles = torch.from_numpy(data.playlist_titles).to(device)
+        self.sampler = NegativeSampler(torch.from_numpy(data.popularity()).to(device),
+                                       config.uniform_negatives, config.popular_negatives,
+                                       config.popularity_exponent)
+        self.full_graph = bipartite_adjacency(self.edge_playlist, self.edge_track,
+                                              self.num_playlists, self.num_tracks)
+        self.validation_cases = validation_cases
+
+    def run_epoch(self, state: TrainState, epoch: int, *, progress: bool = False,
+                  should_stop: Callable[[], bool] = lambda: False) -> float:
+        """One pass over the training playlists; returns the mean loss (NaN if stopped early)."""
+        cfg, model = self.config, state.model
+        seed = _epoch_seed(cfg.seed, epoch)
+        torch.manual_seed(seed)
+        gen = torch.Generator(device=self.device).manual_seed(seed)
+        task = sample_epoch(self.edge_playlist, self.edge_track, self.num_playlists,
+                            targets_per_playlist=cfg.targets_per_playlist,
+                            title_only_share=cfg.title_only_share, generator=gen)
+        adj_pt, adj_tp = bipartite_adjacency(task.graph_playlist, task.graph_track,
+                                             self.num_playlists, self.num_tracks)
+        playlists = torch.unique(task.target_playlist)
+        playlists = playlists[torch.randperm(len(playlists), generator=gen, device=self.device)]
+        batches = torch.split(playlists, cfg.batch_playlists)
+        model.train()
+        losses = []
+        local = torch.full((self.num_playlists,), -1, dtype=torch.long, device=self.device)
+        with tqdm(batches, desc=f"epoch {epoch}", unit="step", disable=not progress,
+                  leave=False, dynamic_ncols=True) as bar:
+            for batch in bar:
+                local[batch] = torch.arange(len(batch), device=self.device)
+                loss = self._step(state, task, adj_pt, adj_tp, batch, local, gen)
+                local[batch] = -1
+                losses.append(loss)
+                bar.set_postfix(loss=f"{loss:.4f}")
+                if should_stop():
+                    return math.nan
+        return float(np.mean(losses)) if losses else math.nan
+
+    def _step(self, state: TrainState, task, adj_pt, adj_tp, batch, local, gen) -> float:
+        cfg, model = self.config, state.model
+        seeds = local[task.seed_playlist] >= 0
+        adj_query = csr(local[task.seed_playlist[seeds]], task.seed_track[seeds], len(batch),
+                        self.num_tracks)
+        targets = local[task.target_playlist] >= 0
+        pair_query = local[task.target_playlist[targets]]
+        positives = task.target_track[targets]
+        negatives = self.sampler.sample(gen)
+
+        inputs = self.inputs
+        if cfg.id_dropout > 0:
+            keep = torch.rand(self.num_tracks, generator=gen, device=self.device) >= cfg.id_dropout
+            inputs = inputs._replace(track=inputs.track * keep)
+        states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
+        queries = model.playlist_embedding(states, adj_query, self.titles[batch])
+        vectors = states[-1]
+        keys = batch.unsqueeze(1) * self.num_tracks + negatives.unsqueeze(0)
+        found = torch.searchsorted(self.edge_keys, keys).clamp(max=len(self.edge_keys) - 1)
+        accidental = self.edge_keys[found] == keys
+        log_q = self.sampler.log_expected
+        loss = sampled_softmax_loss(queries, pair_query, vectors[positives], vectors[negatives],
+                                    log_q[positives], log_q[negatives], accidental)
+        state.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        state.optimizer.step()
+        return float(loss.detach())
+
+    def states(self, model: PlaylistGraphSAGE) -> list[torch.Tensor]:
+        """Track states over every training edge: what validation, evaluation and serving use."""
+        return graph_states(model, self.inputs, *self.full_graph)
+
+    def validate(self, model: PlaylistGraphSAGE) -> dict[str, float]:
+        scorer = GnnScorer(model, self.states(model), self.data.vocab, self.device)
+        result = evaluate_rankers([scorer], self.validation_cases, self.data.snapshot.track_artist,
+                                  batch_size=self.config.eval_batch)
+        overall = result["overall"]["gnn"]
+        return {f"val_{k}": v for k, v in overall.items()}
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return (seed * 1_000_003 + epoch * 7919) % (2**63 - 1)
+
+
+def sync(device: torch.device) -> None:
+    """Wait for queued GPU work, so wall-clock times are real."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def timed_epoch(trainer: Trainer, state: TrainState, epoch: int, **kw) -> tuple[float, float]:
+    """(mean loss, seconds) of one training epoch, validation excluded."""
+    sync(trainer.device)
+    started = time.perf_counter()
+    loss = trainer.run_epoch(state, epoch, **kw)
+    sync(trainer.device)
+    return loss, time.perf_counter() - started

@@ -1,0 +1,65 @@
+"""`python -m tests.crawler.fake_spotify --port N --sample DIR`: serve the fake API until stopped.
+
+Prints the settings a crawl needs (API base, token URL, credentials, a seed playlist)
+as KEY=VALUE lines, then serves until Ctrl-C or SIGTERM.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from data.home import BUNDLED_SAMPLE
+from tests.crawler.fake_spotify.server import FakeSpotify
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.crawler.fake_spotify",
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     description="Local fake of the 2026 Spotify Web API.")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")
+    parser.add_argument("--sample", type=Path, default=BUNDLED_SAMPLE,
+                        help="directory of MPD-format slices (and audio_features.csv)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of ids, owners and access")
+    parser.add_argument("--restricted-share", type=float, default=0.25,
+                        help="share of playlists whose items answer 403")
+    parser.add_argument("--spotify-share", type=float, default=0.05,
+                        help="share of Spotify-owned playlists (404)")
+    parser.add_argument("--junk", action="store_true",
+                        help="serve junk items (null, local, episode) and null search results")
+    parser.add_argument("--rate-limit", type=int, default=None, metavar="N",
+                        help="at most N API requests per --window-s (429 beyond)")
+    parser.add_argument("--window-s", type=float, default=30.0)
+    parser.add_argument("--audio-features", choices=("forbidden", "ok"), default="forbidden")
+    parser.add_argument("--client-id", default="fake-client-id")
+    parser.add_argument("--client-secret", default="fake-client-secret")
+    args = parser.parse_args(argv)
+    try:
+        fake = FakeSpotify(args.sample, port=args.port, seed=args.seed,
+                           restricted_share=args.restricted_share,
+                           spotify_share=args.spotify_share, client_id=args.client_id,
+                           client_secret=args.client_secret)
+        fake.start()
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    fake.junk, fake.audio_features = args.junk, args.audio_features
+    if args.rate_limit:
+        fake.rate_limit(args.rate_limit, args.window_s)
+    print(f"API_BASE={fake.base_url}\nTOKEN_URL={fake.token_url}\n"
+          f"SPOTIPY_CLIENT_ID={fake.client_id}\nSEED_PLAYLIST={fake.catalog.seed_playlist().id}\n"
+          f"USER_ID={fake.user_id}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    fake.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""End to end in a real browser: `streamlit run dashboard/app.py` on a fresh home.
+
+Drives Debian's Chromium with Playwright: waits for the bundled sample to load and the
+default training to finish, opens every page, runs a recommendation, crawls the local
+fake Spotify API from the Crawl page, clicks Retrain and waits for the new model, and
+saves a screenshot of each page. Page render times (warm) are measured and written to
+`test-output/e2e/render_times.json`; they are reported, not asserted.
+
+Run: `.venv/bin/python -m pytest tests/dashboard -m e2e -s`
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from data.home import BUNDLED_SAMPLE
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output" / "e2e"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+# A short training so the test finishes in minutes; the product's default is longer.
+E2E_TRAIN_ARGS = "--epochs 2 --dim 32 --max-test 200 --max-validation 100 --baselines popularity,itemknn"
+PAGES = ("Overview", "Degrees", "Training", "Recommendations", "Crawl")
+PAGE_TITLES = {"Overview": "Catalog overview", "Degrees": "Degree distributions",
+               "Training": "Training runs", "Recommendations": "Recommendations",
+               "Crawl": "Crawl Spotify"}
+
+if not CHROMIUM.exists():
+    pytest.skip("needs Debian's Chromium at /usr/bin/chromium (apt-get install -y chromium)",
+                allow_module_level=True)
+if not any(BUNDLED_SAMPLE.glob("mpd.slice.*")):
+    pytest.skip(f"needs the bundled sample in {BUNDLED_SAMPLE}", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def fake_spotify():
+    from tests.crawler.fake_spotify import FakeSpotify
+
+    fake = FakeSpotify(BUNDLED_SAMPLE)
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def app_url(home: Path, fake_spotify):
+    port = _free_port()
+    env = {**os.environ, **fake_spotify.env(),
+           "PLAYLISTGRAPH_HOME": str(home),
+           "PLAYLISTGRAPH_TRAIN_ARGS": E2E_TRAIN_ARGS,
+           "PLAYLISTGRAPH_SPOTIFY_API_BASE": fake_spotify.base_url,
+           "PLAYLISTGRAPH_SPOTIFY_TOKEN_URL": fake_spotify.token_url}
+    env.pop("PLAYLISTGRAPH_AUTOTRAIN", None)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    log = open(OUTPUT / "streamlit.log", "wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start; see {OUTPUT / 'streamlit.log'}")
+            time.sleep(0.2)
+    yield url
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+    # Background jobs live in their own process groups: stop any still running.
+    from dashboard import jobs
+    for name in ("train", "crawl"):
+        jobs.cancel_job(name, home)
+    log.close()
+
+
+@pytest.fixture
+def page(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(app_url)
+        yield tab
+        context.close()
+        browser.close()
+
+
+def _idle(page, timeout_s: float = 60) -> None:
+    """Wait until the script run finished (Streamlit's 'Running…' widget is gone)."""
+    page.wait_for_timeout(150)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout_s * 1000)
+    page.wait_for_timeout(150)
+
+
+def _open(page, name: str) -> float:
+    """Click the page in the sidebar navigation; seconds until it rendered."""
+    started = time.perf_counter()
+    page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
+    page.get_by_role("heading", name=PAGE_TITLES[name]).first.wait_for()
+    _idle(page)
+    return time.perf_counter() - started
+
+
+def _shot(page, name: str) -> Path:
+    path = OUTPUT / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def _sidebar_text(page) -> str:
+    return page.get_by_test_id("stSidebar").inner_text()
+
+
+def _wait_for(predicate, timeout_s: float, what: str, poll_s: float = 1.0):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(poll_s)
+
+
+def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
+    from dashboard import jobs
+    from data.store import Catalog
+    from ml.runs import active_run
+
+    timings: dict[str, dict] = {}
+    shutil.rmtree(OUTPUT / "screenshots", ignore_errors=True)
+
+    # 1. First start: the bundled sample loads by itself, visibly, then training starts.
+    page.get_by_role("heading", name="Catalog overview").wait_for(timeout=120_000)
+    _idle(page, 120)
+    with Catalog.open(home) as catalog:
+        playlists = catalog.count("playlists")
+    manifest = json.loads((BUNDLED_SAMPLE / "manifest.json").read_text())
+    assert playlists == manifest["playlists"]
+    assert f"{playlists:,}" in page.get_by_test_id("stMetric").first.inner_text()
+    assert jobs.job_status("train", home).state in ("running", "done")
+    assert "Co-occurrence baseline" in _sidebar_text(page) or active_run(home) is not None
+
+    # 2. Recommendations from the baseline while the first model trains.
+    _open(page, "Recommendations")
+    page.get_by_label("Search playlists by title").fill("rock")
+    page.keyboard.press("Enter")
+    _idle(page)
+    page.get_by_text("Download CSV").wait_for()
+    _shot(page, "recommendations-baseline")
+
+    # 3. The default training finishes; the model in use switches to it.
+    run = _wait_for(lambda: active_run(home), 600, "the default training run")
+    page.reload()
+    _idle(page)
+    page.get_by_test_id("stSidebar").get_by_text(run.run_id).wait_for()
+
+    # 4. Every page, warm (its caches filled by a first visit): render time and a screenshot.
+    for name in PAGES:
+        _open(page, name)
+    for name in PAGES:
+        timings[name] = {"seconds": round(_open(page, name), 3)}
+        if name == "Recommendations":
+            page.get_by_label("Search playlists by title").fill("rock")
+            page.keyboard.press("Enter")
+            _idle(page)
+            page.get_by_text("Download CSV").wait_for()
+            assert "GraphSAGE" in page.get_by_test_id("stMain").inner_text()
+        _shot(page, name.lower())
+
+    # 5. A real crawl of the local fake API, started from the Crawl page.
+    _open(page, "Crawl")
+    page.get_by_label("Seed playlist").fill(fake_spotify.catalog.seed_playlist().id)
+    page.get_by_label("Max playlists").fill("8")
+    page.get_by_label("Max depth").fill("1")
+    page.get_by_role("button", name="Start crawl").click()
+    status = _wait_for(lambda: (s := jobs.job_status("crawl", home)).state != "running" and s,
+                       180, "the crawl")
+    assert status.state == "done", status.message
+    page.reload()
+    _idle(page)
+    main = page.get_by_test_id("stMain").inner_text()
+    assert "Unreachable playlists" in main and "Playlist–artist graph" in main
+    _shot(page, "crawl-after")
+
+    # 6. Retrain from the sidebar: progress shows, a second click is refused, the new run serves.
+    page.get_by_role("button", name="Retrain").click()
+    _idle(page)
+    page.get_by_test_id("stSidebar").get_by_text("epoch", exact=False).first.wait_for(
+        timeout=120_000)
+    _shot(page, "retrain-progress")
+    page.get_by_role("button", name="Retrain").click()
+    page.get_by_text("already in progress").wait_for()
+    new_run = _wait_for(lambda: (r := active_run(home)) and r.run_id != run.run_id and r,
+                        600, "the retraining run")
+    page.get_by_test_id("stSidebar").get_by_text(new_run.run_id).wait_for(timeout=30_000)
+    _open(page, "Training")
+    _shot(page, "training-after-retrain")
+
+    (OUTPUT / "render_times.json").write_text(json.dumps(timings, indent=2))
+    print("\npage render times (warm, seconds):")
+    for name, t in timings.items():
+        print(f"  {name:<26} {t['seconds']:.2f}")
+    print(f"screenshots: {OUTPUT / 'screenshots'}")

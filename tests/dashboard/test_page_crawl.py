@@ -1,0 +1,111 @@
+"""AppTest: the Crawl page starts a real crawl of the local fake Spotify API and shows it.
+
+The crawl runs as the dashboard's background job (`python -m crawler` against the fake
+server); the page's figures are checked against the crawl tables read with plain SQL.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dashboard import jobs
+from data.sample import generate_sample
+from tests.dashboard.apptest_helpers import frame_with, metrics, open_page, texts
+from tests.dashboard.conftest import sql
+
+pytestmark = pytest.mark.usefixtures("no_autotrain")
+
+
+@pytest.fixture(scope="module")
+def fake_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fake-sample")
+    generate_sample(120, 11, out, features=False)
+    return out
+
+
+@pytest.fixture
+def fake_api(fake_sample: Path, monkeypatch: pytest.MonkeyPatch):
+    from tests.crawler.fake_spotify import FakeSpotify
+
+    fake = FakeSpotify(fake_sample)
+    fake.start()
+    for key, value in fake.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PLAYLISTGRAPH_SPOTIFY_API_BASE", fake.base_url)
+    monkeypatch.setenv("PLAYLISTGRAPH_SPOTIFY_TOKEN_URL", fake.token_url)
+    yield fake
+    fake.stop()
+
+
+def _start(at, seed: str, max_playlists: int = 6, depth: int = 1) -> None:
+    at.text_input(key="crawl_seed").input(seed)
+    at.number_input(key="crawl_max_pl").set_value(max_playlists)
+    at.number_input(key="crawl_depth").set_value(depth)
+    at.button[0].click()  # the form's "Start crawl"
+    at.run()
+
+
+def test_crawl_started_from_the_page_runs_and_its_numbers_match_the_store(
+        home: Path, tiny: dict, fake_api) -> None:
+    at = open_page("crawl")
+    assert "No crawl yet" in texts(at)
+    _start(at, f"https://open.spotify.com/playlist/{fake_api.catalog.seed_playlist().id}?si=x")
+    assert not at.exception
+    status = jobs.wait_for_job("crawl", home, timeout_s=120)
+    assert status.state == "done", status.message
+    assert "--seed-playlist" in status.command and fake_api.catalog.seed_playlist().id in \
+        status.command
+    assert "fake-client-secret" not in " ".join(status.command)
+
+    at.run()
+    assert not at.exception
+    counts = dict(sql(home, "SELECT status, count(*) FROM crawl_playlists GROUP BY status"))
+    shown = metrics(at.main)
+    assert shown["Crawled"] == f"{counts.get('crawled', 0):,}"
+    assert shown["Unreachable"] == f"{counts.get('unreachable', 0):,}"
+    assert shown["Frontier"] == f"{counts.get('queued', 0):,}"
+    assert counts.get("crawled", 0) + counts.get("unreachable", 0) == 6
+    assert shown["API requests"] == f"{sql(home, 'SELECT requests FROM crawls')[0][0]:,}"
+    # Every request the crawler counted reached the fake server (which also logged the token).
+    assert int(shown["API requests"].replace(",", "")) == len(fake_api.api_requests())
+    unreachable = sql(home, "SELECT name, reason FROM crawl_playlists "
+                            "WHERE status = 'unreachable' ORDER BY visit_seq")
+    assert unreachable, "this sample and seed are known to meet restricted playlists"
+    table = frame_with(at.main, "reason")
+    assert list(zip(table["name"], table["reason"])) == unreachable
+    graph_playlists = sql(home, "SELECT count(DISTINCT spotify_id) FROM ("
+                                "SELECT spotify_id FROM crawl_playlist_artists "
+                                "UNION SELECT spotify_id FROM crawl_artist_finds)")[0][0]
+    assert shown["Playlists"] == f"{graph_playlists:,}"
+    assert "fake-client-secret" not in texts(at)
+
+    # The crawled owners now appear as users on the Recommendations page.
+    at.switch_page("views/recommendations.py").run()
+    at.segmented_control(key="rec_mode").set_value("User").run()
+    assert not at.exception
+    owners = sql(home, "SELECT count(DISTINCT p.owner_id) FROM playlists p "
+                       "JOIN playlist_tracks pt ON pt.playlist_id = p.id "
+                       "WHERE p.source = 'spotify'")[0][0]
+    assert len(at.selectbox(key="rec_owner").options) == owners > 0
+
+
+def test_bad_seed_is_a_one_line_error_and_starts_nothing(home: Path, tiny: dict, fake_api) -> None:
+    at = open_page("crawl")
+    _start(at, "not a playlist")
+    assert not at.exception
+    assert "is not a Spotify playlist" in at.main.error[0].value
+    assert jobs.job_status("crawl", home).state == "idle"
+
+
+def test_missing_credentials_say_how_to_set_them(home: Path, tiny: dict,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPOTIPY_CLIENT_ID", raising=False)
+    monkeypatch.delenv("SPOTIPY_CLIENT_SECRET", raising=False)
+    monkeypatch.chdir(home)  # no .streamlit/secrets.toml here
+    monkeypatch.setenv("HOME", str(home))
+    at = open_page("crawl")
+    _start(at, "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M")
+    assert not at.exception
+    assert "SPOTIPY_CLIENT_ID" in at.main.error[0].value
+    assert jobs.job_status("crawl", home).state == "idle"
