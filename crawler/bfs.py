@@ -43,7 +43,7 @@ class CrawlResult:
 @dataclass
 class _Search:
     artist: PendingArtist
-    query: str
+    query: str  # the search key: the artist's name, case-folded
     pages: int
     found: list[str]  # playlist ids in rank order
 
@@ -188,17 +188,18 @@ class Crawler:
         for artist in candidates:
             if visits_after + frontier_after + len(unit.new_entries) >= cfg.max_playlists:
                 break
-            query = artist.name.strip()
-            earlier = queries.get(query)
-            if earlier is None and query:
-                earlier = crawl_store.searched_query(self.catalog, self.crawl_id, query)
-            if earlier is not None or not query:
+            # Search ignores case: artists whose names differ only in case share one search.
+            key = artist.name.strip().casefold()
+            earlier = queries.get(key)
+            if earlier is None and key:
+                earlier = crawl_store.searched_query(self.catalog, self.crawl_id, key)
+            if earlier is not None or not key:
                 # Same name as an artist searched before: same results, no new request.
-                unit.searches.append(_Search(artist, query, 0, list(earlier or [])))
+                unit.searches.append(_Search(artist, key, 0, list(earlier or [])))
                 continue
-            found, pages = self._search(query)
-            queries[query] = [p.spotify_id for p in found]
-            unit.searches.append(_Search(artist, query, pages, queries[query]))
+            found, pages = self._search(artist.name.strip(), key)
+            queries[key] = [p.spotify_id for p in found]
+            unit.searches.append(_Search(artist, key, pages, queries[key]))
             known = crawl_store.known_playlists(self.catalog, self.crawl_id,
                                                 [p.spotify_id for p in found])
             for playlist in found:
@@ -209,12 +210,12 @@ class Crawler:
                                                       artist.depth + 1, artist.uri))
                 self._next_playlist_seq += 1
 
-    def _search(self, query: str) -> tuple[list[DiscoveredPlaylist], int]:
+    def _search(self, query: str, key: str) -> tuple[list[DiscoveredPlaylist], int]:
         size = self.config.search_page_size
         found: dict[str, DiscoveredPlaylist] = {}
         pages = 0
         for k in range(self.config.search_pages):
-            status, body = self._page("search", query, k, lambda: self.client.search_playlists(
+            status, body = self._page("search", key, k, lambda: self.client.search_playlists(
                 query, k * size, size))
             pages += 1
             if status != 200:  # e.g. a 400 for a query the API will not take: no results

@@ -118,6 +118,7 @@ def _main(args: argparse.Namespace) -> int:
             auth = app_auth(credentials, config.token_url, session, config.timeout_s)
         client = SpotifyClient(_client_settings(config), auth, session=session,
                                notify=progress.message)
+        client.authenticate()
         if args.resume:
             crawl_id = _claim(catalog, previous.id, config, progress)
         else:

@@ -21,6 +21,7 @@ from typing import Any, Callable
 import requests
 import spotipy
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
+from spotipy.oauth2 import SpotifyClientCredentials
 
 from crawler.pacing import Pacer
 
@@ -121,6 +122,30 @@ class SpotifyClient:
         return self._call("your playlists", lambda: self._sp.current_user_playlists(
             limit=limit, offset=offset))
 
+    def authenticate(self) -> None:
+        """Get a token now, so bad credentials fail at the start, not mid-crawl.
+
+        A token request is not an API request: it is not paced or counted.
+        """
+        failures = 0
+        while True:
+            try:
+                self._auth.get_access_token(as_dict=False) if _takes_as_dict(self._auth) \
+                    else self._auth.get_access_token()
+                return
+            except SpotifyOauthError as exc:
+                if (exc.error or "") in _AUTH_ERRORS:
+                    raise AuthError(f"Spotify refused the credentials ({exc.error}); check "
+                                    "SPOTIPY_CLIENT_ID and SPOTIPY_CLIENT_SECRET") from None
+                problem = "token endpoint error"
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                problem = _network_problem(exc)
+            failures += 1
+            if failures > self.settings.max_retries:
+                raise AuthError(f"cannot get a token ({problem}, {failures} tries); check "
+                                "--token-url and the network") from None
+            self._backoff("the token request", problem, failures)
+
     # ---- retries, waits and stops ----------------------------------------------------------
 
     def _call(self, what: str, request: Callable[[], Any]) -> Any:
@@ -214,6 +239,11 @@ class SpotifyClient:
         if token:
             token = dict(token, expires_at=0)  # forces a refresh, keeps a refresh token
             cache.save_token_to_cache(token)
+
+
+def _takes_as_dict(auth: Any) -> bool:
+    # Client credentials take as_dict (and warn without it); PKCE does not.
+    return isinstance(auth, SpotifyClientCredentials)
 
 
 def _retry_after_s(headers: Any) -> float | None:

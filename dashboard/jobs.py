@@ -79,8 +79,8 @@ def _write_status(path: Path, status: JobStatus) -> None:
     os.replace(tmp, path)  # readers never see a half-written file
 
 
-def _read_status(name: str, home: Path | None) -> JobStatus:
-    path = job_dir(name, home) / "status.json"
+def _read_status(name: str, directory: Path) -> JobStatus:
+    path = directory / "status.json"
     try:
         raw = json.loads(path.read_text())
         known = {k: raw[k] for k in JobStatus.__dataclass_fields__ if k in raw}
@@ -129,7 +129,7 @@ def job_status(name: str, home: Path | None = None) -> JobStatus:
     directory = job_dir(name, home)
     lock = directory / "lock"
     _clear_if_stale(lock)
-    status = _read_status(name, home)
+    status = _read_status(name, directory)
     locked, _ = _lock_pid(lock)
     if status.state == "running" and not locked:
         status.state = "failed"
@@ -155,7 +155,13 @@ def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | 
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         raise JobAlreadyRunning(f"a {name} job is already running; wait for it or cancel it") from None
+    status_path = directory / "status.json"
+    status = JobStatus(name=name, state="running", command=[module, *args], started_at=_now(),
+                       message="starting…")
     try:
+        # Written before the supervisor exists, so a reader never sees the previous job's
+        # state under a fresh lock; the supervisor overwrites it with its pids.
+        _write_status(status_path, status)
         child_env = {**os.environ, **(env or {}), "PLAYLISTGRAPH_HOME": str(home),
                      "PYTHONUNBUFFERED": "1"}
         popen = subprocess.Popen(
@@ -165,14 +171,16 @@ def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | 
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
         os.write(fd, str(popen.pid).encode())
-    except BaseException:
+    except BaseException as exc:
         os.close(fd)
+        status.state, status.message = "failed", f"could not start ({exc})"
+        _write_status(status_path, status)
         lock.unlink(missing_ok=True)
         raise
     os.close(fd)
     _children[popen.pid] = popen
-    return JobStatus(name=name, state="running", command=[module, *args],
-                     supervisor_pid=popen.pid, started_at=_now(), message="starting…")
+    status.supervisor_pid = popen.pid
+    return status
 
 
 def cancel_job(name: str, home: Path | None = None) -> bool:
@@ -227,8 +235,9 @@ def supervise(name: str, directory: Path, command: list[str]) -> int:
     """Run `python -m <command>`, keep status.json current, release the lock at the end."""
     status_path = directory / "status.json"
     log = directory / "output.log"
+    started_at = _read_status(name, directory).started_at or _now()
     status = JobStatus(name=name, state="running", command=command,
-                       supervisor_pid=os.getpid(), started_at=_now(), message="running")
+                       supervisor_pid=os.getpid(), started_at=started_at, message="running")
     cancelled = False
 
     def on_term(signum, frame):  # the group got SIGTERM: the child got it too

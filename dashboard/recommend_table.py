@@ -8,7 +8,15 @@ import pandas as pd
 from data.dashboard_reads import Evidence
 
 COLUMNS = ["rank", "track", "artist", "score", "shared_playlists", "why", "examples",
-           "track_id", "uri"]
+           "track_id", "uri", "link"]
+
+
+def spotify_link(uri: str) -> str | None:
+    """open.spotify.com address of a track URI (None for anything else)."""
+    parts = uri.split(":") if uri else []
+    if len(parts) == 3 and parts[:2] == ["spotify", "track"] and parts[2]:
+        return f"https://open.spotify.com/track/{parts[2]}"
+    return None
 
 
 def explain(evidence: Evidence | None, seed_names: Mapping[int, str]) -> str:
@@ -43,6 +51,7 @@ def recommendation_frame(recommendations: Sequence[tuple[int, float]],
             "examples": "; ".join(ev.example_playlists) if ev else "",
             "track_id": int(track_id),
             "uri": info.get("uri") or "",
+            "link": spotify_link(info.get("uri") or ""),
         })
     return pd.DataFrame(rows, columns=COLUMNS)
 

@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Callable, Iterator, TextIO
 
 from tqdm import tqdm
 
 from data.mpd import ParsedSlice, SliceError, parse_slice, slice_files
 from data.store import Catalog
+
+# From this many slices on, secondary indexes are rebuilt once at the end instead of
+# being updated row by row (about 2x faster stores at MPD scale).
+BULK_SLICES = 8
 
 
 @dataclass
@@ -72,6 +77,15 @@ def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
     """Ingest every slice under `paths`. Bad files and playlists are reported, not fatal."""
     report = IngestReport()
     files = list(slice_files(paths))
+    bulk = catalog.deferred_indexes() if len(files) >= BULK_SLICES else nullcontext()
+    with bulk:
+        _ingest_files(catalog, files, report, progress, err, on_slice)
+    catalog.ensure_indexes()  # a no-op, unless an earlier bulk load was killed
+    return report
+
+
+def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, progress: bool,
+                  err: TextIO, on_slice: Callable[[Path], None] | None) -> None:
     bar = tqdm(total=len(files), unit="slice", disable=not progress, file=err, dynamic_ncols=True)
     started = time.perf_counter()
     for path, parsed in _parsed_ahead(files):
@@ -102,7 +116,6 @@ def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
         elapsed = max(time.perf_counter() - started, 1e-9)
         bar.set_postfix(playlists_per_s=f"{(report.playlists_added + report.playlists_present) / elapsed:,.0f}")
     bar.close()
-    return report
 
 
 def _parsed_ahead(files: list[Path]) -> Iterator[tuple[Path, ParsedSlice | SliceError]]:

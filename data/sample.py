@@ -3,30 +3,33 @@
 `generate_sample(n, seed, out_dir)` writes slice files named and shaped like the
 Million Playlist Dataset's (`mpd.slice.0-999.json`, ...; `.json.gz` with gzip=True),
 an `audio_features.csv` keyed by the 22-character track id for every track in the
-sample, and a `manifest.json` with exact counts. Same (n, seed, slice_size, start_pid,
-gzip, features) -> byte-identical files.
+sample, and a `manifest.json` with exact counts. Same (n, seed, start_pid, gzip,
+features) -> byte-identical files; the playlists do not depend on slice_size.
 
 The data has the MPD's shape without containing any of it (the taste model and the
 synthetic catalog are in `data.sample_catalog`):
 
-- playlist lengths 5..250, truncated lognormal: mean ~66, median 49, p10 15, p90 ~147;
+- playlist lengths 5..250, truncated lognormal: mean ~66, median 49, p10 15, p90 ~148;
 - every playlist mixes one or two of 20 tastes (country, chill, rap, workout, ...)
   plus a few globally popular hits; its title comes from the taste's vocabulary,
   ~2% have a description; audio features cluster by taste;
 - heavy-tailed popularity: the top track is in ~5% of playlists, the top artist in
-  ~10-12%, most tracks in one or two; num_artists ~0.64 and num_albums ~0.83 of
-  num_tracks; the catalog grows with the sample so that 1,000,000 playlists would
-  show ~2.29M tracks / 296K artists / 731K albums (the real MPD: 2.26M / 296K / 735K);
-- the real file quirks: `"collaborative": "false"` as a string, `description` only
-  on some playlists, the real key order, a few tracks repeated within a playlist.
+  ~11%, most tracks in one; num_artists ~0.64 and num_albums ~0.82 of num_tracks;
+  the catalog grows with the sample so that 1,000,000 playlists would show ~2.29M
+  tracks / 296K artists / 731K albums (the real MPD: 2.26M / 296K / 735K);
+- the real files' quirks: `"collaborative": "false"` as a string, `description` only
+  on some playlists, the real key order, a few tracks repeated within a playlist
+  (~0.2% of rows; the real MPD has ~1.5%).
 
-Measured on the bundled sample (3,000 playlists, seed 7): see data/sample/manifest.json
-and the report in tests/data/test_sample.py.
+The bundled sample (data/sample: 3,000 playlists, seed 7) measures: lengths mean
+67.1 / median 49 / p10 15 / p90 152; 201,393 rows; 77,653 tracks, 11,928 artists,
+40,889 albums; top track in 5.3% of playlists, top artist in 11.1%, median track
+degree 1 (64% of tracks in one playlist); within-playlist audio-feature spread 0.58
+of the between-playlist one; co-occurrence kNN recall@500 0.34 vs popularity 0.17.
 """
 from __future__ import annotations
 
 import gzip as _gzip
-import io
 import json
 import operator
 import os
@@ -67,7 +70,13 @@ class SampleManifest:
 def generate_sample(n_playlists: int, seed: int, out_dir: Path, *, slice_size: int = 1000,
                     gzip: bool = False, features: bool = True,
                     start_pid: int = 0) -> SampleManifest:
-    """Write an MPD-format sample of `n_playlists` playlists (pids from `start_pid`)."""
+    """Write an MPD-format sample of `n_playlists` playlists (pids from `start_pid`) to
+    `out_dir`: slices of `slice_size` playlists (the last may be partial), the audio
+    features of every track in them (unless features=False), and manifest.json.
+
+    The catalog is sized for `n_playlists`; the playlists depend on (n_playlists, seed,
+    start_pid), not on slice_size. Files already in `out_dir` are overwritten, never
+    deleted."""
     if n_playlists < 1:
         raise ValueError("n_playlists must be at least 1")
     if slice_size < 1:

@@ -383,9 +383,11 @@ PLURAL = ("Lights", "Streets", "Waves", "Bones", "Wings", "Flames", "Stars", "Ro
           "Foxes", "Tigers", "Sparrows", "Pilots", "Brothers", "Sisters", "Boys", "Kids", "Saints")
 PHRASE = ("Hold On", "Let Go", "Take Me Home", "Come Back", "Stay", "Run Away", "Fall Apart",
           "Wake Up", "Don't Stop", "Say Yes", "Light It Up", "Turn It Up", "Break Free",
-          "Keep Going", "Ride", "Shine", "Move", "Breathe", "Believe", "Dance With Me", "Talk To Me",
+          "Keep Going", "Ride", "Shine", "Move", "Breathe", "Believe", "Dance With Me",
+          "Talk To Me",
           "Call Me", "Love Me", "Miss You", "Need You", "Want You", "Feel It", "Do It Again",
-          "Get Away", "Slow Down", "Never Let Go", "Hold Me", "Drive", "Fly", "Runaway", "Let Me In")
+          "Get Away", "Slow Down", "Never Let Go", "Hold Me", "Drive", "Fly", "Runaway",
+          "Let Me In")
 TAIL = ("Tonight", "Forever", "Again", "Tomorrow", "All Night", "In The Dark", "On Fire",
         "With You", "For You", "Like That", "Right Now", "Baby", "Slowly", "Back Home", "Alone")
 FIRST = ("James", "Emma", "Noah", "Olivia", "Liam", "Ava", "Mason", "Mia", "Lucas", "Chloe",
@@ -394,7 +396,8 @@ FIRST = ("James", "Emma", "Noah", "Olivia", "Liam", "Ava", "Mason", "Mia", "Luca
          "Hannah", "Austin", "Kayla", "Luke", "Megan", "Blake", "Tessa", "Wyatt", "Ivy", "Marcus",
          "Andre", "Darius", "Nia", "Jasmine", "Isaiah", "Zoe", "Miles", "Leah", "Frank")
 LAST = ("Miller", "Hayes", "Brooks", "Carter", "Parker", "Reed", "Collins", "Bennett", "Gray",
-        "Hart", "Stone", "Wells", "Fox", "Lane", "Rivers", "Knight", "Cole", "Shaw", "Banks", "Ward",
+        "Hart", "Stone", "Wells", "Fox", "Lane", "Rivers", "Knight", "Cole", "Shaw", "Banks",
+        "Ward",
         "Price", "Dean", "Holt", "Quinn", "Walsh", "Young", "King", "Wood", "Lowe", "Fisher",
         "Boone", "Tate", "Moss", "Vance", "Blair", "Monroe", "Sutton", "Pierce", "Keller", "Nash")
 RAP = ("Savage", "Ghost", "Smoke", "Drip", "Ice", "Blaze", "Kid", "Nova", "Zay", "Tay", "Cash",
@@ -581,7 +584,8 @@ class Names:
                 name = self.artist_name(a)  # self-titled
             else:
                 fns = _ALBUM_FN[g]
-                name = _ALBUM_FORM_FN[(h >> 59) % len(_ALBUM_FORM_FN)](fns[(h >> 1) % len(fns)](h), h)
+                base = fns[(h >> 1) % len(fns)](h)
+                name = _ALBUM_FORM_FN[(h >> 59) % len(_ALBUM_FORM_FN)](base, h)
             cache[b] = name
             out.append(name)
         return out
@@ -721,7 +725,8 @@ def audio_features(cat: Catalog, tracks: np.ndarray) -> dict[str, np.ndarray]:
         else:
             out[name] = np.clip(c + noise, 50.0, 210.0)
     out["key"] = rng.integers(0, 12, len(tracks))
-    mode_p = 1.0 / (1.0 + np.exp(-(np.log(cent[gen, 9] / (1 - cent[gen, 9])) + 0.5 * art_off[:, -1])))
+    major = cent[gen, 9]
+    mode_p = 1.0 / (1.0 + np.exp(-(np.log(major / (1 - major)) + 0.5 * art_off[:, -1])))
     out["mode"] = (rng.random(len(tracks)) < mode_p).astype(np.int64)
     u = rng.random(len(tracks))
     out["time_signature"] = np.where(u < cent[gen, 10], 3, np.where(u > 0.985, 5, 4))

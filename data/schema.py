@@ -189,6 +189,13 @@ CREATE TABLE crawl_pages (
 ) WITHOUT ROWID;
 """
 
+# Secondary indexes a bulk load may drop and rebuild (see Catalog.deferred_indexes);
+# each statement must match its migration's.
+DEFERRABLE_INDEXES = {
+    "playlist_tracks_by_track":
+        "CREATE INDEX playlist_tracks_by_track ON playlist_tracks (track_id, playlist_id)",
+}
+
 MIGRATIONS: list[str] = [_V1_CORE, _V2_CRAWL]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -7,6 +7,7 @@ so caches can key on `Catalog.version()`.
 from __future__ import annotations
 
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 import numpy as np
 
 from data.home import catalog_path
-from data.schema import AUDIO_FEATURES, migrate
+from data.schema import AUDIO_FEATURES, DEFERRABLE_INDEXES, migrate
 
 _CHUNK = 5000  # bound parameters per IN (...) lookup
 
@@ -69,12 +70,25 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None,
                                      check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._set_wal(timeout_s)
         self._conn.execute("PRAGMA synchronous = NORMAL")
         self._conn.execute("PRAGMA cache_size = -131072")  # 128 MiB
         self._conn.execute("PRAGMA temp_store = MEMORY")
         migrate(self._conn)
         self._in_write = False
+
+    def _set_wal(self, timeout_s: float) -> None:
+        # Switching a fresh file to WAL needs an exclusive lock, and SQLite may answer
+        # SQLITE_BUSY at once instead of waiting when several processes open it together.
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     @classmethod
     def open(cls, home: Path | None = None) -> "Catalog":
@@ -124,6 +138,32 @@ class Catalog:
     def _require_write(self) -> None:
         if not self._in_write:
             raise RuntimeError("writes must happen inside Catalog.write()")
+
+    @contextmanager
+    def deferred_indexes(self) -> Iterator["Catalog"]:
+        """Bulk-load mode: drop the secondary indexes that random inserts make slow,
+        rebuild them (sorted, in one pass) on exit, whether the load succeeded or not.
+
+        A process killed inside leaves them missing: queries stay correct, only slower,
+        and the next bulk load rebuilds them.
+        """
+        with self.write():
+            for name in DEFERRABLE_INDEXES:
+                self._conn.execute(f"DROP INDEX IF EXISTS {name}")
+        try:
+            yield self
+        finally:
+            self.ensure_indexes()
+
+    def ensure_indexes(self) -> None:
+        """Create any deferrable index that is missing (a no-op when all exist)."""
+        present = {r[0] for r in self._conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index'")}
+        missing = [sql for name, sql in DEFERRABLE_INDEXES.items() if name not in present]
+        if missing:
+            with self.write():
+                for sql in missing:
+                    self._conn.execute(sql)
 
     def set_meta(self, key: str, value: str) -> None:
         self._require_write()

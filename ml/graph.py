@@ -4,6 +4,10 @@
 messages. So `adj_pt` [P, T] carries tracks into playlists and `adj_tp` [T, P]
 playlists into tracks. Column indices are sorted and distinct per row, as CSR
 requires.
+
+`bipartite_adjacency` builds both directions anyway, so each matrix carries the
+other as `.transposed`: `csr_mean` then runs its backward pass as one more CSR
+product instead of letting torch transpose (sort) the matrix on every call.
 """
 from __future__ import annotations
 
@@ -31,9 +35,40 @@ def csr(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int) -> Tensor:
 
 def bipartite_adjacency(playlists: Tensor, tracks: Tensor, num_playlists: int,
                         num_tracks: int) -> tuple[Tensor, Tensor]:
-    """(adj_pt [P, T], adj_tp [T, P]) for the edges `playlists[i]`–`tracks[i]` (int64 [E])."""
-    return (csr(playlists, tracks, num_playlists, num_tracks),
-            csr(tracks, playlists, num_tracks, num_playlists))
+    """(adj_pt [P, T], adj_tp [T, P]) for the edges `playlists[i]`–`tracks[i]` (int64 [E]),
+    each carrying the other as `.transposed`."""
+    adj_pt = csr(playlists, tracks, num_playlists, num_tracks)
+    adj_tp = csr(tracks, playlists, num_tracks, num_playlists)
+    adj_pt.transposed, adj_tp.transposed = adj_tp, adj_pt
+    return adj_pt, adj_tp
+
+
+def csr_mean(adj: Tensor, x: Tensor) -> Tensor:
+    """Row-wise mean of `x` [N, d] over the columns of each row of the 0/1 CSR `adj` [M, N]
+    (an empty row gives zeros). Uses `adj.transposed` for the backward pass when present."""
+    transposed = getattr(adj, "transposed", None)
+    if transposed is None or not x.requires_grad:
+        return torch.sparse.mm(adj, x) * _inverse_degree(adj).unsqueeze(1)
+    return _CsrMean.apply(x, adj, transposed)
+
+
+def _inverse_degree(adj: Tensor) -> Tensor:
+    degree = adj.crow_indices().diff().clamp(min=1)
+    return 1.0 / degree.to(torch.float32)
+
+
+class _CsrMean(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, adj: Tensor, transposed: Tensor) -> Tensor:
+        inverse = _inverse_degree(adj).unsqueeze(1)
+        ctx.transposed = transposed
+        ctx.save_for_backward(inverse)
+        return torch.sparse.mm(adj, x) * inverse
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        inverse, = ctx.saved_tensors
+        return torch.sparse.mm(ctx.transposed, grad * inverse), None, None
 
 
 def query_adjacency(seed_lists: Sequence[np.ndarray], num_tracks: int,

@@ -24,7 +24,7 @@ from ml.artifacts import ArtifactError, load_checkpoint, save_checkpoint, save_m
 from ml.config import TrainConfig
 from ml.evaluate import evaluate_run, evaluation_tables
 from ml.prepare import prepare_training_data
-from ml.protocol import holdout_split, make_cases
+from ml.protocol import holdout_split, validation_cases
 from ml.runs import activate, append_metrics, new_run_dir, resolve_run, write_json_atomic, write_status
 from ml.runtime import UserError, configure_torch, resolve_device, snapshot_of_version
 from ml.snapshot import load_snapshot
@@ -77,7 +77,7 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
                             seed=config.split_seed)
     data = prepare_training_data(snapshot, holdout, config.title_min_count)
     trainer = Trainer(config, data, device,
-                      make_cases(snapshot, holdout.validation, config.split_seed))
+                      validation_cases(snapshot, holdout.validation, config.split_seed))
     if checkpoint is not None:
         try:
             state = restore_state(config, data, device, checkpoint)

@@ -92,6 +92,16 @@ def make_cases(snapshot: GraphSnapshot, playlists: np.ndarray, seed: int,
     return cases
 
 
+def validation_cases(snapshot: GraphSnapshot, playlists: np.ndarray, seed: int) -> list[Case]:
+    """One case per validation playlist, its scenario drawn among those it is long enough
+    for: the scenario mix of the test set at an eighth of the scoring cost per epoch."""
+    rng = np.random.default_rng([seed, 0x7A1])
+    by_playlist: dict[int, list[Case]] = {}
+    for case in make_cases(snapshot, playlists, seed):
+        by_playlist.setdefault(case.playlist, []).append(case)
+    return [options[rng.integers(len(options))] for _, options in sorted(by_playlist.items())]
+
+
 def training_edges(snapshot: GraphSnapshot, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(playlist index, track index) int64 [E_train] of the training playlists only."""
     keep = np.zeros(snapshot.num_playlists, bool)

@@ -128,7 +128,7 @@ if table.empty:
                "Add more seed tracks.")
     st.stop()
 st.dataframe(
-    table[["rank", "track", "artist", "score", "shared_playlists", "why", "examples"]],
+    table[["rank", "track", "artist", "score", "shared_playlists", "why", "examples", "link"]],
     hide_index=True, width="stretch", height=min(38 + 35 * len(table), 720),
     column_config={
         "rank": st.column_config.NumberColumn("#", width="small"),
@@ -141,6 +141,7 @@ st.dataframe(
             max_value=max(1, int(table["shared_playlists"].max()))),
         "why": st.column_config.TextColumn("Why (seed, shared playlists)", width="large"),
         "examples": st.column_config.TextColumn("Example shared playlists", width="large"),
+        "link": st.column_config.LinkColumn("Spotify", display_text="Open ↗", width="small"),
     })
 slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "seeds"
 st.download_button("Download CSV", recommend_table.to_csv(table),

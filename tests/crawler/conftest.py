@@ -118,9 +118,10 @@ def crawler_command(fake: FakeSpotify | None, *args: str) -> list[str]:
 
 def crawler_env(home: Path, fake: FakeSpotify | None, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTIPY_")}
-    env.update(PLAYLISTGRAPH_HOME=str(home), PYTHONPATH=str(REPO_ROOT), **extra)
+    env.update(PLAYLISTGRAPH_HOME=str(home), PYTHONPATH=str(REPO_ROOT))
     if fake is not None:
         env.update(fake.env())
+    env.update(extra)
     return env
 
 

@@ -158,3 +158,11 @@ def test_metric_pivot_marks_the_best_model_per_scenario() -> None:
     pivot, best = run_frames.metric_pivot(df, "clicks", charts.MODEL_LABELS)
     assert best == ["Item kNN", None, None, None]
     assert pivot.loc[0, "Popularity"] == 8.0
+
+
+def test_spotify_links_only_for_track_uris() -> None:
+    from dashboard.recommend_table import spotify_link
+
+    assert spotify_link("spotify:track:4uLU6hMCjMI75M1A2tKUQC") == \
+        "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"
+    assert spotify_link("spotify:episode:x") is None and spotify_link("") is None

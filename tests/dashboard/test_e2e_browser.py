@@ -32,7 +32,8 @@ OUTPUT = ROOT / "test-output" / "e2e"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 # A short training so the test finishes in minutes; the product's default is longer.
-E2E_TRAIN_ARGS = "--epochs 2 --dim 32 --max-test 200 --max-validation 100 --baselines popularity,itemknn"
+E2E_TRAIN_ARGS = ("--epochs 1 --dim 16 --max-test 100 --max-validation 50 "
+                  "--baselines popularity,itemknn")
 PAGES = ("Overview", "Degrees", "Training", "Recommendations", "Crawl")
 PAGE_TITLES = {"Overview": "Catalog overview", "Degrees": "Degree distributions",
                "Training": "Training runs", "Recommendations": "Recommendations",

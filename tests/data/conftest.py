@@ -17,7 +17,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # ---------------------------------------------------------------------------- the CLI
 
-def run_cli(home: Path, *args: str | os.PathLike, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(home: Path, *args: str | os.PathLike,
+            timeout: float = 120) -> subprocess.CompletedProcess:
     """`python -m data ARGS` in a real subprocess against `home`."""
     env = {**os.environ, "PLAYLISTGRAPH_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "data", *map(str, args)], cwd=REPO_ROOT,
@@ -49,7 +50,8 @@ def mpd_playlist(pid: int, tracks: list[int], **extra) -> dict:
     playlist = {"name": f"list {pid}", "collaborative": "false", "pid": pid,
                 "modified_at": 1_500_000_000 + pid, "num_tracks": len(items),
                 "num_albums": len({t["album_uri"] for t in items}), "num_followers": 1 + pid % 3,
-                "tracks": items, "num_edits": 2, "duration_ms": sum(t["duration_ms"] for t in items),
+                "tracks": items, "num_edits": 2,
+                "duration_ms": sum(t["duration_ms"] for t in items),
                 "num_artists": len({t["artist_uri"] for t in items})}
     playlist.update(extra)
     return playlist
@@ -192,10 +194,10 @@ def slices_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def small_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """600 playlists in 4 plain-JSON slices, with audio_features.csv and manifest.json."""
+    """400 playlists in 4 plain-JSON slices, with audio_features.csv and manifest.json."""
     from data.sample import generate_sample
     out = tmp_path_factory.mktemp("small_sample")
-    generate_sample(600, 11, out, slice_size=150)
+    generate_sample(400, 11, out, slice_size=100)
     return out
 
 
@@ -204,7 +206,7 @@ def kill_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Enough gzipped slices that a SIGKILL lands between the first and the last commit."""
     from data.sample import generate_sample
     out = tmp_path_factory.mktemp("kill_sample")
-    generate_sample(1000, 5, out, slice_size=50, gzip=True, features=False)
+    generate_sample(600, 5, out, slice_size=30, gzip=True, features=False)
     return out
 
 

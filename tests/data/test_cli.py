@@ -21,8 +21,8 @@ def test_ingest_succeeds_with_a_summary(home: Path, slices_dir: Path):
     proc = run_cli(home, "ingest", "--no-progress", slices_dir)
     assert proc.returncode == 0, proc.stderr
     rows = len(expected_contents(paths).playlist_tracks)
-    assert proc.stdout.strip() == (f"ingested 3 slice(s): 12 new playlists, {rows} playlist-track rows, "
-                                   "0 already present")
+    assert proc.stdout.strip() == (
+        f"ingested 3 slice(s): 12 new playlists, {rows} playlist-track rows, 0 already present")
     assert proc.stderr == ""
     again = run_cli(home, "ingest", "--no-progress", slices_dir)
     assert again.returncode == 0
@@ -103,9 +103,9 @@ def test_sample_command_writes_slices_that_ingest_to_its_counts(home: Path, tmp_
         f"{manifest['unique_tracks']} tracks, {manifest['unique_artists']} artists) to {out}")
     assert run_cli(home, "ingest", "--no-progress", out).returncode == 0
     with Catalog.open(home) as catalog:
-        assert (catalog.count("playlists"), catalog.count("playlist_tracks"),
-                catalog.count("tracks"), catalog.count("artists")) == \
-            (300, manifest["playlist_tracks"], manifest["unique_tracks"], manifest["unique_artists"])
+        counts = [catalog.count(t) for t in ("playlists", "playlist_tracks", "tracks", "artists")]
+    assert counts == [300, manifest["playlist_tracks"], manifest["unique_tracks"],
+                      manifest["unique_artists"]]
 
 
 def test_load_sample_ingests_slices_and_features_once(home: Path, small_sample: Path):

@@ -26,6 +26,11 @@ def feature_values(n: int) -> dict[str, float]:
             for i, c in enumerate(AUDIO_FEATURES)}
 
 
+def track_id(n: int) -> str:
+    """The bare 22-character Spotify id of track n."""
+    return spotify_uri("track", n).rsplit(":", 1)[1]
+
+
 def write_csv(path: Path, header: list[str], rows: list[list], *, gz: bool = False) -> Path:
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -38,12 +43,13 @@ def write_csv(path: Path, header: list[str], rows: list[list], *, gz: bool = Fal
 
 def features_csv(path: Path, tracks, *, key_column: str = "id", as_uri: bool = False,
                  columns=AUDIO_FEATURES, extra: bool = False, gz: bool = False) -> Path:
-    header = [key_column, *columns] + (["track_name", "time_signature", "analysis_url"] if extra else [])
+    header = [key_column, *columns] + (
+        ["track_name", "time_signature", "analysis_url"] if extra else [])
     rows = []
     for n in tracks:
         uri = spotify_uri("track", n)
         values = feature_values(n)
-        rows.append([uri if as_uri else uri.rsplit(":", 1)[1], *(values[c] for c in columns)]
+        rows.append([uri if as_uri else track_id(n), *(values[c] for c in columns)]
                     + ([f"Track {n}", 4, f"https://api.spotify.com/v1/audio-analysis/{n}"]
                        if extra else []))
     return write_csv(path, header, rows, gz=gz)
@@ -109,14 +115,15 @@ def test_unusable_keys_and_values_are_counted_not_guessed(loaded: Catalog, tmp_p
         ["", "0.1", "100"],
         ["spotify:album:A000000000000000000003", "0.2", "90"],
         ["too-short", "0.3", "80"],
-        [f"https://open.spotify.com/track/{spotify_uri('track', 4).rsplit(':', 1)[1]}?si=x", "", "nan"],
+        [f"https://open.spotify.com/track/{track_id(4)}?si=x", "", "nan"],
     ])
     report = import_features(loaded, path)
     assert (report.rows, report.stored, report.bad) == (5, 2, 3)
     rows = {r[0]: r for r in natural_contents(loaded)["audio_features"]}
     energy, tempo = 1 + AUDIO_FEATURES.index("energy"), 1 + AUDIO_FEATURES.index("tempo")
     assert (rows[good][energy], rows[good][tempo]) == (0.5, None)
-    assert (rows[spotify_uri("track", 4)][energy], rows[spotify_uri("track", 4)][tempo]) == (None, None)
+    four = rows[spotify_uri("track", 4)]
+    assert (four[energy], four[tempo]) == (None, None)
 
 
 def test_reimport_is_a_no_op_and_a_changed_file_updates(loaded: Catalog, tmp_path: Path):
@@ -128,7 +135,7 @@ def test_reimport_is_a_no_op_and_a_changed_file_updates(loaded: Catalog, tmp_pat
     assert loaded.version() == version
     assert table_rows(loaded) == rows
 
-    write_csv(path, ["id", "energy"], [[spotify_uri("track", 7).rsplit(":", 1)[1], "0.999"]])
+    write_csv(path, ["id", "energy"], [[track_id(7), "0.999"]])
     report = import_features(loaded, path)
     assert report.stored == 1
     assert loaded.version() == version + 1
@@ -157,8 +164,9 @@ def test_cli_imports_and_reports_counts(home: Path, loaded: Catalog, tmp_path: P
                         as_uri=True, extra=True)
     proc = run_cli(home, "features", path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == ("read 4 rows: 3 stored or updated, "
-                                   "1 for tracks not in the catalog (not stored), 0 without a track key")
+    assert proc.stdout.strip() == (
+        "read 4 rows: 3 stored or updated, "
+        "1 for tracks not in the catalog (not stored), 0 without a track key")
     assert natural_contents(loaded)["audio_features"] == \
         expected_rows([1, 2, 3], "csv:features.csv")
 

@@ -34,7 +34,8 @@ def comparable(catalog: Catalog) -> dict[str, list[tuple]]:
     """Everything but the bookkeeping that legitimately differs between two equal catalogs:
     how many transactions it took (store_version) and when (last_ingest_at)."""
     contents = natural_contents(catalog)
-    contents["meta"] = [r for r in contents["meta"] if r[0] not in ("store_version", "last_ingest_at")]
+    contents["meta"] = [r for r in contents["meta"]
+                        if r[0] not in ("store_version", "last_ingest_at")]
     return contents
 
 
@@ -75,7 +76,8 @@ def test_reingest_is_a_no_op(catalog: Catalog, slices_dir: Path):
     ingest(catalog, [slices_dir], progress=False)
     version, rows = catalog.version(), table_rows(catalog)
     report = ingest(catalog, [slices_dir], progress=False)
-    assert (report.playlists_added, report.playlists_present, report.playlist_track_rows) == (0, 12, 0)
+    assert (report.playlists_added, report.playlists_present,
+            report.playlist_track_rows) == (0, 12, 0)
     assert catalog.version() == version
     assert table_rows(catalog) == rows  # ids, timestamps and all
 
@@ -132,14 +134,14 @@ def test_minimal_field_extract_ingests_and_invents_nothing(catalog: Catalog, tmp
     assert report.ok and report.playlists_added == 200
     contents = graph_tables(catalog)
     assert contents == expected_contents(paths).tables()
-    names = {t["artist_name"] for f in paths for p in load_slice(f)["playlists"] for t in p["tracks"]}
+    entries = [t for f in paths for p in load_slice(f)["playlists"] for t in p["tracks"]]
+    names = {t["artist_name"] for t in entries}
     assert contents["artists"] == sorted((f"name:{n}", n, 1) for n in names)
     assert contents["albums"] == []
     assert all(album is None and duration is None for _, _, album, duration in contents["tracks"])
     # No counters, no collaborative flag, no modified_at, no description: NULL, none made up.
     assert all(row[3:] == (None,) * 11 for row in contents["playlists"])
-    assert len(contents["tracks"]) == len({t["track_uri"] for f in paths
-                                           for p in load_slice(f)["playlists"] for t in p["tracks"]})
+    assert len(contents["tracks"]) == len({t["track_uri"] for t in entries})
 
 
 def test_a_full_slice_after_a_minimal_one_fills_albums_of_shared_tracks(catalog: Catalog,
@@ -216,7 +218,8 @@ def _no_track_uri_at_all(src: Path, d: Path) -> Path:
 
 
 def _one_track_without_uri(src: Path, d: Path) -> Path:
-    return _rewrite(src, d / src.name, lambda doc: doc["playlists"][1]["tracks"][1].pop("track_uri"))
+    return _rewrite(src, d / src.name,
+                    lambda doc: doc["playlists"][1]["tracks"][1].pop("track_uri"))
 
 
 def _duplicate_pid(src: Path, d: Path) -> Path:
@@ -281,8 +284,8 @@ def test_a_killed_ingest_resumed_gives_the_same_catalog(home: Path, tmp_path: Pa
                                                         kill_sample: Path):
     files = slice_paths(kill_sample)
     env = {**os.environ, "PLAYLISTGRAPH_HOME": str(home)}
-    proc = subprocess.Popen([sys.executable, "-m", "data", "ingest", "--no-progress", str(kill_sample)],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "data", "ingest", "--no-progress",
+                             str(kill_sample)], cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         _wait_for_slices(proc, catalog_path(home), at_least=1)

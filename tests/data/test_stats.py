@@ -148,7 +148,8 @@ def test_stats_of_a_generated_sample_match_its_files(catalog: Catalog, small_sam
     with open(csv_path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     key = next(k for k in ("uri", "track_uri", "id", "track_id") if k in rows[0])
-    featured = {r[key] if r[key].startswith("spotify:") else f"spotify:track:{r[key]}" for r in rows}
+    featured = {r[key] if r[key].startswith("spotify:") else f"spotify:track:{r[key]}"
+                for r in rows}
     want = python_stats(graph_from_slices(paths), len(expected.tracks), len(expected.artists),
                         len(expected.albums), with_features=len(featured & set(expected.tracks)))
     assert stats_dict(catalog) == want

@@ -131,7 +131,8 @@ def test_version_increases_with_every_write_that_changes_rows(catalog: Catalog):
         pid = catalog.upsert_playlist(PlaylistRecord("mpd", "7", "seven"))
     versions.append(catalog.version())
     with catalog.write():
-        catalog.set_playlist_tracks(pid, list(catalog.track_ids_for_uris([spotify_uri("track", 1)]).values()))
+        catalog.set_playlist_tracks(pid, list(catalog.track_ids_for_uris(
+            [spotify_uri("track", 1)]).values()))
     versions.append(catalog.version())
     assert versions == [0, 1, 2, 3]
 
@@ -200,11 +201,9 @@ def test_a_later_sighting_fills_missing_fields_and_overwrites_nothing(catalog: C
         catalog.upsert_tracks([track(1), track(2, album=2, duration=200)])
     with catalog.write():
         catalog.upsert_tracks([track(1, album=1, duration=100), track(2, album=9, duration=999)])
-    rows = {r["uri"]: r for r in catalog.tracks()}
-    assert (rows[spotify_uri("track", 1)]["album_uri"], rows[spotify_uri("track", 1)]["duration_ms"]) \
-        == (spotify_uri("album", 1), 100)
-    assert (rows[spotify_uri("track", 2)]["album_uri"], rows[spotify_uri("track", 2)]["duration_ms"]) \
-        == (spotify_uri("album", 2), 200)
+    rows = {r["uri"]: (r["album_uri"], r["duration_ms"]) for r in catalog.tracks()}
+    assert rows == {spotify_uri("track", 1): (spotify_uri("album", 1), 100),
+                    spotify_uri("track", 2): (spotify_uri("album", 2), 200)}
 
 
 def test_one_batch_seeing_a_track_with_and_without_its_album_keeps_the_album(catalog: Catalog):
@@ -268,7 +267,8 @@ def test_audio_features_are_stored_by_uri_with_nulls_and_source(catalog: Catalog
     assert rows == [(spotify_uri("track", 2), None, 0.25, None, None, None, None, None, None,
                      None, None, 120.0, "api")]
     track_ids, feats = catalog.audio_feature_rows()
-    assert track_ids.tolist() == [catalog.track_ids_for_uris([spotify_uri("track", 2)])[spotify_uri("track", 2)]]
+    id_of = {r["uri"]: r["id"] for r in catalog.tracks()}
+    assert track_ids.tolist() == [id_of[spotify_uri("track", 2)]]
     assert feats.shape == (1, 11)
     assert feats[0, 1] == 0.25 and feats[0, 10] == 120.0
     assert np.isnan(feats[0, [0, 2, 3, 4, 5, 6, 7, 8, 9]]).all()

@@ -34,6 +34,7 @@ class RequestRecord:
     status: int
     principal: str  # 'app', 'user:<id>', '' (no or bad token), 'token' (token endpoint)
     at: float
+    fault: str | None = None  # the injected fault that shaped the answer, if any
 
     @property
     def page_key(self) -> tuple:
@@ -121,8 +122,8 @@ class FakeSpotify:
         self._port = self._server.server_address[1]  # a restart keeps the same URLs
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="fake-spotify")
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True, name="fake-spotify")
         self._thread.start()
         return self.base_url
 
@@ -402,13 +403,13 @@ class _Handler(BaseHTTPRequestHandler):
         principal = "app" if who.kind == "app" else f"user:{who.user_id}"
         fault = self.fake._fault_for(url.path)
         if fault is not None and fault.kind == "slow":
-            time.sleep(fault.delay_s)
-            fault = None
-        if fault is not None and fault.kind == "garbage":
-            self.fake._record(RequestRecord("GET", url.path, params, 200, principal, time.time()))
+            time.sleep(fault.delay_s)  # then answer normally (the client may have given up)
+        elif fault is not None and fault.kind == "garbage":
+            self.fake._record(RequestRecord("GET", url.path, params, 200, principal, time.time(),
+                                            "garbage"))
             return self._send(200, b"<html>upstream hiccup</html>",
                               headers={"Content-Type": "text/html"})
-        if fault is not None:
+        elif fault is not None:
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(int(math.ceil(fault.retry_after)))
@@ -417,9 +418,10 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.reason:
                 error["reason"] = fault.reason
             return self._json(fault.status, {"error": error}, url.path, params, principal,
-                              headers)
+                              headers, fault=fault.kind)
         status, body = self.fake._api(url.path, params, who)
-        self._json(status, body, url.path, params, principal)
+        self._json(status, body, url.path, params, principal,
+                   fault=fault.kind if fault is not None else None)
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
@@ -433,8 +435,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(status, body, url.path, {"grant_type": form.get("grant_type", "")}, "token")
 
     def _json(self, status: int, body: object, path: str, params: dict[str, str],
-              principal: str, headers: dict[str, str] | None = None) -> None:
-        self.fake._record(RequestRecord(self.command, path, params, status, principal, time.time()))
+              principal: str, headers: dict[str, str] | None = None,
+              fault: str | None = None) -> None:
+        self.fake._record(RequestRecord(self.command, path, params, status, principal, time.time(),
+                                        fault))
         self._send(status, json.dumps(body).encode(),
                    headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 

@@ -1,0 +1,131 @@
+"""AppTest: retraining from the sidebar runs the real `python -m ml train` as a background job.
+
+Covers the lock (a second click while one runs says so), live progress equal to the
+run's own files, cancel, an error shown in the page, and the switch of the model in
+use once a run finished and was evaluated (the baseline serves until then).
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard import jobs
+from data.features import import_features
+from data.home import runs_dir
+from data.ingest import ingest
+from data.sample import generate_sample
+from data.store import Catalog
+from tests.dashboard.apptest_helpers import open_page, texts
+from tests.dashboard.conftest import sql
+
+QUICK_TRAIN = ("--epochs 1 --dim 16 --baselines popularity,itemknn --max-test 40 "
+               "--max-validation 20 --threads 1")
+
+
+@pytest.fixture(scope="module")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample300")
+    generate_sample(300, 5, out)
+    return out
+
+
+@pytest.fixture
+def sampled(catalog: Catalog, sample_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Catalog:
+    ingest(catalog, [sample_dir], progress=False)
+    import_features(catalog, sample_dir / "audio_features.csv")
+    monkeypatch.setenv("PLAYLISTGRAPH_AUTOTRAIN", "0")
+    return catalog
+
+
+def _wait(predicate, timeout_s: float = 120.0):
+    deadline = time.monotonic() + timeout_s
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.1)
+    return value
+
+
+def _sidebar(at) -> str:
+    parts = [str(e.value) for kind in ("markdown", "caption", "info", "warning", "error")
+             for e in getattr(at.sidebar, kind)]
+    parts += [str(p.proto.text) for p in at.sidebar.get("progress")]
+    return "\n".join(parts)
+
+
+def test_training_error_is_shown_in_the_sidebar(home: Path, sampled: Catalog,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYLISTGRAPH_TRAIN_ARGS", "--epochs many")
+    at = open_page()
+    assert "Co-occurrence baseline" in _sidebar(at)
+    at.sidebar.button(key="retrain").click().run()
+    status = jobs.wait_for_job("train", home, timeout_s=120)
+    assert status.state == "failed"
+    at.run()
+    assert not at.exception
+    assert at.sidebar.error[0].value == (
+        "Last training failed: python -m ml train: error: argument --epochs: invalid int "
+        "value: 'many'")
+
+
+def test_progress_lock_and_cancel(home: Path, sampled: Catalog,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYLISTGRAPH_TRAIN_ARGS", "--epochs 50 --patience 50 --dim 16 "
+                                                   "--threads 1")
+    at = open_page()
+    at.sidebar.button(key="retrain").click().run()
+    try:
+        job = jobs.job_status("train", home)
+        assert job.running and job.command[:2] == ["ml", "train"]
+        # Wait for the first finished epoch of this job's run, then compare what is shown.
+        run_dir = _wait(lambda: next((p for p in runs_dir(home).iterdir()
+                                      if (p / "metrics.jsonl").exists()), None))
+        at.run()
+        lines = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        shown = _sidebar(at)
+        assert f"Run `{run_dir.name}` · epoch" in shown and "/ 50" in shown
+        losses = {f"loss {x['loss']:.4f}" for x in lines}
+        assert any(loss in shown for loss in losses | {  # the run may have moved on since
+            f"loss {json.loads(line)['loss']:.4f}"
+            for line in (run_dir / "metrics.jsonl").read_text().splitlines()})
+        # A second click while it runs says so and starts nothing.
+        at.sidebar.button(key="retrain").click().run()
+        assert "already in progress" in at.sidebar.warning[0].value
+        assert len([p for p in runs_dir(home).iterdir() if p.is_dir()]) == 1
+        at.sidebar.button(key="cancel_training").click().run()
+    finally:
+        jobs.cancel_job("train", home)
+    status = jobs.wait_for_job("train", home, timeout_s=60)
+    assert status.state == "cancelled"
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "cancelled"
+    assert not (runs_dir(home) / "ACTIVE").exists()  # a cancelled run never serves
+    at.run()
+    assert "Last training was cancelled" in _sidebar(at)
+    assert "Co-occurrence baseline" in _sidebar(at)
+
+
+def test_finished_run_replaces_the_baseline(home: Path, sampled: Catalog,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYLISTGRAPH_TRAIN_ARGS", QUICK_TRAIN)
+    at = open_page("recommendations")
+    assert "co-occurrence baseline" in texts(at)
+    at.sidebar.button(key="retrain").click().run()
+    status = jobs.wait_for_job("train", home, timeout_s=300)
+    assert status.state == "done", status.message
+    run_id = (runs_dir(home) / "ACTIVE").read_text().strip()
+    assert status.message == str(runs_dir(home) / run_id)  # the trainer's last line
+    at.run()
+    assert not at.exception
+    assert f"run `{run_id}`" in _sidebar(at)
+    assert f"GraphSAGE model of run `{run_id}`" in texts(at)
+    # Recommendations now come from the GNN, for a playlist picked by title; never a seed.
+    table = at.main.dataframe[-1].value
+    playlist_id = at.selectbox(key="rec_playlist").value
+    seeds = {r[0] for r in sql(home, "SELECT t.uri FROM playlist_tracks pt JOIN tracks t "
+                                     "ON t.id = pt.track_id WHERE pt.playlist_id = ?",
+                               (playlist_id,))}
+    shown = {"spotify:track:" + link.rsplit("/", 1)[-1] for link in table["link"]}
+    assert len(table) == len(shown) == 20 and not shown & seeds
