@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Iterator
 
 import orjson
 
@@ -29,6 +29,9 @@ from crawler.progress import ProgressLine, Snapshot
 from data import crawl_store
 from data.crawl_store import DiscoveredPlaylist, FrontierEntry, PendingArtist
 from data.store import Catalog, TrackRecord
+
+
+_PENDING_BATCH = 100  # pending artists read per query
 
 
 @dataclass
@@ -96,7 +99,7 @@ class Crawler:
                                                 f"({self.config.max_playlists})")
                 entry = crawl_store.next_queued(self.catalog, self.crawl_id)
                 if entry is None and not crawl_store.pending_artists(
-                        self.catalog, self.crawl_id, self.config.max_depth):
+                        self.catalog, self.crawl_id, self.config.max_depth, limit=1):
                     return self._finish("done", "the frontier is empty: every playlist "
                                                 "within --max-depth was visited")
                 self._run_unit(entry)
@@ -179,13 +182,11 @@ class Crawler:
     def _search_artists(self, unit: _Unit) -> None:
         """Search pending artists (in discovery order) until the frontier covers the limit."""
         cfg = self.config
-        candidates = crawl_store.pending_artists(self.catalog, self.crawl_id, cfg.max_depth)
-        candidates += [a for a in unit.new_artists if a.depth < cfg.max_depth]
         visits_after = self.visited + (unit.entry is not None)
         frontier_after = self.frontier - (unit.entry is not None)
         met: set[str] = set()
         queries: dict[str, list[str]] = {}
-        for artist in candidates:
+        for artist in self._candidates(unit):
             if visits_after + frontier_after + len(unit.new_entries) >= cfg.max_playlists:
                 break
             # Search ignores case: artists whose names differ only in case share one search.
@@ -209,6 +210,20 @@ class Crawler:
                 unit.new_entries.append(FrontierEntry(playlist, self._next_playlist_seq,
                                                       artist.depth + 1, artist.uri))
                 self._next_playlist_seq += 1
+
+    def _candidates(self, unit: _Unit) -> Iterator[PendingArtist]:
+        """Artists to search, in discovery order: those left pending by earlier units
+        (read lazily: after a limit is reached there can be many), then the unit's own."""
+        after = -1
+        while True:
+            batch = crawl_store.pending_artists(self.catalog, self.crawl_id,
+                                                self.config.max_depth, after_seq=after,
+                                                limit=_PENDING_BATCH)
+            yield from batch
+            if len(batch) < _PENDING_BATCH:
+                break
+            after = batch[-1].seq
+        yield from (a for a in unit.new_artists if a.depth < self.config.max_depth)
 
     def _search(self, query: str, key: str) -> tuple[list[DiscoveredPlaylist], int]:
         size = self.config.search_page_size

@@ -60,6 +60,9 @@ def _running(progress: training_job.TrainingProgress, settings: DashboardSetting
     if progress.run_id is None:
         st.info("Training is starting: building the graph snapshot…",
                 icon=":material/hourglass_top:")
+    elif progress.state == "done":
+        st.success(f"Run `{progress.run_id}` finished and was evaluated.",
+                   icon=":material/check_circle:")
     elif progress.state == "evaluating":
         st.info(f"Run `{progress.run_id}` trained; evaluating against the baselines on "
                 "held-out playlists…", icon=":material/fact_check:")

@@ -227,13 +227,15 @@ def add_artists(catalog: Catalog, crawl_id: int, artists: Iterable[PendingArtist
         ((crawl_id, a.seq, a.depth, a.uri) for a in artists))
 
 
-def pending_artists(catalog: Catalog, crawl_id: int, max_depth: int) -> list[PendingArtist]:
-    """Artists not searched yet whose finds would stay within `max_depth`, in seq order."""
+def pending_artists(catalog: Catalog, crawl_id: int, max_depth: int, *, after_seq: int = -1,
+                    limit: int = 100) -> list[PendingArtist]:
+    """Up to `limit` artists not searched yet (seq > after_seq) whose finds would stay
+    within `max_depth`, in seq order."""
     return [PendingArtist(*row) for row in catalog.conn.execute(
         "SELECT a.uri, a.name, ca.seq, ca.depth FROM crawl_artists ca "
         "JOIN artists a ON a.id = ca.artist_id "
-        "WHERE ca.crawl_id = ? AND ca.searched = 0 AND ca.depth < ? ORDER BY ca.seq",
-        (crawl_id, max_depth))]
+        "WHERE ca.crawl_id = ? AND ca.searched = 0 AND ca.seq > ? AND ca.depth < ? "
+        "ORDER BY ca.seq LIMIT ?", (crawl_id, after_seq, max_depth, limit))]
 
 
 def searched_query(catalog: Catalog, crawl_id: int, query: str) -> list[str] | None:

@@ -301,8 +301,10 @@ class Catalog:
         self._require_write()
         cols = ", ".join(AUDIO_FEATURES)
         marks = ", ".join("?" * len(AUDIO_FEATURES))
-        updates = ", ".join(f"{c} = excluded.{c}" for c in (*AUDIO_FEATURES, "source"))
-        changed = " OR ".join(f"audio_features.{c} IS NOT excluded.{c}"
+        # A file without some column (or with an empty cell) keeps the stored value.
+        updates = ", ".join(f"{c} = coalesce(excluded.{c}, audio_features.{c})"
+                            for c in (*AUDIO_FEATURES, "source"))
+        changed = " OR ".join(f"(excluded.{c} IS NOT NULL AND audio_features.{c} IS NOT excluded.{c})"
                               for c in (*AUDIO_FEATURES, "source"))
         before = self._conn.total_changes
         self._conn.executemany(

@@ -26,21 +26,46 @@ warnings.filterwarnings("ignore", message=".*Sparse invariant checks are implici
 def csr(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int) -> Tensor:
     """A 0/1 CSR matrix [num_rows, num_cols] from distinct (row, col) pairs (any order)."""
     order = torch.argsort(rows * num_cols + cols)
-    rows, cols = rows[order], cols[order]
-    crow = torch.zeros(num_rows + 1, dtype=torch.int64, device=rows.device)
-    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=num_rows), 0)
-    values = torch.ones(len(cols), dtype=torch.float32, device=rows.device)
-    return torch.sparse_csr_tensor(crow, cols, values, size=(num_rows, num_cols))
+    return _sorted_csr(rows[order], cols[order], num_rows, num_cols)
 
 
 def bipartite_adjacency(playlists: Tensor, tracks: Tensor, num_playlists: int,
                         num_tracks: int) -> tuple[Tensor, Tensor]:
-    """(adj_pt [P, T], adj_tp [T, P]) for the edges `playlists[i]`–`tracks[i]` (int64 [E]),
-    each carrying the other as `.transposed`."""
-    adj_pt = csr(playlists, tracks, num_playlists, num_tracks)
-    adj_tp = csr(tracks, playlists, num_tracks, num_playlists)
-    adj_pt.transposed, adj_tp.transposed = adj_tp, adj_pt
-    return adj_pt, adj_tp
+    """(adj_pt [P, T], adj_tp [T, P]) for the edges `playlists[i]`–`tracks[i]` (int64 [E])."""
+    return BipartiteEdges(playlists, tracks, num_playlists, num_tracks).adjacency()
+
+
+class BipartiteEdges:
+    """Distinct playlist–track edges, sorted both ways once, so that the adjacency of any
+    subset of playlists costs a mask and a bincount, not a sort."""
+
+    def __init__(self, playlists: Tensor, tracks: Tensor, num_playlists: int, num_tracks: int):
+        self.num_playlists, self.num_tracks = num_playlists, num_tracks
+        by_playlist = torch.argsort(playlists * num_tracks + tracks)
+        self.pt_rows, self.pt_cols = playlists[by_playlist], tracks[by_playlist]
+        by_track = torch.argsort(tracks * num_playlists + playlists)
+        self.tp_rows, self.tp_cols = tracks[by_track], playlists[by_track]
+
+    def adjacency(self, drop: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(adj_pt, adj_tp) without the playlists where the bool mask `drop` [P] is set;
+        each matrix carries the other as `.transposed`."""
+        pt_rows, pt_cols, tp_rows, tp_cols = self.pt_rows, self.pt_cols, self.tp_rows, self.tp_cols
+        if drop is not None:
+            keep = ~drop[pt_rows]
+            pt_rows, pt_cols = pt_rows[keep], pt_cols[keep]
+            keep = ~drop[tp_cols]
+            tp_rows, tp_cols = tp_rows[keep], tp_cols[keep]
+        adj_pt = _sorted_csr(pt_rows, pt_cols, self.num_playlists, self.num_tracks)
+        adj_tp = _sorted_csr(tp_rows, tp_cols, self.num_tracks, self.num_playlists)
+        adj_pt.transposed, adj_tp.transposed = adj_tp, adj_pt
+        return adj_pt, adj_tp
+
+
+def _sorted_csr(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int) -> Tensor:
+    crow = torch.zeros(num_rows + 1, dtype=torch.int64, device=rows.device)
+    crow[1:] = torch.cumsum(torch.bincount(rows, minlength=num_rows), 0)
+    values = torch.ones(len(cols), dtype=torch.float32, device=rows.device)
+    return torch.sparse_csr_tensor(crow, cols, values, size=(num_rows, num_cols))
 
 
 def csr_mean(adj: Tensor, x: Tensor) -> Tensor:

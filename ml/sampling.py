@@ -1,10 +1,10 @@
 """Per-epoch training task and negatives, sampled with torch ops on the model's device.
 
 Each epoch every training playlist is split anew into seeds (what the model is
-shown), targets (what it must rank high) and the rest. The message-passing graph is
-every training edge except the epoch's targets, so no target ever reaches its own
-playlist's representation; the playlist side sees its seeds only, exactly as a
-held-out playlist at evaluation. Seed counts are log-uniform between 1 and n-1 (the
+shown) and targets (what it must rank high). The playlists of a step are taken out
+of the message-passing graph for that step (ml.train), so a playlist in the loss is
+exactly what a held-out playlist is at evaluation: absent from the graph, known only
+by its seeds and title. Seed counts are log-uniform between 1 and n-1 (the
 challenge's 1/5/10/25/100 seeds are log-spaced), with a share of title-only playlists.
 """
 from __future__ import annotations
@@ -18,9 +18,7 @@ from torch import Tensor
 
 @dataclass
 class EpochTask:
-    graph_playlist: Tensor  # int64 [E_g], training edges minus targets
-    graph_track: Tensor
-    seed_playlist: Tensor  # int64 [E_s], subset of the graph edges, grouped by playlist
+    seed_playlist: Tensor  # int64 [E_s], grouped by playlist
     seed_track: Tensor
     target_playlist: Tensor  # int64 [E_t]
     target_track: Tensor
@@ -48,9 +46,7 @@ def sample_epoch(edge_playlist: Tensor, edge_track: Tensor, num_playlists: int, 
 
     seeds = rank < n_seeds[playlist]
     targets = (~seeds) & (rank < n_seeds[playlist] + targets_per_playlist)
-    graph = ~targets
-    return EpochTask(graph_playlist=playlist[graph], graph_track=track[graph],
-                     seed_playlist=playlist[seeds], seed_track=track[seeds],
+    return EpochTask(seed_playlist=playlist[seeds], seed_track=track[seeds],
                      target_playlist=playlist[targets], target_track=track[targets])
 
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from ml.config import TrainConfig
 from ml.evaluate import evaluate_rankers
-from ml.graph import bipartite_adjacency, csr
+from ml.graph import BipartiteEdges, csr
 from ml.inference import GnnScorer, graph_states
 from ml.model import PlaylistGraphSAGE
 from ml.prepare import TrainingData
@@ -86,8 +86,8 @@ class Trainer:
         self.sampler = NegativeSampler(torch.from_numpy(data.popularity()).to(device),
                                        config.uniform_negatives, config.popular_negatives,
                                        config.popularity_exponent)
-        self.full_graph = bipartite_adjacency(self.edge_playlist, self.edge_track,
-                                              self.num_playlists, self.num_tracks)
+        self.graph = BipartiteEdges(self.edge_playlist, self.edge_track, self.num_playlists,
+                                    self.num_tracks)
         self.validation_cases = validation_cases
 
     def run_epoch(self, state: TrainState, epoch: int, *, progress: bool = False,
@@ -100,8 +100,6 @@ class Trainer:
         task = sample_epoch(self.edge_playlist, self.edge_track, self.num_playlists,
                             targets_per_playlist=cfg.targets_per_playlist,
                             title_only_share=cfg.title_only_share, generator=gen)
-        adj_pt, adj_tp = bipartite_adjacency(task.graph_playlist, task.graph_track,
-                                             self.num_playlists, self.num_tracks)
         playlists = torch.unique(task.target_playlist)
         playlists = playlists[torch.randperm(len(playlists), generator=gen, device=self.device)]
         batches = torch.split(playlists, cfg.batch_playlists)
@@ -112,7 +110,7 @@ class Trainer:
                   leave=False, dynamic_ncols=True) as bar:
             for batch in bar:
                 local[batch] = torch.arange(len(batch), device=self.device)
-                loss = self._step(state, task, adj_pt, adj_tp, batch, local, gen)
+                loss = self._step(state, task, batch, local, gen)
                 local[batch] = -1
                 losses.append(loss)
                 bar.set_postfix(loss=f"{loss:.4f}")
@@ -120,8 +118,10 @@ class Trainer:
                     return math.nan
         return float(np.mean(losses)) if losses else math.nan
 
-    def _step(self, state: TrainState, task, adj_pt, adj_tp, batch, local, gen) -> float:
+    def _step(self, state: TrainState, task, batch, local, gen) -> float:
         cfg, model = self.config, state.model
+        # The batch's playlists leave the graph, as held-out playlists are never in it.
+        adj_pt, adj_tp = self.graph.adjacency(drop=local >= 0)
         seeds = local[task.seed_playlist] >= 0
         adj_query = csr(local[task.seed_playlist[seeds]], task.seed_track[seeds], len(batch),
                         self.num_tracks)
@@ -150,7 +150,7 @@ class Trainer:
 
     def states(self, model: PlaylistGraphSAGE) -> list[torch.Tensor]:
         """Track states over every training edge: what validation, evaluation and serving use."""
-        return graph_states(model, self.inputs, *self.full_graph)
+        return graph_states(model, self.inputs, *self.graph.adjacency())
 
     def validate(self, model: PlaylistGraphSAGE) -> dict[str, float]:
         scorer = GnnScorer(model, self.states(model), self.data.vocab, self.device)

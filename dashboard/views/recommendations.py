@@ -12,6 +12,19 @@ from dashboard.settings import load_settings
 SOURCE_LABELS = {"mpd": "MPD", "spotify": "Crawled"}
 MODES = ("Playlist", "User", "Track list")
 
+
+def _pick(label: str, options: dict, key: str):
+    """A selectbox over `options` ({value: text}) whose choice is always one of them.
+
+    When a new search changes the options, a kept choice that is no longer offered would
+    be returned for one run while the browser already shows the first option; start
+    from the first option instead.
+    """
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+    return st.selectbox(label, list(options), format_func=options.__getitem__, key=key)
+
+
 settings = load_settings()
 home = str(settings.home)
 version = loaders.store_version(home)
@@ -48,9 +61,8 @@ if mode == "Playlist":
                            f"{SOURCE_LABELS.get(r.source, r.source)}"
                  + (f" by {r.owner_name}" if r.owner_name else "")
                  for r in matches.itertuples()}
-        playlist_id = st.selectbox(f"Playlist ({len(names)} shown, largest first)",
-                                   list(names), format_func=names.__getitem__,
-                                   key="rec_playlist")
+        playlist_id = _pick(f"Playlist ({len(names)} shown, longest first)", names,
+                            "rec_playlist")
         if playlist_id is not None:
             seeds = loaders.playlist_tracks(home, version, int(playlist_id))
             label = title = str(matches.set_index("id").loc[playlist_id, "name"])
@@ -63,8 +75,8 @@ elif mode == "User":
     else:
         names = {r.owner_id: f"{r.owner_name or r.owner_id} — {count(r.playlists, 'playlist')}, "
                              f"{count(r.tracks, 'track')}" for r in owners.itertuples()}
-        owner_id = st.selectbox("User (crawled playlist owner; all their playlists merged)",
-                                list(names), format_func=names.__getitem__, key="rec_owner")
+        owner_id = _pick("User (crawled playlist owner; all their playlists merged)", names,
+                         "rec_owner")
         if owner_id is not None:
             seeds = loaders.owner_tracks(home, version, owner_id)
             label = str(owners.set_index("owner_id").loc[owner_id, "owner_name"] or owner_id)
@@ -83,8 +95,7 @@ else:
             else:
                 options = {int(r.id): f"{r.name} — {r.artist or 'unknown artist'} "
                                       f"({count(r.playlists, 'playlist')})" for r in found.itertuples()}
-                pick = st.selectbox("Matching tracks", list(options),
-                                    format_func=options.__getitem__, key="rec_track_pick")
+                pick = _pick("Matching tracks", options, "rec_track_pick")
                 if st.button("Add to seed list", icon=":material/add:", key="rec_add"):
                     chosen.append(int(pick))
                     st.rerun()

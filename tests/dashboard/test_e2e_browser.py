@@ -186,7 +186,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     run = _wait_for(lambda: active_run(home), 600, "the default training run")
     page.reload()
     _idle(page)
-    page.get_by_test_id("stSidebar").get_by_text(run.run_id).wait_for()
+    page.get_by_test_id("stSidebar").get_by_text(f"run {run.run_id}").first.wait_for()
 
     # 4. Every page, warm (its caches filled by a first visit): render time and a screenshot.
     for name in PAGES:
@@ -204,8 +204,8 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     # 5. A real crawl of the local fake API, started from the Crawl page.
     _open(page, "Crawl")
     page.get_by_label("Seed playlist").fill(fake_spotify.catalog.seed_playlist().id)
-    page.get_by_label("Max playlists").fill("8")
-    page.get_by_label("Max depth").fill("1")
+    page.get_by_role("spinbutton", name="Max playlists").fill("8")
+    page.get_by_role("spinbutton", name="Max depth").fill("1")
     page.get_by_role("button", name="Start crawl").click()
     status = _wait_for(lambda: (s := jobs.job_status("crawl", home)).state != "running" and s,
                        180, "the crawl")
@@ -226,7 +226,8 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     page.get_by_text("already in progress").wait_for()
     new_run = _wait_for(lambda: (r := active_run(home)) and r.run_id != run.run_id and r,
                         600, "the retraining run")
-    page.get_by_test_id("stSidebar").get_by_text(new_run.run_id).wait_for(timeout=30_000)
+    page.get_by_test_id("stSidebar").get_by_text(f"run {new_run.run_id}").first.wait_for(
+        timeout=30_000)
     _open(page, "Training")
     _shot(page, "training-after-retrain")
 

@@ -143,6 +143,17 @@ def test_reimport_is_a_no_op_and_a_changed_file_updates(loaded: Catalog, tmp_pat
     assert row[1 + AUDIO_FEATURES.index("energy")] == 0.999
 
 
+def test_a_file_with_fewer_columns_updates_those_and_keeps_the_rest(loaded: Catalog,
+                                                                    tmp_path: Path):
+    import_features(loaded, features_csv(tmp_path / "full.csv", [7]), source="full")
+    write_csv(tmp_path / "energy.csv", ["id", "energy", "tempo"], [[track_id(7), "0.999", ""]])
+    assert import_features(loaded, tmp_path / "energy.csv", source="energy").stored == 1
+    row = natural_contents(loaded)["audio_features"][0]
+    expected = {**feature_values(7), "energy": 0.999}
+    assert row[1:-1] == tuple(expected[c] for c in AUDIO_FEATURES)
+    assert row[-1] == "energy"
+
+
 def test_gzipped_csv_loads_the_same_as_plain(loaded: Catalog, tmp_path: Path):
     import_features(loaded, features_csv(tmp_path / "f.csv.gz", KNOWN, gz=True), source="s")
     assert natural_contents(loaded)["audio_features"] == expected_rows(KNOWN, "s")
