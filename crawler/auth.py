@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
+from spotipy.exceptions import SpotifyOauthError
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyPKCE
 
 from crawler.credentials import Credentials
@@ -85,13 +86,21 @@ def sign_in(auth: SpotifyPKCE, *, interactive: bool | None = None) -> None:
     A new sign-in opens the browser and waits for Spotify's redirect, which needs a
     person at the machine; without a terminal it fails fast instead of hanging.
     """
-    cached = auth.validate_token(auth.cache_handler.get_cached_token())
-    if cached is not None:
-        return
-    if interactive is None:
-        interactive = sys.stdin is not None and sys.stdin.isatty()
-    if not interactive:
-        raise SignInError("--user-auth needs a one-time sign-in in a browser: run "
-                          "`python -m crawler --user-auth ...` once in a terminal, then the "
-                          "token cached in the home directory is reused")
-    auth.get_access_token()
+    token_file = getattr(auth.cache_handler, "path", "the cached token")
+    try:
+        cached = auth.validate_token(auth.cache_handler.get_cached_token())
+        if cached is not None:
+            return
+        if interactive is None:
+            interactive = sys.stdin is not None and sys.stdin.isatty()
+        if not interactive:
+            raise SignInError("--user-auth needs a one-time sign-in in a browser: run "
+                              "`python -m crawler --user-auth ...` once in a terminal, then the "
+                              "token cached in the home directory is reused")
+        auth.get_access_token()
+    except SpotifyOauthError as exc:
+        raise SignInError(f"sign-in failed ({exc.error or 'refused'}); delete {token_file} and "
+                          "sign in again with --user-auth") from None
+    except requests.RequestException as exc:
+        raise SignInError(f"cannot reach Spotify's accounts service to sign in "
+                          f"({type(exc).__name__}); check --token-url and the network") from None

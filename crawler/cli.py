@@ -107,18 +107,8 @@ def _main(args: argparse.Namespace) -> int:
                 raise UsageError("give --seed-playlist URL|URI|ID, or --resume to continue the "
                                  "last crawl, or --user-auth to start from your own playlists")
         _validate(config)
-        credentials = load_credentials()
         progress = ProgressLine(sys.stderr, enabled=not args.no_progress)
-        session = requests.Session()
-        if config.user_auth:
-            auth = user_auth(credentials, config.token_url, config.redirect_uri, home, session,
-                             config.timeout_s)
-            sign_in(auth)
-        else:
-            auth = app_auth(credentials, config.token_url, session, config.timeout_s)
-        client = SpotifyClient(_client_settings(config), auth, session=session,
-                               notify=progress.message)
-        client.authenticate()
+        client = _client(config, home, progress)
         if args.resume:
             crawl_id = _claim(catalog, previous.id, config, progress)
         else:
@@ -127,6 +117,7 @@ def _main(args: argparse.Namespace) -> int:
                                  f"({previous.state}) will not be resumed")
             seeds = [DiscoveredPlaylist(seed)] if seed else _my_playlists(client)
             with catalog.write():
+                _refuse_if_running(crawl_store.latest_crawl(catalog))  # started meanwhile?
                 crawl_id = crawl_store.create_crawl(catalog, seeds, config.to_dict(), os.getpid())
                 crawl_store.save_counters(catalog, crawl_id, {"requests": client.stats.requests})
         sources = parse_feature_sources(config.audio_features)
@@ -147,6 +138,22 @@ def _main(args: argparse.Namespace) -> int:
                 signal.signal(signal.SIGTERM, previous_handler)
         print(summary(catalog, result))
         return _exit_status(catalog, result)
+
+
+def _client(config: CrawlConfig, home: Path, progress: ProgressLine) -> SpotifyClient:
+    """The one Spotify client, authenticated (bad credentials fail here, in one line)."""
+    credentials = load_credentials()
+    session = requests.Session()
+    if config.user_auth:
+        auth = user_auth(credentials, config.token_url, config.redirect_uri, home, session,
+                         config.timeout_s)
+        sign_in(auth)
+    else:
+        auth = app_auth(credentials, config.token_url, session, config.timeout_s)
+    client = SpotifyClient(_client_settings(config), auth, session=session,
+                           notify=progress.message)
+    client.authenticate()
+    return client
 
 
 def _seed(args: argparse.Namespace) -> str | None:

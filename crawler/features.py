@@ -44,8 +44,8 @@ class FeatureFetcher:
             try:
                 answer = self.client.audio_features(ids)
             except ApiError as exc:
-                if exc.status not in (401, 403, 404, 410):
-                    raise
+                # 403 for apps created after Nov 2024; any other definite refusal is
+                # treated alike: the crawl goes on without this source.
                 self.api_forbidden = True
                 fallback = (f"using {self.sources.csv} instead" if self.sources.csv
                             else "continuing without them (import a CSV later with "

@@ -8,6 +8,8 @@ from dashboard.run_frames import scenario_label
 
 MODEL_LABELS = {"gnn": "GraphSAGE", "popularity": "Popularity", "itemknn": "Item kNN",
                 "als": "ALS"}
+MODEL_COLORS = {"GraphSAGE": "#1DB954", "Popularity": "#B6BEC6", "Item kNN": "#4C78A8",
+                "ALS": "#F58518"}
 METRIC_LABELS = {
     "loss": "Training loss",
     "val_r_precision": "Validation R-precision",
@@ -58,13 +60,17 @@ def training_curve_chart(metrics: pd.DataFrame, metric: str) -> alt.Chart:
     """One line per run: `metric` by epoch. metrics: run_id, epoch, <metric>."""
     data = metrics[["run_id", "epoch", metric]].dropna()
     label = METRIC_LABELS.get(metric, metric)
-    return alt.Chart(data).mark_line(point=True).encode(
-        x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(tickMinStep=1)),
-        y=alt.Y(f"{_field(metric)}:Q", title=label, scale=alt.Scale(zero=False)),
-        color=alt.Color("run_id:N", title="Run"),
-        tooltip=["run_id:N", "epoch:Q", alt.Tooltip(f"{_field(metric)}:Q", title=label,
-                                                     format=".4f")],
-    ).properties(height=_HEIGHT - 40, title=label)
+    runs = data["run_id"].nunique()
+    return alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
+        x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(format="d", tickMinStep=1),
+                scale=alt.Scale(domainMin=1, nice=False)),
+        y=alt.Y(f"{_field(metric)}:Q", title=label,
+                scale=alt.Scale(zero=False, padding=12), axis=alt.Axis(format=".3~g")),
+        color=alt.Color("run_id:N", title="Run",
+                        legend=alt.Legend(orient="bottom") if runs > 1 else None),
+        tooltip=[alt.Tooltip("run_id:N", title="run"), alt.Tooltip("epoch:Q", title="epoch"),
+                 alt.Tooltip(f"{_field(metric)}:Q", title=label, format=".4f")],
+    ).properties(height=_HEIGHT - 40, width="container", title=label)
 
 
 def evaluation_chart(evaluation: pd.DataFrame, metric: str = "r_precision") -> alt.Chart:
@@ -78,9 +84,13 @@ def evaluation_chart(evaluation: pd.DataFrame, metric: str = "r_precision") -> a
     data["scenario"] = data["scenario"].map(scenario_label)
     order = [MODEL_LABELS[m] for m in MODEL_LABELS if MODEL_LABELS[m] in set(data["model"])]
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X("scenario:N", title="Scenario (seed tracks given)", sort=None),
+        x=alt.X("scenario:N", title="Scenario (seed tracks given)", sort=None,
+                axis=alt.Axis(labelAngle=0, labelLimit=120)),
         xOffset=alt.XOffset("model:N", sort=order),
-        y=alt.Y(f"{_field(metric)}:Q", title=label),
-        color=alt.Color("model:N", title="Model", sort=order),
+        y=alt.Y(f"{_field(metric)}:Q", title=label, axis=alt.Axis(format=".3~g")),
+        color=alt.Color("model:N", title="Model", sort=order,
+                        scale=alt.Scale(domain=order,
+                                        range=[MODEL_COLORS.get(m, "#888888") for m in order]),
+                        legend=alt.Legend(orient="bottom")),
         tooltip=["scenario:N", "model:N", alt.Tooltip(f"{_field(metric)}:Q", format=".4f")],
-    ).properties(height=_HEIGHT)
+    ).properties(height=_HEIGHT, width="container")

@@ -5,12 +5,13 @@ from datetime import datetime, timezone
 
 
 def human_bytes(n: int) -> str:
-    value = float(n)
+    """'512 B', '96.0 KB', '30.8 MB' (binary units)."""
+    value, unit = float(n), "B"
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if value < 1024 or unit == "TB":
-            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+            break
         value /= 1024
-    return f"{n} B"  # unreachable
+    return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
 
 
 def when(iso: str | None, now: datetime | None = None) -> str:
@@ -29,15 +30,15 @@ def when(iso: str | None, now: datetime | None = None) -> str:
 
 
 def ago(seconds: float) -> str:
+    """'just now', '5 min ago', '3 h ago', '2 days ago'."""
     if seconds < 60:
         return "just now"
-    for size, unit in ((86400, "day"), (3600, "h"), (60, "min")):
-        if seconds >= size:
-            count = int(seconds // size)
-            if unit == "day":
-                return f"{count} day{'s' if count != 1 else ''} ago"
-            return f"{count} {unit} ago"
-    return "just now"  # unreachable
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)} h ago"
+    days = int(seconds // 86400)
+    return f"{days} day{'s' if days != 1 else ''} ago"
 
 
 def percent(x: float) -> str:

@@ -29,7 +29,8 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
     st.markdown("#### Model in use")
     run_id = serving.serving_run_id(settings.home)
     if run_id:
-        st.markdown(f":material/hub: **GraphSAGE** · run `{run_id}`")
+        st.markdown(":material/hub: **GraphSAGE**")
+        st.caption(f"run {run_id}")
     else:
         st.markdown(":material/join_inner: **Co-occurrence baseline**")
         st.caption("No trained model yet; recommendations use item co-occurrence.")
@@ -60,9 +61,10 @@ def _running(progress: training_job.TrainingProgress, settings: DashboardSetting
     if progress.run_id is None:
         st.info("Training is starting: building the graph snapshot…",
                 icon=":material/hourglass_top:")
-    elif progress.state == "done":
+    elif progress.state == "done":  # the trainer is exiting; the new run already serves
         st.success(f"Run `{progress.run_id}` finished and was evaluated.",
                    icon=":material/check_circle:")
+        return
     elif progress.state == "evaluating":
         st.info(f"Run `{progress.run_id}` trained; evaluating against the baselines on "
                 "held-out playlists…", icon=":material/fact_check:")

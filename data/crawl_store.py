@@ -408,35 +408,6 @@ def artist_find_edges(catalog: Catalog, crawl_id: int | None = None) -> list[tup
         f"{where} GROUP BY a.uri, f.spotify_id ORDER BY a.uri, f.spotify_id", params).fetchall()
 
 
-def crawl_contents(catalog: Catalog, crawl_id: int) -> dict[str, list[tuple]]:
-    """A crawl's stored results with ids replaced by natural keys, for comparing two crawls.
-
-    Counters, timestamps and the page cache are left out: they say how the crawl went,
-    not what it found.
-    """
-    c = catalog.conn
-    queries = {
-        "crawl_playlists": "SELECT cp.spotify_id, cp.seq, cp.depth, a.uri, cp.status, cp.reason, "
-                           "cp.visit_seq, p.source, p.source_id, cp.name, cp.description, "
-                           "cp.owner_id, cp.owner_name, cp.collaborative, cp.total, cp.tracks, "
-                           "cp.skipped FROM crawl_playlists cp "
-                           "LEFT JOIN artists a ON a.id = cp.found_via "
-                           "LEFT JOIN playlists p ON p.id = cp.playlist_id WHERE cp.crawl_id = ?",
-        "crawl_artists": "SELECT a.uri, ca.seq, ca.depth, ca.searched, ca.query, ca.pages, ca.found "
-                         "FROM crawl_artists ca JOIN artists a ON a.id = ca.artist_id "
-                         "WHERE ca.crawl_id = ?",
-        "crawl_playlist_artists": "SELECT pa.spotify_id, a.uri, pa.tracks FROM "
-                                  "crawl_playlist_artists pa JOIN artists a ON a.id = pa.artist_id "
-                                  "WHERE pa.crawl_id = ?",
-        "crawl_artist_finds": "SELECT a.uri, f.spotify_id, f.rank FROM crawl_artist_finds f "
-                              "JOIN artists a ON a.id = f.artist_id WHERE f.crawl_id = ?",
-    }
-    # None sorts before any value, so rows with NULLs compare without TypeError.
-    return {name: sorted((tuple(r) for r in c.execute(sql, (crawl_id,))),
-                         key=lambda row: tuple((v is not None, v) for v in row))
-            for name, sql in queries.items()}
-
-
 def pages_in_flight(catalog: Catalog, crawl_id: int) -> int:
     return catalog.conn.execute("SELECT count(*) FROM crawl_pages WHERE crawl_id = ?",
                                 (crawl_id,)).fetchone()[0]

@@ -82,9 +82,10 @@ def sampled_softmax_loss(queries: Tensor, pair_query: Tensor, positives: Tensor,
     positives [N, d] and negatives [M, d]: track vectors; log_q_pos [N], log_q_neg [M]:
     log expected sample counts (subtracted, so the loss estimates a full softmax);
     accidental bool [B, M]: negative m is one of query b's own tracks (masked out).
+    The negatives' log-sum-exp is shared by all pairs of a query, so the cost is
+    O(B·M + N), not O(N·M): many negatives stay cheap.
     """
     pos = (queries[pair_query] * positives).sum(-1) - log_q_pos
-    neg = (queries @ negatives.T - log_q_neg).masked_fill(accidental, -math.inf)[pair_query]
-    logits = torch.cat([pos.unsqueeze(1), neg], dim=1)
-    return torch.nn.functional.cross_entropy(
-        logits, torch.zeros(len(pos), dtype=torch.long, device=logits.device))
+    neg = (queries @ negatives.T - log_q_neg).masked_fill(accidental, -math.inf)
+    neg_lse = torch.logsumexp(neg, dim=1)[pair_query]
+    return (torch.logaddexp(pos, neg_lse) - pos).mean()

@@ -8,8 +8,8 @@ from dashboard.formatting import when
 from dashboard.settings import DashboardSettings, load_settings
 
 POLL_S = 2.0
-STATE_LABELS = {"running": "🟢 running", "stopped": "⏸️ stopped (resumable)", "done": "✅ done",
-                "failed": "❌ failed"}
+STATE_LABELS = {"running": "running", "stopped": "stopped (resumable)", "done": "done",
+                "failed": "failed"}
 
 settings = load_settings()
 home = str(settings.home)
@@ -34,6 +34,7 @@ def _start(request: crawl_job.CrawlRequest) -> None:
 
 
 job_running = crawl_job.crawl_job_status(settings).running
+latest_state = crawl_info.summary(home, loaders.store_version(home)).state
 with st.form("crawl_form", border=True):
     seed = st.text_input("Seed playlist", key="crawl_seed",
                          placeholder="https://open.spotify.com/playlist/… , spotify:playlist:… "
@@ -51,8 +52,10 @@ with st.form("crawl_form", border=True):
     left, right = st.columns([1, 1])
     start = left.form_submit_button("Start crawl", type="primary", icon=":material/play_arrow:",
                                     width="stretch")
+    # Only a crawl that stopped early (rate limit, request cap, Stop) can continue.
     resume = right.form_submit_button("Resume last crawl", icon=":material/replay:",
-                                      width="stretch")
+                                      width="stretch",
+                                      disabled=latest_state not in ("stopped", "failed"))
 if start or resume:
     _start(crawl_job.CrawlRequest(seed=seed, max_playlists=int(max_playlists),
                                   max_depth=int(max_depth), max_requests=int(max_requests),
@@ -115,7 +118,8 @@ if unreachable.empty:
 else:
     st.dataframe(unreachable[["name", "owner_name", "reason", "depth", "found_via", "spotify_id"]],
                  hide_index=True, width="stretch",
-                 column_config={"name": "Playlist", "owner_name": "Owner", "reason": "Reason",
+                 column_config={"name": "Playlist", "owner_name": "Owner",
+                                "reason": st.column_config.TextColumn("Reason", width="large"),
                                 "depth": "Depth", "found_via": "Found via artist",
                                 "spotify_id": "Spotify id"})
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 
 import streamlit as st
 
@@ -14,15 +15,14 @@ MODES = ("Playlist", "User", "Track list")
 
 
 def _pick(label: str, options: dict, key: str):
-    """A selectbox over `options` ({value: text}) whose choice is always one of them.
+    """A selectbox over `options` ({value: text}) that starts afresh when they change.
 
-    When a new search changes the options, a kept choice that is no longer offered would
-    be returned for one run while the browser already shows the first option; start
-    from the first option instead.
+    A new search gives new options; keeping the widget would let the browser and the
+    script disagree on the choice for a run, so the options are part of its key.
     """
-    if st.session_state.get(key) not in options:
-        st.session_state.pop(key, None)
-    return st.selectbox(label, list(options), format_func=options.__getitem__, key=key)
+    digest = zlib.crc32(repr(list(options)).encode())
+    return st.selectbox(label, list(options), format_func=options.__getitem__,
+                        key=f"{key}-{digest:08x}")
 
 
 settings = load_settings()
@@ -140,19 +140,19 @@ if table.empty:
     st.stop()
 st.dataframe(
     table[["rank", "track", "artist", "score", "shared_playlists", "why", "examples", "link"]],
-    hide_index=True, width="stretch", height=min(38 + 35 * len(table), 720),
+    hide_index=True, width="stretch", height=min(40 + 35 * len(table), 920),
     column_config={
-        "rank": st.column_config.NumberColumn("#", width="small"),
-        "track": st.column_config.TextColumn("Track", width="medium"),
-        "artist": st.column_config.TextColumn("Artist", width="medium"),
-        "score": st.column_config.NumberColumn("Score", format="%.3f",
+        "rank": st.column_config.NumberColumn("#", width=40),
+        "track": st.column_config.TextColumn("Track", width=220),
+        "artist": st.column_config.TextColumn("Artist", width=160),
+        "score": st.column_config.NumberColumn("Score", format="%.3f", width=70,
                                                help="The model's score (higher ranks first)."),
         "shared_playlists": st.column_config.ProgressColumn(
-            "Shared playlists", format="%d", min_value=0,
+            "Shared playlists", format="%d", min_value=0, width=120,
             max_value=max(1, int(table["shared_playlists"].max()))),
-        "why": st.column_config.TextColumn("Why (seed, shared playlists)", width="large"),
-        "examples": st.column_config.TextColumn("Example shared playlists", width="large"),
-        "link": st.column_config.LinkColumn("Spotify", display_text="Open ↗", width="small"),
+        "why": st.column_config.TextColumn("Why (seed, shared playlists)", width=420),
+        "examples": st.column_config.TextColumn("Example shared playlists", width=300),
+        "link": st.column_config.LinkColumn("Spotify", display_text="Open ↗", width=80),
     })
 slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "seeds"
 st.download_button("Download CSV", recommend_table.to_csv(table),

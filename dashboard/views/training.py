@@ -7,8 +7,8 @@ import streamlit as st
 from dashboard import charts, run_frames, run_reads, serving
 from dashboard.settings import load_settings
 
-STATE_LABELS = {"running": "🟢 running", "evaluating": "🟡 evaluating", "done": "✅ done",
-                "failed": "❌ failed", "cancelled": "⏹️ cancelled"}
+STATE_LABELS = {"running": "Training", "evaluating": "Evaluating", "done": "Done",
+                "failed": "Failed", "cancelled": "Cancelled"}
 VAL_METRICS = ("val_r_precision", "val_ndcg", "val_recall@100")
 
 settings = load_settings()
@@ -31,7 +31,7 @@ by_id = {r.run_id: r for r in runs}
 def _run_label(run_id: str) -> str:
     run = by_id[run_id]
     tag = " · in use" if run_id == active else ""
-    return f"{run_id} — {STATE_LABELS.get(run.state, run.state)}{tag}"
+    return f"{run_id} — {STATE_LABELS.get(run.state, run.state).lower()}{tag}"
 
 
 ids = list(by_id)
@@ -46,7 +46,7 @@ row[0].metric("State", STATE_LABELS.get(run.state, run.state), border=True)
 row[1].metric("Epochs", f"{len(metrics)}" + (f" / {epochs_total}" if epochs_total else ""),
               border=True)
 best_val = metrics["val_r_precision"].max() if len(metrics) else float("nan")
-row[2].metric("Best validation R-precision", "—" if pd.isna(best_val) else f"{best_val:.4f}",
+row[2].metric("Best val. R-precision", "—" if pd.isna(best_val) else f"{best_val:.4f}",
               border=True)
 last_loss = metrics["loss"].iloc[-1] if len(metrics) else float("nan")
 row[3].metric("Last loss", "—" if pd.isna(last_loss) else f"{last_loss:.4f}", border=True)
@@ -60,10 +60,12 @@ if run.state == "failed" and run.status.get("message"):
 if metrics.empty:
     st.info("No epoch finished yet.")
 else:
+    val_metric = st.segmented_control("Validation metric", VAL_METRICS, default=VAL_METRICS[0],
+                                      required=True, key="train_val_metric",
+                                      format_func=lambda m: charts.METRIC_LABELS[m].replace(
+                                          "Validation ", ""))
     left, right = st.columns(2, gap="large")
     left.altair_chart(charts.training_curve_chart(metrics, "loss"), width="stretch")
-    val_metric = right.selectbox("Validation metric", VAL_METRICS,
-                                 format_func=charts.METRIC_LABELS.get, key="train_val_metric")
     right.altair_chart(charts.training_curve_chart(metrics, val_metric), width="stretch")
 
 if run.config:

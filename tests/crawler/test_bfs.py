@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from data import crawl_store
+from data.contents import natural_contents
 from data.ingest import ingest
 from data.store import Catalog
 from tests.crawler.conftest import crawled_tracks, tiny_id
@@ -16,6 +17,12 @@ from tests.crawler.oracle import expected_crawl
 
 def _visits(catalog: Catalog) -> list[dict]:
     return crawl_store.crawl_playlists(catalog, status=None)
+
+
+def _results(catalog: Catalog) -> dict:
+    """What a crawl found (its counters and timestamps say how it went: left out)."""
+    return {k: v for k, v in natural_contents(catalog).items()
+            if k not in ("meta", "crawls", "crawl_pages")}
 
 
 def test_tiny_crawl_visits_in_the_order_worked_out_by_hand(tiny: FakeSpotify, crawl, home: Path):
@@ -119,6 +126,16 @@ def test_sample_crawl_matches_the_oracle_and_the_servers_data(fake: FakeSpotify,
         assert set(crawled) == {k for k, v in got.items() if v}
         for playlist_id in crawled:
             assert got[playlist_id] == [t.uri for t in fake.catalog.by_id[playlist_id].tracks]
+        # each track once, with its name, album, duration and artist as the server has them
+        served = {t.uri: t for pid in crawled for t in fake.catalog.by_id[pid].tracks}
+        stored = {row["uri"]: row for row in cat.tracks()}
+        assert set(stored) == set(served)
+        for uri, t in served.items():
+            row = stored[uri]
+            assert (row["name"], row["album_uri"], row["album"], row["duration_ms"],
+                    row["artist_uri"], row["artist"]) == \
+                (t.name, t.album_uri, t.album_name, t.duration_ms, t.artists[0].uri,
+                 t.artists[0].name)
         # owners and names as the server has them
         meta = {p["source_id"]: p for p in cat.playlists()}
         for v in expected.visits:
@@ -169,14 +186,14 @@ def test_request_limit_stops_cleanly_and_resume_finishes_like_one_crawl(
     requests = fake.api_requests()
     assert len(requests) == len({r.page_key for r in requests})
     with Catalog.open(home) as cat:
-        resumed = crawl_store.crawl_contents(cat, 1)
+        resumed = _results(cat)
         resumed_tracks = crawled_tracks(cat)
 
     other = tmp_path / "other-home"
     monkeypatch.setenv("PLAYLISTGRAPH_HOME", str(other))
     assert crawl(fake, *args).rc == 0
     with Catalog.open(other) as cat:
-        assert crawl_store.crawl_contents(cat, 1) == resumed
+        assert _results(cat) == resumed
         assert crawled_tracks(cat) == resumed_tracks
 
 

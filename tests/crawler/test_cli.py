@@ -119,7 +119,7 @@ def test_secrets_never_reach_output_store_or_logs(tiny: FakeSpotify, home: Path)
     tiny.fail(429, retry_after=1, times=1)
     done = run_crawler(home, tiny, "--seed-playlist", tiny_id(tiny, 0), "--max-depth", "3")
     assert done.returncode == 0, done.stderr
-    tokens = list(tiny._state.tokens)
+    tokens = tiny.accounts.issued_tokens()
     assert tokens
     stored = b"".join(p.read_bytes() for p in home.rglob("*") if p.is_file())
     for secret in [tiny.client_secret, *tokens]:
@@ -129,7 +129,7 @@ def test_secrets_never_reach_output_store_or_logs(tiny: FakeSpotify, home: Path)
 
 
 def test_a_second_crawler_is_refused_while_one_runs(tiny: FakeSpotify, home: Path, crawl):
-    tiny.slow(3.0, times=1)
+    tiny.slow(1.5, times=1)  # keeps the first crawl running while the second tries
     first = subprocess.Popen(crawler_command(tiny, "--seed-playlist", tiny_id(tiny, 0)),
                              cwd=REPO_ROOT, env=crawler_env(home, tiny),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -145,3 +145,15 @@ def test_a_second_crawler_is_refused_while_one_runs(tiny: FakeSpotify, home: Pat
     finally:
         first.wait(timeout=60)
     assert first.returncode == 0
+
+
+def test_user_auth_without_a_terminal_or_with_a_revoked_token_is_a_one_line_error(
+        tiny: FakeSpotify, crawl, home: Path):
+    from crawler.auth import USER_TOKEN_FILE, PrivateTokenFile
+    run = crawl(tiny, "--user-auth")  # no cached token, and no terminal to sign in from
+    assert run.rc == 1 and run.err.count("\n") == 1 and "in a terminal" in run.err
+    revoked = dict(tiny.issue_user_token("bob"), expires_at=0, refresh_token="revoked")
+    PrivateTokenFile(home / USER_TOKEN_FILE).save_token_to_cache(revoked)
+    run = crawl(tiny, "--user-auth")
+    assert run.rc == 1 and run.err.count("\n") == 1 and "sign in again" in run.err
+    assert tiny.api_requests() == []

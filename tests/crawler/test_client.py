@@ -136,7 +136,7 @@ def test_no_token_or_secret_reaches_the_logs(tiny: FakeSpotify, make_client,
     client.playlist(_seed(tiny))
     with pytest.raises(ApiError):
         client.playlist_items(tiny.catalog.by_pid[3].id, 0, 100)
-    tokens = [t for t in tiny._state.tokens]
+    tokens = tiny.accounts.issued_tokens()
     assert tokens
     for secret in [tiny.client_secret, *tokens]:
         assert secret not in caplog.text
@@ -182,4 +182,4 @@ def test_real_waits_are_spent(tiny: FakeSpotify):
     tiny.fail(429, retry_after=1)
     started = time.monotonic()
     client.playlist(_seed(tiny))
-    assert 1.0 <= time.monotonic() - started < 3.0
+    assert 1.0 <= time.monotonic() - started < 5.0

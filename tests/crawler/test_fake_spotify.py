@@ -113,7 +113,7 @@ def test_pkce_sign_in_against_the_fake(tiny: FakeSpotify, home, monkeypatch: pyt
                      f"http://127.0.0.1:{port}/callback", home, requests.Session(), 5)
     assert auth.OAUTH_AUTHORIZE_URL == tiny.origin + "/authorize"
     token = auth.get_access_token()
-    assert tiny._principal(f"Bearer {token}").user_id == "bob"
+    assert tiny.accounts.principal(f"Bearer {token}").user_id == "bob"
     assert (home / USER_TOKEN_FILE).stat().st_mode & 0o777 == 0o600
     assert spotipy.SpotifyPKCE.OAUTH_TOKEN_URL == "https://accounts.spotify.com/api/token"
 

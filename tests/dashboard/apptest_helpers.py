@@ -39,3 +39,10 @@ def frame_with(node, column: str):
         if column in frame.columns:
             return frame
     raise AssertionError(f"no dataframe with a {column!r} column")
+
+
+def selectbox(at: AppTest, key_prefix: str):
+    """The selectbox whose key starts with `key_prefix` (some keys carry a suffix)."""
+    found = [s for s in at.selectbox if s.key and s.key.startswith(key_prefix)]
+    assert len(found) == 1, [s.key for s in at.selectbox]
+    return found[0]

@@ -166,3 +166,17 @@ def test_spotify_links_only_for_track_uris() -> None:
     assert spotify_link("spotify:track:4uLU6hMCjMI75M1A2tKUQC") == \
         "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"
     assert spotify_link("spotify:episode:x") is None and spotify_link("") is None
+
+
+def test_formatting_of_sizes_times_and_counts() -> None:
+    from datetime import datetime, timezone
+
+    from dashboard.formatting import ago, count, human_bytes, when
+
+    assert [human_bytes(n) for n in (512, 98_304, 32_296_140)] == ["512 B", "96.0 KB",
+                                                                   "30.8 MB"]
+    now = datetime(2025, 1, 2, 5, 4, 5, tzinfo=timezone.utc)
+    assert when("2025-01-02T03:04:05+00:00", now) == "2025-01-02 03:04 UTC · 2 h ago"
+    assert when(None) == "never" and when("yesterday") == "yesterday"
+    assert [ago(s) for s in (5, 300, 86_400 * 3)] == ["just now", "5 min ago", "3 days ago"]
+    assert (count(1, "playlist"), count(2000, "track")) == ("1 playlist", "2,000 tracks")

@@ -34,6 +34,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 # A short training so the test finishes in minutes; the product's default is longer.
 E2E_TRAIN_ARGS = ("--epochs 1 --dim 16 --max-test 100 --max-validation 50 "
                   "--baselines popularity,itemknn")
+VIEWPORT = {"width": 1440, "height": 1000}
 PAGES = ("Overview", "Degrees", "Training", "Recommendations", "Crawl")
 PAGE_TITLES = {"Overview": "Catalog overview", "Degrees": "Degree distributions",
                "Training": "Training runs", "Recommendations": "Recommendations",
@@ -106,7 +107,7 @@ def page(app_url):
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        context = browser.new_context(viewport=VIEWPORT)
         tab = context.new_page()
         tab.set_default_timeout(60_000)
         tab.goto(app_url)
@@ -115,28 +116,56 @@ def page(app_url):
         browser.close()
 
 
-def _idle(page, timeout_s: float = 60) -> None:
-    """Wait until the script run finished (Streamlit's 'Running…' widget is gone)."""
-    page.wait_for_timeout(150)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
-        timeout=timeout_s * 1000)
-    page.wait_for_timeout(150)
+_QUIET_S = 0.6  # a run counts as finished after this long without Streamlit's 'Running…'
+
+
+def _idle(page, timeout_s: float = 60) -> float:
+    """Wait until the script run finished; return when it did (perf_counter seconds).
+
+    Streamlit shows its status widget only a moment after a run starts, so "absent once"
+    is not enough: wait until it has been absent for _QUIET_S.
+    """
+    deadline = time.perf_counter() + timeout_s
+    quiet_since = None
+    while time.perf_counter() < deadline:
+        running = page.query_selector('[data-testid="stStatusWidget"]') is not None
+        now = time.perf_counter()
+        if running:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= _QUIET_S:
+            return quiet_since
+        time.sleep(0.05)
+    raise AssertionError("the app did not finish its run in time")
 
 
 def _open(page, name: str) -> float:
-    """Click the page in the sidebar navigation; seconds until it rendered."""
+    """Click the page in the sidebar navigation; seconds until its run finished."""
     started = time.perf_counter()
     page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
     page.get_by_role("heading", name=PAGE_TITLES[name]).first.wait_for()
+    return _idle(page) - started
+
+
+def _reload(page, name: str) -> None:
+    page.reload()
+    page.get_by_role("heading", name=PAGE_TITLES[name]).first.wait_for()
     _idle(page)
-    return time.perf_counter() - started
 
 
 def _shot(page, name: str) -> Path:
+    """A screenshot of the whole page (Streamlit scrolls inside its main block, so the
+    viewport is stretched to the content's height for the shot)."""
     path = OUTPUT / "screenshots" / f"{name}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(path), full_page=True)
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll("
+                           "'[data-testid=\"stMain\"], section')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": VIEWPORT["width"],
+                            "height": max(VIEWPORT["height"], min(int(height) + 40, 6000))})
+    page.wait_for_timeout(700)  # charts re-lay out to the new size
+    page.screenshot(path=str(path))
+    page.set_viewport_size(VIEWPORT)
     return path
 
 
@@ -184,8 +213,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
 
     # 3. The default training finishes; the model in use switches to it.
     run = _wait_for(lambda: active_run(home), 600, "the default training run")
-    page.reload()
-    _idle(page)
+    _reload(page, "Recommendations")
     page.get_by_test_id("stSidebar").get_by_text(f"run {run.run_id}").first.wait_for()
 
     # 4. Every page, warm (its caches filled by a first visit): render time and a screenshot.
@@ -210,8 +238,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     status = _wait_for(lambda: (s := jobs.job_status("crawl", home)).state != "running" and s,
                        180, "the crawl")
     assert status.state == "done", status.message
-    page.reload()
-    _idle(page)
+    _reload(page, "Crawl")
     main = page.get_by_test_id("stMain").inner_text()
     assert "Unreachable playlists" in main and "Playlist–artist graph" in main
     _shot(page, "crawl-after")

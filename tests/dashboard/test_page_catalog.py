@@ -39,7 +39,7 @@ def test_overview_counts_equal_the_store(home: Path, tiny: dict) -> None:
     assert shown["Artists"] == f"{_one(home, 'SELECT count(*) FROM artists'):,}"
     assert shown["Playlist–track edges"] == f"{edges:,}" == "20"  # Alice's F twice counts once
     assert shown["Density"] == f"{edges / (with_tracks * tracks):.4f}"
-    assert shown["Audio-feature coverage"] == f"{featured / tracks:.1%}"
+    assert shown["Feature coverage"] == f"{featured / tracks:.1%}"
     assert shown["Store version"] == f"{version:,}"
     size = sum(p.stat().st_size for p in home.glob("catalog.sqlite*"))
     assert shown["Size on disk"] == f"{size / 1024:,.1f} KB"
@@ -86,3 +86,18 @@ def test_degrees_summary_equals_the_store(home: Path, tiny: dict, tab: int, labe
     assert shown["Median degree"] == f"{np.median(degrees):,.1f}"
     assert shown["Max degree"] == f"{int(degrees.max()):,}"
     assert len(at.main.get("vega_lite_chart")) == 3  # one chart per tab
+
+
+def test_a_write_to_the_store_shows_up_on_the_next_run(home: Path, catalog, tiny: dict) -> None:
+    """Reads are cached on the store version: a commit bumps it, so nothing stale is shown."""
+    from data.store import PlaylistRecord
+
+    at = open_page()
+    assert metrics(at)["Playlists"] == "8"
+    with catalog.write():
+        pid = catalog.upsert_playlist(PlaylistRecord("spotify", "carol1", "Carol's", "carol"))
+        catalog.set_playlist_tracks(pid, [tiny["E"], tiny["G"]])
+    at.run()
+    shown = metrics(at)
+    assert shown["Playlists"] == "9" and shown["Crawled playlists"] == "4"
+    assert shown["Store version"] == str(catalog.version())

@@ -5,13 +5,14 @@ server); the page's figures are checked against the crawl tables read with plain
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from dashboard import jobs
 from data.sample import generate_sample
-from tests.dashboard.apptest_helpers import frame_with, metrics, open_page, texts
+from tests.dashboard.apptest_helpers import frame_with, metrics, open_page, selectbox, texts
 from tests.dashboard.conftest import sql
 
 pytestmark = pytest.mark.usefixtures("no_autotrain")
@@ -87,7 +88,7 @@ def test_crawl_started_from_the_page_runs_and_its_numbers_match_the_store(
     owners = sql(home, "SELECT count(DISTINCT p.owner_id) FROM playlists p "
                        "JOIN playlist_tracks pt ON pt.playlist_id = p.id "
                        "WHERE p.source = 'spotify'")[0][0]
-    assert len(at.selectbox(key="rec_owner").options) == owners > 0
+    assert len(selectbox(at, "rec_owner").options) == owners > 0
 
 
 def test_bad_seed_is_a_one_line_error_and_starts_nothing(home: Path, tiny: dict, fake_api) -> None:
@@ -109,3 +110,51 @@ def test_missing_credentials_say_how_to_set_them(home: Path, tiny: dict,
     assert not at.exception
     assert "SPOTIPY_CLIENT_ID" in at.main.error[0].value
     assert jobs.job_status("crawl", home).state == "idle"
+
+
+def test_credentials_from_streamlit_secrets_reach_the_crawler_and_nothing_else(
+        home: Path, tiny: dict, fake_api, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = fake_api.client_secret
+    monkeypatch.delenv("SPOTIPY_CLIENT_ID")
+    monkeypatch.delenv("SPOTIPY_CLIENT_SECRET")
+    monkeypatch.chdir(home)  # no secrets.toml the crawler could find by itself
+    monkeypatch.setenv("HOME", str(home))
+    at = open_page("crawl")
+    at.secrets = {"SPOTIPY_CLIENT_ID": fake_api.client_id, "SPOTIPY_CLIENT_SECRET": secret}
+    _start(at, fake_api.catalog.seed_playlist().id, max_playlists=2, depth=0)
+    status = jobs.wait_for_job("crawl", home, timeout_s=120)
+    assert status.state == "done", status.message
+    at.run()
+    assert secret not in texts(at)
+    for path in (home / "jobs" / "crawl").iterdir():
+        assert secret not in path.read_text(errors="replace"), path.name
+
+
+def test_stop_then_resume_from_the_page(home: Path, tiny: dict, fake_api) -> None:
+    fake_api.slow(0.3, times=-1)  # every API answer takes a while: the crawl is still running
+    at = open_page("crawl")
+    _start(at, fake_api.catalog.seed_playlist().id, max_playlists=10, depth=1)
+    assert jobs.job_status("crawl", home).running
+    deadline = time.monotonic() + 60
+    while not sql(home, "SELECT count(*) FROM crawls WHERE state = 'running'")[0][0]:
+        assert time.monotonic() < deadline, "the crawl never started"
+        time.sleep(0.1)
+    at.run()
+    assert "running" in at.main.get("progress")[0].proto.text
+    at.button(key="crawl_stop").click().run()
+    status = jobs.wait_for_job("crawl", home, timeout_s=60)
+    assert status.state == "cancelled"
+    assert sql(home, "SELECT state FROM crawls")[0][0] == "stopped"  # resumable, not lost
+    visited = sql(home, "SELECT count(*) FROM crawl_playlists WHERE status != 'queued'")[0][0]
+
+    fake_api.clear_faults()
+    at.run()
+    resume = [b for b in at.button if b.label == "Resume last crawl"][0]
+    assert not resume.disabled
+    resume.click().run()
+    status = jobs.wait_for_job("crawl", home, timeout_s=120)
+    assert status.state == "done", status.message
+    assert "--resume" in status.command
+    assert sql(home, "SELECT count(*) FROM crawls")[0][0] == 1  # the same crawl, continued
+    assert sql(home, "SELECT count(*) FROM crawl_playlists WHERE status != 'queued'")[0][0] \
+        == 10 > visited

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.dashboard.apptest_helpers import open_page, texts
+from tests.dashboard.apptest_helpers import open_page, selectbox, texts
 from tests.dashboard.conftest import sql
 
 pytestmark = pytest.mark.usefixtures("no_autotrain")
@@ -55,7 +55,7 @@ def test_playlist_recommendations_with_why_and_csv(home: Path, tiny: dict) -> No
     assert "co-occurrence baseline" in texts(at)
     at.text_input(key="rec_playlist_query").input("rock classics").run()
     assert not at.exception
-    assert at.selectbox(key="rec_playlist").value == tiny["pl:Rock Classics"]
+    assert selectbox(at, "rec_playlist").value == tiny["pl:Rock Classics"]
     seeds = [tiny["A"], tiny["B"], tiny["C"]]
     table = _check_table(at, home, seeds, _names(home))
     # Pebble (D) shares two playlists with the rock seeds, more than any other track.
@@ -68,7 +68,7 @@ def test_user_recommendations_merge_all_their_playlists(home: Path, tiny: dict) 
     at = open_page("recommendations")
     at.segmented_control(key="rec_mode").set_value("User").run()
     assert not at.exception
-    owners = at.selectbox(key="rec_owner")
+    owners = selectbox(at, "rec_owner")
     assert owners.options == ["Alice — 2 playlists, 4 tracks", "Bob — 1 playlist, 3 tracks"]
     assert owners.value == "alice"
     seeds = [tiny[x] for x in "ABFG"]
@@ -81,7 +81,7 @@ def test_seed_list_built_by_track_search(home: Path, tiny: dict) -> None:
     at = open_page("recommendations")
     at.segmented_control(key="rec_mode").set_value("Track list").run()
     at.text_input(key="rec_track_query").input("stone band").run()
-    pick = at.selectbox(key="rec_track_pick")
+    pick = selectbox(at, "rec_track_pick")
     assert [o.split(" — ")[0] for o in pick.options] == ["Granite", "Pebble"]
     pick.set_value(tiny["C"]).run()
     at.button(key="rec_add").click().run()

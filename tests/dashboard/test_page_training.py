@@ -64,7 +64,7 @@ def test_active_run_is_selected_with_its_numbers(home: Path, two_runs: None) -> 
     assert [o.split(" — ")[0] for o in run.options] == [NEW, OLD]  # newest first
     shown = metrics(at.main)
     assert shown["Epochs"] == "3 / 3"
-    assert shown["Best validation R-precision"] == "0.1500"
+    assert shown["Best val. R-precision"] == "0.1500"
     assert shown["Last loss"] == "0.7000"
     assert shown["Seconds per epoch"] == "2.0"
     assert len(at.main.get("vega_lite_chart")) >= 3  # loss, validation, evaluation (+ compare)

@@ -17,8 +17,8 @@ from data.features import import_features
 from data.home import runs_dir
 from data.ingest import ingest
 from data.sample import generate_sample
-from data.store import Catalog
-from tests.dashboard.apptest_helpers import open_page, texts
+from data.store import Catalog, PlaylistRecord
+from tests.dashboard.apptest_helpers import open_page, selectbox, texts
 from tests.dashboard.conftest import sql
 
 QUICK_TRAIN = ("--epochs 1 --dim 16 --baselines popularity,itemknn --max-test 40 "
@@ -119,13 +119,28 @@ def test_finished_run_replaces_the_baseline(home: Path, sampled: Catalog,
     assert status.message == str(runs_dir(home) / run_id)  # the trainer's last line
     at.run()
     assert not at.exception
-    assert f"run `{run_id}`" in _sidebar(at)
+    assert f"run {run_id}" in _sidebar(at)
     assert f"GraphSAGE model of run `{run_id}`" in texts(at)
     # Recommendations now come from the GNN, for a playlist picked by title; never a seed.
     table = at.main.dataframe[-1].value
-    playlist_id = at.selectbox(key="rec_playlist").value
+    playlist_id = selectbox(at, "rec_playlist").value
     seeds = {r[0] for r in sql(home, "SELECT t.uri FROM playlist_tracks pt JOIN tracks t "
                                      "ON t.id = pt.track_id WHERE pt.playlist_id = ?",
                                (playlist_id,))}
     shown = {"spotify:track:" + link.rsplit("/", 1)[-1] for link in table["link"]}
     assert len(table) == len(shown) == 20 and not shown & seeds
+
+    # A playlist the model never saw (stored after training) gets GNN recommendations too.
+    rows = sql(home, "SELECT id FROM tracks ORDER BY id LIMIT 6")
+    with sampled.write():
+        pid = sampled.upsert_playlist(PlaylistRecord("spotify", "new1", "Brand new mix", "dana"))
+        sampled.set_playlist_tracks(pid, [r[0] for r in rows])
+    at.text_input(key="rec_playlist_query").input("brand new mix").run()
+    assert not at.exception
+    assert selectbox(at, "rec_playlist").value == pid
+    assert f"GraphSAGE model of run `{run_id}`" in texts(at)
+    table = at.main.dataframe[-1].value
+    new_seeds = {r[0] for r in sql(home, "SELECT t.uri FROM tracks t JOIN playlist_tracks pt "
+                                         "ON pt.track_id = t.id WHERE pt.playlist_id = ?", (pid,))}
+    shown = {"spotify:track:" + link.rsplit("/", 1)[-1] for link in table["link"]}
+    assert len(shown) == 20 and not shown & new_seeds

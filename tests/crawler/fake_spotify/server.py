@@ -1,29 +1,27 @@
 """A real HTTP server on 127.0.0.1 that answers like the 2026 Spotify Web API.
 
 spotipy talks to it unchanged (point `prefix` / the token URL at it). It serves a
-`FakeCatalog`, logs every request, and has switchable faults: 429 with short or long
-Retry-After (or QUOTA_EXCEEDED), 5xx, slow answers, unreadable bodies, junk items,
-and a server-side rate limit of N requests per rolling window.
+`FakeCatalog` (web_api.py) and the accounts service (accounts.py), logs every request,
+and has switchable faults: 429 with short or long Retry-After (or QUOTA_EXCEEDED), 5xx,
+slow answers, unreadable bodies, junk items, and a server-side rate limit of N requests
+per rolling window.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import math
-import secrets
 import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from tests.crawler.fake_spotify.catalog import FakeCatalog, FakePlaylist
-
-API = "/v1/"
+from tests.crawler.fake_spotify.accounts import Accounts
+from tests.crawler.fake_spotify.catalog import FakeCatalog
+from tests.crawler.fake_spotify.web_api import API, WebApi
 
 
 @dataclass
@@ -32,7 +30,7 @@ class RequestRecord:
     path: str  # e.g. /v1/playlists/ID/items
     params: dict[str, str]
     status: int
-    principal: str  # 'app', 'user:<id>', '' (no or bad token), 'token' (token endpoint)
+    principal: str  # 'app', 'user:<id>', '' (no or bad token), 'token' (accounts service)
     at: float
     fault: str | None = None  # the injected fault that shaped the answer, if any
 
@@ -45,7 +43,7 @@ class RequestRecord:
 @dataclass
 class Fault:
     """Answer matching API requests abnormally. Fires after `skip` matching requests,
-    `times` times (-1: forever)."""
+    `times` times (-1: forever). Faults are tried in the order they were added."""
     kind: str  # 'status' | 'slow' | 'garbage'
     status: int = 500
     retry_after: float | None = None
@@ -67,23 +65,6 @@ class Fault:
         return True
 
 
-@dataclass
-class _Principal:
-    kind: str  # 'app' | 'user'
-    user_id: str | None
-    expires_at: float
-
-
-@dataclass
-class _State:
-    tokens: dict[str, _Principal] = field(default_factory=dict)
-    refresh_tokens: dict[str, str] = field(default_factory=dict)  # refresh token → user id
-    codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code → (user, challenge)
-    log: list[RequestRecord] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
-    window: deque = field(default_factory=deque)  # times of requests in the rate window
-
-
 class FakeSpotify:
     """`FakeSpotify(sample_dir).start()` → the API base URL; `.token_url`; `.stop()`.
 
@@ -97,34 +78,32 @@ class FakeSpotify:
                  token_ttl_s: int = 3600, port: int = 0, **catalog_options):
         self.catalog = source if isinstance(source, FakeCatalog) else \
             FakeCatalog.from_sample(Path(source), **catalog_options)
-        self.client_id, self.client_secret = client_id, client_secret
         # The account that signs in with --user-auth: by default the owner of the first
         # restricted playlist, so signing in makes a difference.
         self.user_id = user_id or next(
             (p.owner_id for p in self.catalog.playlists if p.access == "restricted"),
             self.catalog.playlists[0].owner_id)
-        self.token_ttl_s = token_ttl_s
-        self.junk = False
-        self.audio_features = "forbidden"
-        self.rate_limit_n: int | None = None
-        self.rate_limit_window_s = 30.0
-        self._state = _State()
+        self.accounts = Accounts(client_id, client_secret, self.user_id, token_ttl_s)
+        self.api = WebApi(self.catalog)
+        self._log: list[RequestRecord] = []
+        self._faults: list[Fault] = []
+        self._rate_limit: tuple[int, float] | None = None
+        self._window: deque[float] = deque()  # arrival times inside the rate window
         self._lock = threading.Lock()
         self._port = port
         self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> str:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
-        self._port = self._server.server_address[1]  # a restart keeps the same URLs
         self._server.daemon_threads = True
         self._server.block_on_close = False
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                        daemon=True, name="fake-spotify")
-        self._thread.start()
+        self._port = self._server.server_address[1]  # a restart keeps the same URLs
+        self.api.base_url = self.base_url
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
+                         name="fake-spotify").start()
         return self.base_url
 
     def stop(self) -> None:
@@ -152,6 +131,18 @@ class FakeSpotify:
     def token_url(self) -> str:
         return self.origin + "/api/token"
 
+    @property
+    def client_id(self) -> str:
+        return self.accounts.client_id
+
+    @property
+    def client_secret(self) -> str:
+        return self.accounts.client_secret
+
+    @client_secret.setter
+    def client_secret(self, value: str) -> None:
+        self.accounts.client_secret = value
+
     def env(self) -> dict[str, str]:
         """Credentials this server accepts, as environment variables."""
         return {"SPOTIPY_CLIENT_ID": self.client_id, "SPOTIPY_CLIENT_SECRET": self.client_secret}
@@ -159,7 +150,27 @@ class FakeSpotify:
     def crawler_args(self) -> list[str]:
         return ["--api-base", self.base_url, "--token-url", self.token_url]
 
-    # ---- faults and the log ----------------------------------------------------------------
+    def issue_user_token(self, user_id: str | None = None) -> dict:
+        """A token_info dict (as spotipy caches it) for a signed-in user."""
+        return self.accounts.user_token(user_id)
+
+    # ---- switches, faults and the log ----------------------------------------------------
+
+    @property
+    def junk(self) -> bool:
+        return self.api.junk
+
+    @junk.setter
+    def junk(self, on: bool) -> None:
+        self.api.junk = on
+
+    @property
+    def audio_features(self) -> str:
+        return self.api.audio_features
+
+    @audio_features.setter
+    def audio_features(self, mode: str) -> None:
+        self.api.audio_features = mode
 
     def fail(self, status: int, *, times: int = 1, skip: int = 0, path: str = "",
              retry_after: float | None = None, reason: str | None = None) -> Fault:
@@ -175,205 +186,49 @@ class FakeSpotify:
     def rate_limit(self, n: int | None, window_s: float = 30.0) -> None:
         """At most `n` API requests per rolling `window_s` (None: no limit)."""
         with self._lock:
-            self.rate_limit_n, self.rate_limit_window_s = n, window_s
-            self._state.window.clear()
+            self._rate_limit = None if n is None else (n, window_s)
+            self._window.clear()
 
     def clear_faults(self) -> None:
         with self._lock:
-            self._state.faults.clear()
+            self._faults.clear()
 
     def _add(self, fault: Fault) -> Fault:
         with self._lock:
-            self._state.faults.append(fault)
+            self._faults.append(fault)
         return fault
 
     @property
     def requests(self) -> list[RequestRecord]:
         with self._lock:
-            return list(self._state.log)
+            return list(self._log)
 
     def api_requests(self) -> list[RequestRecord]:
         return [r for r in self.requests if r.path.startswith(API)]
 
     def reset_log(self) -> None:
         with self._lock:
-            self._state.log.clear()
-
-    def issue_user_token(self, user_id: str | None = None) -> dict:
-        """A token_info dict (as spotipy caches it) for a signed-in user."""
-        user = user_id or self.user_id
-        with self._lock:
-            info = self._new_token("user", user)
-            refresh = secrets.token_urlsafe(16)
-            self._state.refresh_tokens[refresh] = user
-        info.update(refresh_token=refresh, scope="playlist-read-collaborative "
-                                                 "playlist-read-private",
-                    expires_at=int(time.time()) + self.token_ttl_s)
-        return info
-
-    # ---- answering (called from handler threads) -------------------------------------------
-
-    def _new_token(self, kind: str, user_id: str | None) -> dict:
-        token = secrets.token_urlsafe(24)
-        self._state.tokens[token] = _Principal(kind, user_id, time.time() + self.token_ttl_s)
-        return {"access_token": token, "token_type": "Bearer", "expires_in": self.token_ttl_s}
-
-    def _token(self, form: dict[str, str], auth_header: str) -> tuple[int, dict]:
-        grant = form.get("grant_type")
-        with self._lock:
-            if grant == "client_credentials":
-                expected = base64.b64encode(
-                    f"{self.client_id}:{self.client_secret}".encode()).decode()
-                if auth_header != f"Basic {expected}":
-                    return 400, {"error": "invalid_client", "error_description": "Invalid client"}
-                return 200, self._new_token("app", None)
-            if form.get("client_id") != self.client_id:
-                return 400, {"error": "invalid_client", "error_description": "Invalid client"}
-            if grant == "authorization_code":
-                user, challenge = self._state.codes.pop(form.get("code", ""), (None, None))
-                verifier = form.get("code_verifier", "")
-                digest = base64.urlsafe_b64encode(
-                    hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-                if user is None or digest != challenge:
-                    return 400, {"error": "invalid_grant", "error_description": "Invalid code"}
-            elif grant == "refresh_token":
-                user = self._state.refresh_tokens.get(form.get("refresh_token", ""))
-                if user is None:
-                    return 400, {"error": "invalid_grant",
-                                 "error_description": "Invalid refresh token"}
-            else:
-                return 400, {"error": "unsupported_grant_type"}
-            info = self._new_token("user", user)
-            refresh = secrets.token_urlsafe(16)
-            self._state.refresh_tokens[refresh] = user
-            info.update(refresh_token=refresh,
-                        scope="playlist-read-collaborative playlist-read-private")
-            return 200, info
-
-    def _authorize(self, params: dict[str, str]) -> str:
-        """Approve at once (the user "clicks Agree") and redirect back with a code."""
-        code = secrets.token_urlsafe(16)
-        with self._lock:
-            self._state.codes[code] = (self.user_id, params.get("code_challenge", ""))
-        query = {"code": code}
-        if "state" in params:
-            query["state"] = params["state"]
-        return f"{params.get('redirect_uri', '')}?{urlencode(query)}"
-
-    def _principal(self, auth_header: str) -> _Principal | None:
-        token = auth_header[7:] if auth_header.startswith("Bearer ") else ""
-        with self._lock:
-            found = self._state.tokens.get(token)
-        return found if found and found.expires_at > time.time() else None
+            self._log.clear()
 
     def _fault_for(self, path: str) -> Fault | None:
         with self._lock:
-            if self.rate_limit_n is not None:
+            if self._rate_limit is not None:
+                n, window_s = self._rate_limit
                 now = time.monotonic()
-                window = self._state.window
-                while window and window[0] <= now - self.rate_limit_window_s:
-                    window.popleft()
-                if len(window) >= self.rate_limit_n:
-                    wait = window[0] + self.rate_limit_window_s - now
-                    return Fault("status", status=429, retry_after=max(1, math.ceil(wait)))
-                window.append(now)
-            for fault in self._state.faults:
+                while self._window and self._window[0] <= now - window_s:
+                    self._window.popleft()
+                if len(self._window) >= n:  # refused requests do not count
+                    wait = self._window[0] + window_s - now
+                    return Fault("rate_limit", status=429, retry_after=max(1, math.ceil(wait)))
+                self._window.append(now)
+            for fault in self._faults:
                 if fault.take(path):
                     return fault
         return None
 
-    def _api(self, path: str, params: dict[str, str], who: _Principal) -> tuple[int, object]:
-        parts = path[len(API):].strip("/").split("/")
-        cat = self.catalog
-        if parts[0] == "playlists" and len(parts) in (2, 3):
-            playlist = cat.by_id.get(parts[1])
-            if playlist is None or playlist.access == "spotify":
-                return _error(404, "Resource not found")
-            readable = playlist.access == "public" or (
-                who.kind == "user" and who.user_id == playlist.owner_id)
-            if len(parts) == 2:
-                body = cat.simplified(playlist, self.base_url, self.junk)
-                body["followers"] = {"href": None, "total": playlist.followers}
-                if readable:
-                    body[("tracks" if playlist.legacy else "items")] = self._items_page(
-                        playlist, 0, 100)
-                return 200, body
-            if parts[2] not in ("items", "tracks"):
-                return _error(404, "Service not found")
-            if not readable:
-                return _error(403, "Forbidden")
-            limit, offset = _int(params.get("limit"), 20), _int(params.get("offset"), 0)
-            if limit is None or offset is None or not 1 <= limit <= 100 or offset < 0:
-                return _error(400, "Invalid limit or offset")
-            return 200, self._items_page(playlist, offset, limit)
-        if parts == ["search"]:
-            return self._search(params)
-        if parts == ["audio-features"]:
-            if self.audio_features != "ok":
-                return 403, {"error": {"status": 403}}
-            ids = [i for i in params.get("ids", "").split(",") if i][:100]
-            return 200, {"audio_features": [self._features(i) for i in ids]}
-        if parts == ["artists"]:  # batch artists: gone for development-mode apps
-            return _error(403, "Forbidden")
-        if parts[0] == "me":
-            if who.kind != "user":
-                return _error(401, "This endpoint needs a user token")
-            if parts == ["me"]:
-                return 200, {"id": who.user_id, "display_name": who.user_id, "type": "user"}
-            if parts == ["me", "playlists"]:
-                return 200, self._paging(
-                    [cat.simplified(p, self.base_url, self.junk)
-                     for p in cat.owned_by(who.user_id)], "me/playlists", params, 50)
-        return _error(404, "Service not found")
-
-    def _items_page(self, playlist: FakePlaylist, offset: int, limit: int) -> dict:
-        entries = self.catalog.entries(playlist, self.junk)
-        return self._paging(entries, f"playlists/{playlist.id}/items",
-                            {"offset": str(offset), "limit": str(limit)}, limit)
-
-    def _search(self, params: dict[str, str]) -> tuple[int, object]:
-        limit, offset = _int(params.get("limit"), 10), _int(params.get("offset"), 0)
-        if limit is None or offset is None or not 1 <= limit <= 10 or not 0 <= offset <= 1000:
-            return _error(400, "Invalid limit")
-        if not params.get("q"):
-            return _error(400, "No search query")
-        types = params.get("type", "").split(",")
-        body: dict = {}
-        for kind in types:
-            if kind == "playlist":
-                ranked = self.catalog.search(params["q"], self.junk)
-                page = self._paging(ranked, "search", params, 10)
-                page["items"] = [None if pid is None else self.catalog.simplified(
-                    self.catalog.by_id[pid], self.base_url, self.junk) for pid in page["items"]]
-                body["playlists"] = page
-            elif kind in ("track", "artist", "album", "show", "episode", "audiobook"):
-                body[kind + "s"] = self._paging([], "search", params, 10)
-            else:
-                return _error(400, "Bad search type field")
-        return 200, body
-
-    def _paging(self, items: list, path: str, params: dict[str, str], default_limit: int) -> dict:
-        limit = _int(params.get("limit"), default_limit) or default_limit
-        offset = _int(params.get("offset"), 0) or 0
-
-        def link(at: int) -> str:
-            return f"{self.base_url}{path}?{urlencode({**params, 'offset': at, 'limit': limit})}"
-        return {"href": link(offset), "items": items[offset:offset + limit], "limit": limit,
-                "next": link(offset + limit) if offset + limit < len(items) else None,
-                "offset": offset, "previous": link(max(0, offset - limit)) if offset else None,
-                "total": len(items)}
-
-    def _features(self, track_id: str) -> dict | None:
-        values = self.catalog.features.get(track_id)
-        if values is None:
-            return None
-        return {**values, "type": "audio_features", "id": track_id,
-                "uri": f"spotify:track:{track_id}",
-                "track_href": f"{self.base_url}tracks/{track_id}"}
-
     def _record(self, record: RequestRecord) -> None:
         with self._lock:
-            self._state.log.append(record)
+            self._log.append(record)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -390,13 +245,12 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(url.query).items()}
         if url.path == "/authorize":
-            self._send(302, b"", headers={"Location": self.fake._authorize(params)})
             self.fake._record(RequestRecord("GET", url.path, params, 302, "token", time.time()))
-            return
+            return self._send(302, b"", {"Location": self.fake.accounts.authorize(params)})
         if not url.path.startswith(API):
             return self._json(404, {"error": {"status": 404, "message": "Service not found"}},
                               url.path, params, "")
-        who = self.fake._principal(self.headers.get("Authorization", ""))
+        who = self.fake.accounts.principal(self.headers.get("Authorization", ""))
         if who is None:
             return self._json(401, {"error": {"status": 401, "message": "Invalid access token"}},
                               url.path, params, "")
@@ -408,18 +262,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake._record(RequestRecord("GET", url.path, params, 200, principal, time.time(),
                                             "garbage"))
             return self._send(200, b"<html>upstream hiccup</html>",
-                              headers={"Content-Type": "text/html"})
+                              {"Content-Type": "text/html"})
         elif fault is not None:
-            headers = {}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(int(math.ceil(fault.retry_after)))
-            error = {"status": fault.status, "message": "API rate limit exceeded"
-                     if fault.status == 429 else "Server error"}
-            if fault.reason:
-                error["reason"] = fault.reason
-            return self._json(fault.status, {"error": error}, url.path, params, principal,
-                              headers, fault=fault.kind)
-        status, body = self.fake._api(url.path, params, who)
+            return self._fault_answer(fault, url.path, params, principal)
+        status, body = self.fake.api.answer(url.path, params, who)
         self._json(status, body, url.path, params, principal,
                    fault=fault.kind if fault is not None else None)
 
@@ -430,9 +276,20 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path != "/api/token":
             return self._json(404, {"error": {"status": 404, "message": "Service not found"}},
                               url.path, {}, "")
-        status, body = self.fake._token(form, self.headers.get("Authorization", ""))
+        status, body = self.fake.accounts.token(form, self.headers.get("Authorization", ""))
         # The log never holds the form: it carries secrets (code verifier, refresh token).
         self._json(status, body, url.path, {"grant_type": form.get("grant_type", "")}, "token")
+
+    def _fault_answer(self, fault: Fault, path: str, params: dict[str, str],
+                      principal: str) -> None:
+        headers = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(int(math.ceil(fault.retry_after)))
+        error = {"status": fault.status,
+                 "message": "API rate limit exceeded" if fault.status == 429 else "Server error"}
+        if fault.reason:
+            error["reason"] = fault.reason
+        self._json(fault.status, {"error": error}, path, params, principal, headers, fault.kind)
 
     def _json(self, status: int, body: object, path: str, params: dict[str, str],
               principal: str, headers: dict[str, str] | None = None,
@@ -440,7 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake._record(RequestRecord(self.command, path, params, status, principal, time.time(),
                                         fault))
         self._send(status, json.dumps(body).encode(),
-                   headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+                   {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
 
     def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
         try:
@@ -456,15 +313,3 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:
         pass  # the request log is kept in FakeSpotify.requests
 
-
-def _error(status: int, message: str) -> tuple[int, dict]:
-    return status, {"error": {"status": status, "message": message}}
-
-
-def _int(text: str | None, default: int) -> int | None:
-    if text is None:
-        return default
-    try:
-        return int(text)
-    except ValueError:
-        return None

@@ -1,0 +1,127 @@
+"""The fake Web API's endpoints: what `GET /v1/...` answers, as the 2026 API would.
+
+Playlists (metadata, and items paged by offset, at most 100 per page), search
+(type=playlist, at most 10 per page), audio features (403 as for new apps, or served
+from the sample), batch artists (gone: 403), and the signed-in user's playlists.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from tests.crawler.fake_spotify.accounts import Principal
+from tests.crawler.fake_spotify.catalog import FakeCatalog, FakePlaylist
+
+API = "/v1/"
+_SEARCH_TYPES = ("track", "artist", "album", "show", "episode", "audiobook")
+
+
+class WebApi:
+    def __init__(self, catalog: FakeCatalog):
+        self.catalog = catalog
+        self.base_url = ""  # set when the server knows its port
+        self.junk = False  # junk items and null search results
+        self.audio_features = "forbidden"  # or 'ok'
+
+    def answer(self, path: str, params: dict[str, str], who: Principal) -> tuple[int, object]:
+        parts = path[len(API):].strip("/").split("/")
+        if parts[0] == "playlists" and len(parts) in (2, 3):
+            return self._playlist(parts, params, who)
+        if parts == ["search"]:
+            return self._search(params)
+        if parts == ["audio-features"]:
+            if self.audio_features != "ok":
+                return 403, {"error": {"status": 403}}
+            ids = [i for i in params.get("ids", "").split(",") if i][:100]
+            return 200, {"audio_features": [self._features(i) for i in ids]}
+        if parts == ["artists"]:  # batch artists: gone for development-mode apps
+            return error(403, "Forbidden")
+        if parts[0] == "me":
+            if who.kind != "user":
+                return error(401, "This endpoint needs a user token")
+            if parts == ["me"]:
+                return 200, {"id": who.user_id, "display_name": who.user_id, "type": "user"}
+            if parts == ["me", "playlists"]:
+                mine = [self.catalog.simplified(p, self.base_url, self.junk)
+                        for p in self.catalog.owned_by(who.user_id)]
+                return 200, self.paging(mine, "me/playlists", params, 50)
+        return error(404, "Service not found")
+
+    def _playlist(self, parts: list[str], params: dict[str, str],
+                  who: Principal) -> tuple[int, object]:
+        playlist = self.catalog.by_id.get(parts[1])
+        if playlist is None or playlist.access == "spotify":
+            return error(404, "Resource not found")
+        readable = playlist.access == "public" or (
+            who.kind == "user" and who.user_id == playlist.owner_id)
+        items_key = "tracks" if playlist.legacy else "items"
+        if len(parts) == 2:
+            body = self.catalog.simplified(playlist, self.base_url, self.junk)
+            body["followers"] = {"href": None, "total": playlist.followers}
+            if readable:  # the first page comes with the metadata
+                body[items_key] = self._items_page(playlist, 0, 100)
+            return 200, body
+        if parts[2] not in ("items", "tracks"):
+            return error(404, "Service not found")
+        if not readable:
+            return error(403, "Forbidden")
+        limit, offset = _int(params.get("limit"), 20), _int(params.get("offset"), 0)
+        if limit is None or offset is None or not 1 <= limit <= 100 or offset < 0:
+            return error(400, "Invalid limit or offset")
+        return 200, self._items_page(playlist, offset, limit)
+
+    def _items_page(self, playlist: FakePlaylist, offset: int, limit: int) -> dict:
+        entries = self.catalog.entries(playlist, self.junk)
+        return self.paging(entries, f"playlists/{playlist.id}/items",
+                           {"offset": str(offset), "limit": str(limit)}, limit)
+
+    def _search(self, params: dict[str, str]) -> tuple[int, object]:
+        limit, offset = _int(params.get("limit"), 10), _int(params.get("offset"), 0)
+        if limit is None or offset is None or not 1 <= limit <= 10 or not 0 <= offset <= 1000:
+            return error(400, "Invalid limit")
+        if not params.get("q"):
+            return error(400, "No search query")
+        body: dict = {}
+        for kind in params.get("type", "").split(","):
+            if kind == "playlist":
+                page = self.paging(self.catalog.search(params["q"], self.junk), "search",
+                                   params, 10)
+                page["items"] = [None if pid is None else self.catalog.simplified(
+                    self.catalog.by_id[pid], self.base_url, self.junk) for pid in page["items"]]
+                body["playlists"] = page
+            elif kind in _SEARCH_TYPES:
+                body[kind + "s"] = self.paging([], "search", params, 10)
+            else:
+                return error(400, "Bad search type field")
+        return 200, body
+
+    def paging(self, items: list, path: str, params: dict[str, str], default_limit: int) -> dict:
+        limit = _int(params.get("limit"), default_limit) or default_limit
+        offset = _int(params.get("offset"), 0) or 0
+
+        def link(at: int) -> str:
+            return f"{self.base_url}{path}?{urlencode({**params, 'offset': at, 'limit': limit})}"
+        return {"href": link(offset), "items": items[offset:offset + limit], "limit": limit,
+                "next": link(offset + limit) if offset + limit < len(items) else None,
+                "offset": offset, "previous": link(max(0, offset - limit)) if offset else None,
+                "total": len(items)}
+
+    def _features(self, track_id: str) -> dict | None:
+        values = self.catalog.features.get(track_id)
+        if values is None:
+            return None
+        return {**values, "type": "audio_features", "id": track_id,
+                "uri": f"spotify:track:{track_id}",
+                "track_href": f"{self.base_url}tracks/{track_id}"}
+
+
+def error(status: int, message: str) -> tuple[int, dict]:
+    return status, {"error": {"status": status, "message": message}}
+
+
+def _int(text: str | None, default: int) -> int | None:
+    if text is None:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        return None
