@@ -71,7 +71,8 @@ def _running(progress: training_job.TrainingProgress, settings: DashboardSetting
     else:
         epoch = progress.epoch or 0
         total = f" / {progress.epochs}" if progress.epochs else ""
-        st.progress(progress.fraction, text=f"Run `{progress.run_id}` · epoch {epoch}{total}")
+        st.progress(progress.fraction,
+                    text=f"Run `{progress.run_id}` · {epoch}{total} epochs done")
         figures = []
         if progress.loss is not None:
             figures.append(f"loss {progress.loss:.4f}")

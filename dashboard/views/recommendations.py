@@ -140,7 +140,7 @@ if table.empty:
     st.stop()
 st.dataframe(
     table[["rank", "track", "artist", "score", "shared_playlists", "why", "examples", "link"]],
-    hide_index=True, width="stretch", height=min(40 + 35 * len(table), 920),
+    hide_index=True, width="stretch", height=min(48 + 35 * len(table), 930),
     column_config={
         "rank": st.column_config.NumberColumn("#", width=40),
         "track": st.column_config.TextColumn("Track", width=220),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -243,18 +244,21 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     assert "Unreachable playlists" in main and "Playlist–artist graph" in main
     _shot(page, "crawl-after")
 
-    # 6. Retrain from the sidebar: progress shows, a second click is refused, the new run serves.
+    # 6. Retrain from the sidebar: a second click is refused, progress shows, the new run serves.
     page.get_by_role("button", name="Retrain").click()
     _idle(page)
-    page.get_by_test_id("stSidebar").get_by_text("epoch", exact=False).first.wait_for(
-        timeout=120_000)
-    _shot(page, "retrain-progress")
     page.get_by_role("button", name="Retrain").click()
     page.get_by_text("already in progress").wait_for()
+    page.get_by_test_id("stSidebar").get_by_text(
+        re.compile("epochs done|evaluating|finished and was evaluated")).first.wait_for(
+        timeout=120_000)
+    _shot(page, "retrain-progress")
     new_run = _wait_for(lambda: (r := active_run(home)) and r.run_id != run.run_id and r,
                         600, "the retraining run")
-    page.get_by_test_id("stSidebar").get_by_text(f"run {new_run.run_id}").first.wait_for(
+    _wait_for(lambda: not jobs.job_status("train", home).running, 120, "the trainer to exit")
+    page.get_by_test_id("stSidebar").get_by_text("Last training finished").wait_for(
         timeout=30_000)
+    assert f"run {new_run.run_id}" in _sidebar_text(page)
     _open(page, "Training")
     _shot(page, "training-after-retrain")
 
