@@ -12,14 +12,12 @@ import time
 
 import streamlit as st
 
-from dashboard import jobs
+from dashboard import jobs, training_job
 from dashboard.loaders import open_catalog
 from dashboard.settings import DashboardSettings
 from data.bundled import load_bundled_sample, needs_sample
 from data.home import BUNDLED_SAMPLE
 from ml.runs import list_runs
-
-TRAIN_JOB = "train"
 
 
 @st.cache_resource
@@ -76,14 +74,14 @@ def start_default_training(settings: DashboardSettings) -> None:
     """Start the first training run: once per home, only while no run exists."""
     if list_runs(settings.home):
         return
-    status = jobs.job_status(TRAIN_JOB, settings.home)
+    status = jobs.job_status(training_job.TRAIN_JOB, settings.home)
     if status.state != "idle":  # started before (running, finished or failed): user's call now
         return
     with open_catalog(settings.home) as catalog:
         if needs_sample(catalog):
             return
     try:
-        jobs.start_job(TRAIN_JOB, "ml", ["train", *settings.train_args], home=settings.home)
+        training_job.start_training(settings)
     except jobs.JobAlreadyRunning:
         return
     st.toast("Training a first model in the background. Until it is ready, recommendations "

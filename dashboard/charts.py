@@ -35,7 +35,8 @@ def degree_chart(raw: pd.DataFrame, bins: pd.DataFrame, fit: pd.DataFrame,
     fit:  degree, density (two points of the fitted power-law line; may be empty)
     """
     x_title = f"Degree ({neighbour_label} per {node_label})"
-    x = alt.X("degree:Q", scale=alt.Scale(type="log"), title=x_title)
+    x = alt.X("degree:Q", scale=alt.Scale(type="log", nice=False), title=x_title,
+              axis=alt.Axis(gridOpacity=0.5))
     y_scale = alt.Scale(type="log")
     layers = [
         alt.Chart(raw).mark_circle(size=18, opacity=0.35, color="#9aa5b1").encode(
@@ -43,7 +44,8 @@ def degree_chart(raw: pd.DataFrame, bins: pd.DataFrame, fit: pd.DataFrame,
             tooltip=[alt.Tooltip("degree:Q", title="degree"),
                      alt.Tooltip("nodes:Q", title=f"{node_label}s", format=","),
                      alt.Tooltip("share:Q", format=".2%")]),
-        alt.Chart(bins).mark_line(point=alt.OverlayMarkDef(size=50), color="#1DB954").encode(
+        alt.Chart(bins).mark_line(point=alt.OverlayMarkDef(size=50, color="#1DB954"),
+                                  color="#1DB954").encode(
             x=x, y=alt.Y("density:Q", scale=y_scale),
             tooltip=[alt.Tooltip("lo:Q", title="from degree"),
                      alt.Tooltip("hi:Q", title="to degree"),
@@ -53,7 +55,7 @@ def degree_chart(raw: pd.DataFrame, bins: pd.DataFrame, fit: pd.DataFrame,
     if not fit.empty:
         layers.append(alt.Chart(fit).mark_line(strokeDash=[6, 4], color="#e45756").encode(
             x=x, y=alt.Y("density:Q", scale=y_scale)))
-    return alt.layer(*layers).properties(height=_HEIGHT)
+    return alt.layer(*layers).properties(height=_HEIGHT + 80)
 
 
 def training_curve_chart(metrics: pd.DataFrame, metric: str) -> alt.Chart:

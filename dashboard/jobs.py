@@ -134,8 +134,7 @@ def job_status(name: str, home: Path | None = None) -> JobStatus:
     if status.state == "running" and not locked:
         status.state = "failed"
         status.message = status.message or "the job stopped without reporting (killed?)"
-    elif locked and status.state != "running":
-        # Between taking the lock and the supervisor's first status write.
+    elif locked and status.state == "idle":  # a lock without a readable status: starting
         status = JobStatus(name=name, state="running", message="starting…")
     return status
 
@@ -154,7 +153,8 @@ def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | 
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
-        raise JobAlreadyRunning(f"a {name} job is already running; wait for it or cancel it") from None
+        raise JobAlreadyRunning(
+            f"a {name} job is already running; wait for it or cancel it") from None
     status_path = directory / "status.json"
     status = JobStatus(name=name, state="running", command=[module, *args], started_at=_now(),
                        message="starting…")

@@ -107,7 +107,8 @@ class Evidence:
     """Why a track fits a seed list: the seeds it shares playlists with."""
     track_id: int
     shared_playlists: int = 0  # distinct playlists holding the track and at least one seed
-    seeds: list[tuple[int, int]] = field(default_factory=list)  # (seed id, shared playlists), most first
+    # (seed id, shared playlists), most shared first
+    seeds: list[tuple[int, int]] = field(default_factory=list)
     example_playlists: list[str] = field(default_factory=list)  # names of some shared playlists
 
 
@@ -116,9 +117,10 @@ def cooccurrence_evidence(catalog: Catalog, seed_ids: Sequence[int], track_ids: 
                           max_examples: int = 3) -> dict[int, Evidence]:
     """For each of `track_ids`: the playlists it shares with any of `seed_ids`.
 
-    Counts distinct playlists. Playlists that hold every seed are the seed playlist
-    itself when it is stored; a recommended track is never in it (seeds are excluded
-    from recommendations), so it cannot inflate the counts.
+    Counts distinct playlists. Example playlists are those sharing the most seeds with
+    the track. (The seed playlist itself, when stored, never counts: recommendations
+    exclude its tracks.) One pass over the (track, playlist, seed) join; the counting
+    happens here.
     """
     seeds = list(dict.fromkeys(int(s) for s in seed_ids))[:_MAX_SEEDS]
     tracks = list(dict.fromkeys(int(t) for t in track_ids))
@@ -127,30 +129,28 @@ def cooccurrence_evidence(catalog: Catalog, seed_ids: Sequence[int], track_ids: 
         return out
     seed_marks = ",".join("?" * len(seeds))
     track_marks = ",".join("?" * len(tracks))
-    pairs_sql = (f"SELECT a.track_id AS track_id, b.track_id AS seed_id, a.playlist_id AS playlist_id "
-                 f"FROM playlist_tracks a JOIN playlist_tracks b ON b.playlist_id = a.playlist_id "
-                 f"WHERE a.track_id IN ({track_marks}) AND b.track_id IN ({seed_marks})")
-    params = (*tracks, *seeds)
-    c = catalog.conn
-    for track_id, seed_id, n in c.execute(
-            f"SELECT track_id, seed_id, count(DISTINCT playlist_id) AS n FROM ({pairs_sql}) "
-            f"GROUP BY track_id, seed_id ORDER BY track_id, n DESC, seed_id", params):
-        ev = out[track_id]
-        if len(ev.seeds) < max_seeds_per_track:
-            ev.seeds.append((seed_id, n))
-    for track_id, n in c.execute(
-            f"SELECT track_id, count(DISTINCT playlist_id) FROM ({pairs_sql}) GROUP BY track_id",
-            params):
-        out[track_id].shared_playlists = n
-    # Example playlists: those sharing the most seeds with the track.
-    for track_id, name in c.execute(
-            f"SELECT track_id, name FROM ("
-            f"  SELECT s.track_id, p.name, row_number() OVER ("
-            f"    PARTITION BY s.track_id ORDER BY count(DISTINCT s.seed_id) DESC, p.id) AS r "
-            f"  FROM ({pairs_sql}) s JOIN playlists p ON p.id = s.playlist_id "
-            f"  GROUP BY s.track_id, p.id) WHERE r <= ? ORDER BY track_id, r",
-            (*params, max_examples)):
-        out[track_id].example_playlists.append(name)
+    per_seed: dict[int, dict[int, set[int]]] = {t: {} for t in tracks}  # track -> seed -> playlists
+    per_playlist: dict[int, dict[int, set[int]]] = {t: {} for t in tracks}  # track -> pl -> seeds
+    for track_id, playlist_id, seed_id in catalog.conn.execute(
+            f"SELECT DISTINCT a.track_id, a.playlist_id, b.track_id "
+            f"FROM playlist_tracks a JOIN playlist_tracks b ON b.playlist_id = a.playlist_id "
+            f"WHERE a.track_id IN ({track_marks}) AND b.track_id IN ({seed_marks})",
+            (*tracks, *seeds)):
+        per_seed[track_id].setdefault(seed_id, set()).add(playlist_id)
+        per_playlist[track_id].setdefault(playlist_id, set()).add(seed_id)
+    examples: dict[int, list[int]] = {}
+    for track_id, ev in out.items():
+        ev.shared_playlists = len(per_playlist[track_id])
+        ranked = sorted(((len(pls), seed) for seed, pls in per_seed[track_id].items()),
+                        key=lambda x: (-x[0], x[1]))
+        ev.seeds = [(seed, n) for n, seed in ranked[:max_seeds_per_track]]
+        examples[track_id] = sorted(per_playlist[track_id],
+                                    key=lambda p: (-len(per_playlist[track_id][p]), p)
+                                    )[:max_examples]
+    wanted = sorted({p for ids in examples.values() for p in ids})
+    names = {row["id"]: row["name"] for row in catalog.playlists(wanted)} if wanted else {}
+    for track_id, ids in examples.items():
+        out[track_id].example_playlists = [names[p] for p in ids if p in names]
     return out
 
 

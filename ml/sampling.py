@@ -57,6 +57,10 @@ class NegativeSampler:
 
     def __init__(self, popularity: Tensor, uniform: int, popular: int, exponent: float):
         self.num_tracks = len(popularity)
+        # As many uniform draws as tracks: take every track once instead (an exact softmax).
+        self.exhaustive = uniform >= self.num_tracks
+        if self.exhaustive:
+            uniform, popular = self.num_tracks, 0
         self.uniform, self.popular = uniform, popular
         weights = popularity.double().clamp(min=0) ** exponent
         self.weights = (weights / weights.sum()).float() if weights.sum() > 0 else \
@@ -66,6 +70,8 @@ class NegativeSampler:
 
     def sample(self, generator: torch.Generator) -> Tensor:
         device = self.weights.device
+        if self.exhaustive:
+            return torch.arange(self.num_tracks, device=device)
         parts = [torch.randint(self.num_tracks, (self.uniform,), generator=generator, device=device)]
         if self.popular:
             parts.append(torch.multinomial(self.weights, self.popular, replacement=True,

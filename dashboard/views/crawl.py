@@ -103,6 +103,10 @@ def _progress_panel(settings: DashboardSettings, was_running: bool) -> None:
     if job.running and st.button("Stop crawl", icon=":material/stop_circle:", key="crawl_stop"):
         crawl_job.stop_crawl(settings)
         st.toast("Stopping the crawl; it can be resumed later.")
+    if job.state != "idle":
+        with st.expander("Crawler output (last lines)"):
+            st.code(jobs.log_tail(crawl_job.CRAWL_JOB, settings.home) or "(nothing yet)",
+                    language=None)
 
 
 st.fragment(_progress_panel, run_every=POLL_S if job_running else None)(settings, job_running)

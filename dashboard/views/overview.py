@@ -36,8 +36,9 @@ row[1].metric("Density", compact(stats.density), border=True,
               help="Edges divided by (playlists with tracks × tracks): the share of all "
                    "possible playlist–track pairs that exist.")
 row[2].metric("Feature coverage", percent(stats.feature_coverage), border=True,
-              help=f"Audio features: {stats.tracks_with_features:,} of {stats.tracks['total']:,} tracks have "
-                   "audio features; the model uses a missing-mask for the rest.")
+              help=f"Audio features: {stats.tracks_with_features:,} of "
+                   f"{stats.tracks['total']:,} tracks have them; the model uses a "
+                   "missing-mask for the rest.")
 row[3].metric("Albums", f"{stats.albums:,}", border=True)
 mean_len = stats.playlist_track_edges / max(1, sum(stats.playlist_degrees.values()))
 row[4].metric("Mean playlist length", f"{mean_len:.1f}", border=True,

@@ -94,7 +94,8 @@ else:
                 st.warning(f"No new track or artist matches “{query}”.")
             else:
                 options = {int(r.id): f"{r.name} — {r.artist or 'unknown artist'} "
-                                      f"({count(r.playlists, 'playlist')})" for r in found.itertuples()}
+                                      f"({count(r.playlists, 'playlist')})"
+                           for r in found.itertuples()}
                 pick = _pick("Matching tracks", options, "rec_track_pick")
                 if st.button("Add to seed list", icon=":material/add:", key="rec_add"):
                     chosen.append(int(pick))

@@ -229,6 +229,10 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
             page.get_by_text("Download CSV").wait_for()
             assert "GraphSAGE" in page.get_by_test_id("stMain").inner_text()
         _shot(page, name.lower())
+        if name == "Degrees":
+            page.get_by_role("tab", name="Tracks").click()
+            page.wait_for_timeout(500)
+            _shot(page, "degrees-tracks")
 
     # 5. A real crawl of the local fake API, started from the Crawl page.
     _open(page, "Crawl")
