@@ -77,7 +77,7 @@ def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
     """Ingest every slice under `paths`. Bad files and playlists are reported, not fatal."""
     report = IngestReport()
     files = list(slice_files(paths))
-    bulk = catalog.deferred_indexes() if len(files) >= BULK_SLICES else nullcontext()
+    bulk = catalog.bulk_load() if len(files) >= BULK_SLICES else nullcontext()
     with bulk:
         _ingest_files(catalog, files, report, progress, err, on_slice)
     catalog.ensure_indexes()  # a no-op, unless an earlier bulk load was killed

@@ -189,7 +189,7 @@ CREATE TABLE crawl_pages (
 ) WITHOUT ROWID;
 """
 
-# Secondary indexes a bulk load may drop and rebuild (see Catalog.deferred_indexes);
+# Secondary indexes a bulk load may drop and rebuild (see Catalog.bulk_load);
 # each statement must match its migration's.
 DEFERRABLE_INDEXES = {
     "playlist_tracks_by_track":

@@ -100,13 +100,26 @@ class PlaylistGraphSAGE(nn.Module):
         adj_pt: CSR [P, T] (tracks into playlists), adj_tp: CSR [T, P] (its transpose).
         The last state is the track's output vector.
         """
+        return self._propagate(h0, adj_pt, adj_tp)[0]
+
+    def forward(self, inputs: TrackInputs, adj_pt: Tensor, adj_tp: Tensor,
+                titles: Tensor) -> tuple[Tensor, Tensor]:
+        """(playlist vectors [P, dim], track vectors [T, dim]) by message passing over the
+        whole graph: the in-graph path. titles: int64 [P]."""
+        states, p = self._propagate(self.track_inputs(inputs), adj_pt, adj_tp)
+        last = self.spec.layers - 1
+        playlists = self._playlist_layer(last, states[last], p, adj_pt)
+        return playlists + self.title_embedding(titles), states[-1]
+
+    def _propagate(self, h0: Tensor, adj_pt: Tensor, adj_tp: Tensor
+                   ) -> tuple[list[Tensor], Tensor | None]:
         states, p = [h0], None
         for layer in range(self.spec.layers - 1):
             p = self._playlist_layer(layer, states[layer], p, adj_pt)
             h = self.to_track[layer]((p, states[layer]), adj_tp)
             states.append(self.dropout(torch.nn.functional.gelu(h))
                           if layer < self.spec.layers - 2 else h)
-        return states
+        return states, p
 
     def playlist_embedding(self, states: list[Tensor], adj_query: Tensor, titles: Tensor) -> Tensor:
         """[Q, dim] for Q playlists given by their seed tracks.

@@ -1,0 +1,103 @@
+"""Fixtures for the model tests: a small "checkerboard" catalog where the right answer is
+known, fast training configurations, and a CLI runner.
+
+The checkerboard: TASTES groups of tracks, each with its own artists, albums and
+audio-feature profile. Every playlist takes its tracks from one taste and is titled
+after it. Given seeds from a taste, the right recommendations are that taste's
+other tracks; a model that ranks another taste's track above them is wrong.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data.schema import AUDIO_FEATURES
+from data.store import ArtistRef, Catalog, PlaylistRecord, TrackRecord
+from ml.config import TrainConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TASTES = 4
+ARTISTS_PER_TASTE = 4
+TRACKS_PER_ARTIST = 8
+PLAYLISTS_PER_TASTE = 40
+TITLES = ("rock", "jazz", "techno", "folk")
+
+
+def track_uri(taste: int, n: int) -> str:
+    return f"spotify:track:T{taste:02d}{n:019d}"
+
+
+@dataclass
+class Checkerboard:
+    catalog: Catalog
+    taste_of_track: dict[int, int]  # catalog track id -> taste
+    tracks_of_taste: dict[int, list[int]]  # taste -> catalog track ids
+    playlists_of_taste: dict[int, list[int]]  # taste -> catalog playlist ids
+
+
+def build_checkerboard(catalog: Catalog, *, seed: int = 0, playlists_per_taste: int =
+                       PLAYLISTS_PER_TASTE, source_offset: int = 0) -> Checkerboard:
+    rng = np.random.default_rng(seed)
+    records: list[TrackRecord] = []
+    features: list[tuple[str, dict]] = []
+    for taste in range(TASTES):
+        profile = rng.uniform(0.1, 0.9, len(AUDIO_FEATURES))
+        for a in range(ARTISTS_PER_TASTE):
+            artist = ArtistRef(f"spotify:artist:A{taste:02d}{a:019d}", f"artist {taste}-{a}")
+            album = f"spotify:album:B{taste:02d}{a:019d}"
+            for i in range(TRACKS_PER_ARTIST):
+                uri = track_uri(taste, a * TRACKS_PER_ARTIST + i)
+                records.append(TrackRecord(uri=uri, name=f"song {taste}-{a}-{i}", artists=(artist,),
+                                           album_uri=album, album_name=f"album {taste}-{a}"))
+                values = np.clip(profile + rng.normal(0, 0.03, len(AUDIO_FEATURES)), 0, 1)
+                row = dict(zip(AUDIO_FEATURES, values.tolist()))
+                row["key"] = float(taste * 3)
+                features.append((uri, row))
+    per_taste = ARTISTS_PER_TASTE * TRACKS_PER_ARTIST
+    with catalog.write():
+        ids = catalog.upsert_tracks(records)
+        catalog.put_audio_features(features, "test")
+        playlists: dict[int, list[int]] = {t: [] for t in range(TASTES)}
+        for taste in range(TASTES):
+            pool = [ids[track_uri(taste, n)] for n in range(per_taste)]
+            # A popularity gradient inside each taste, as real playlists have.
+            weights = np.linspace(2.0, 1.0, per_taste)
+            for k in range(playlists_per_taste):
+                length = int(rng.integers(10, 20))
+                chosen = rng.choice(per_taste, length, replace=False, p=weights / weights.sum())
+                pid = catalog.upsert_playlist(PlaylistRecord(
+                    source="mpd", source_id=str(source_offset + taste * 1000 + k),
+                    name=TITLES[taste].title() if k % 2 else TITLES[taste]))
+                catalog.set_playlist_tracks(pid, [pool[c] for c in chosen])
+                playlists[taste].append(pid)
+    taste_of = {ids[track_uri(t, n)]: t for t in range(TASTES) for n in range(per_taste)}
+    tracks_of = {t: [ids[track_uri(t, n)] for n in range(per_taste)] for t in range(TASTES)}
+    return Checkerboard(catalog, taste_of, tracks_of, playlists)
+
+
+@pytest.fixture
+def checkerboard(catalog: Catalog) -> Checkerboard:
+    return build_checkerboard(catalog)
+
+
+def fast_config(**overrides) -> TrainConfig:
+    """Small and quick, still enough to learn the checkerboard."""
+    values = dict(dim=16, epochs=6, patience=0, batch_playlists=64, targets_per_playlist=8,
+                  uniform_negatives=64, popular_negatives=32, lr=0.02, threads=1,
+                  eval_batch=64, baselines="popularity,itemknn", als_iterations=3,
+                  als_factors=8, device="cpu")
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def run_ml(home: Path, *args: str, timeout: float = 180, **popen) -> subprocess.CompletedProcess:
+    """`python -m ml ARGS` in a subprocess against `home`."""
+    env = {**os.environ, "PLAYLISTGRAPH_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "ml", *args], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout, **popen)
