@@ -18,6 +18,9 @@ class TrainConfig:
     id_dropout: float = field(default=0.3, metadata={
         "help": "share of tracks whose id embedding is hidden per step, so features, artist, "
                 "album and graph learn to carry tracks the model barely saw"})
+    id_min_playlists: int = field(default=1, metadata={
+        "help": "training playlists a track needs to get its own id embedding (the rest are "
+                "carried by features, artist, album and graph)"})
     title_min_count: int = field(default=2, metadata={
         "help": "training playlists a normalized title needs to get its own embedding"})
     # optimization
@@ -65,7 +68,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ValueError with a one-line reason for values no run can use."""
         positive = ("dim", "layers", "epochs", "batch_playlists", "targets_per_playlist",
-                    "title_min_count", "eval_batch", "als_factors", "als_iterations")
+                    "title_min_count", "id_min_playlists", "eval_batch", "als_factors", "als_iterations")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{_flag(name)} must be at least 1")

@@ -129,7 +129,8 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
     held = np.zeros(snapshot.num_playlists, bool)
     held[validation] = held[test] = True
     holdout = Holdout(train=np.flatnonzero(~held), validation=validation, test=test)
-    data = prepare_training_data(snapshot, holdout, config.title_min_count)
+    data = prepare_training_data(snapshot, holdout, config.title_min_count,
+                                 config.id_min_playlists)
     cases = make_cases(snapshot, holdout.test, config.split_seed)
     if not cases:
         raise UserError(f"{run_dir.name} has no test playlists to evaluate; ingest more data")

@@ -75,7 +75,8 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
                             validation_fraction=config.validation_fraction,
                             max_test=config.max_test, max_validation=config.max_validation,
                             seed=config.split_seed)
-    data = prepare_training_data(snapshot, holdout, config.title_min_count)
+    data = prepare_training_data(snapshot, holdout, config.title_min_count,
+                                 config.id_min_playlists)
     trainer = Trainer(config, data, device,
                       validation_cases(snapshot, holdout.validation, config.split_seed))
     if checkpoint is not None:

@@ -25,7 +25,8 @@ class TrainingData:
     holdout: Holdout
     edge_playlist: np.ndarray  # int64 [E_train], grouped by playlist
     edge_track: np.ndarray  # int64 [E_train]
-    track_seen: np.ndarray  # bool [T]
+    track_seen: np.ndarray  # bool [T], in at least one training playlist
+    track_has_id: np.ndarray  # bool [T], in enough training playlists for an id embedding
     artist_seen: np.ndarray  # bool [A]
     album_seen: np.ndarray  # bool [B]
     vocab: TitleVocabulary
@@ -36,7 +37,7 @@ class TrainingData:
 
     def track_inputs(self, device: torch.device | str = "cpu") -> TrackInputs:
         s = self.snapshot
-        return track_inputs(self.encoded_features, np.arange(s.num_tracks), self.track_seen,
+        return track_inputs(self.encoded_features, np.arange(s.num_tracks), self.track_has_id,
                             s.track_artist, self.artist_seen, s.track_album, self.album_seen,
                             device)
 
@@ -51,11 +52,11 @@ class TrainingData:
         return np.bincount(self.edge_track, minlength=self.snapshot.num_tracks)
 
 
-def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout,
-                          title_min_count: int) -> TrainingData:
+def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout, title_min_count: int,
+                          id_min_playlists: int = 1) -> TrainingData:
     edge_playlist, edge_track = training_edges(snapshot, holdout.train)
-    track_seen = np.zeros(snapshot.num_tracks, bool)
-    track_seen[edge_track] = True
+    degree = np.bincount(edge_track, minlength=snapshot.num_tracks)
+    track_seen = degree > 0
     artist_seen = _seen(snapshot.track_artist[track_seen], len(snapshot.artist_ids))
     album_seen = _seen(snapshot.track_album[track_seen], len(snapshot.album_ids))
     titles = [snapshot.normalized_title(p) for p in range(snapshot.num_playlists)]
@@ -63,7 +64,8 @@ def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout,
     mean, std = feature_stats(snapshot.features[track_seen], snapshot.feature_mask[track_seen])
     return TrainingData(
         snapshot=snapshot, holdout=holdout, edge_playlist=edge_playlist, edge_track=edge_track,
-        track_seen=track_seen, artist_seen=artist_seen, album_seen=album_seen, vocab=vocab,
+        track_seen=track_seen, track_has_id=degree >= max(id_min_playlists, 1),
+        artist_seen=artist_seen, album_seen=album_seen, vocab=vocab,
         playlist_titles=vocab.indices(titles), feature_mean=mean, feature_std=std,
         encoded_features=encode_features(snapshot.features, snapshot.feature_mask, mean, std))
 
