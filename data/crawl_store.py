@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from data.store import Catalog
+from data.store import Catalog, chunked
 
 COUNTERS = ("requests", "retries", "rate_limited", "waits", "wait_s",
             "skipped_null", "skipped_local", "skipped_episode", "skipped_invalid")
@@ -173,10 +173,8 @@ def mark_visited(catalog: Catalog, crawl_id: int, spotify_id: str, *, status: st
 
 def known_playlists(catalog: Catalog, crawl_id: int, spotify_ids: Iterable[str]) -> set[str]:
     """Those of `spotify_ids` the crawl has met (queued or visited)."""
-    ids = list(dict.fromkeys(spotify_ids))
     found: set[str] = set()
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
+    for chunk in chunked(spotify_ids):
         found.update(r[0] for r in catalog.conn.execute(
             f"SELECT spotify_id FROM crawl_playlists WHERE crawl_id = ? "
             f"AND spotify_id IN ({','.join('?' * len(chunk))})", (crawl_id, *chunk)))
@@ -207,10 +205,8 @@ def status_counts(catalog: Catalog, crawl_id: int) -> dict[str, int]:
 # ---- artists and their searches ----------------------------------------------------------
 
 def known_artists(catalog: Catalog, crawl_id: int, uris: Iterable[str]) -> set[str]:
-    keys = list(dict.fromkeys(uris))
     found: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
+    for chunk in chunked(uris):
         found.update(r[0] for r in catalog.conn.execute(
             f"SELECT a.uri FROM crawl_artists ca JOIN artists a ON a.id = ca.artist_id "
             f"WHERE ca.crawl_id = ? AND a.uri IN ({','.join('?' * len(chunk))})",
@@ -276,10 +272,8 @@ def add_playlist_artists(catalog: Catalog, crawl_id: int, spotify_id: str,
 
 
 def uris_with_features(catalog: Catalog, uris: Iterable[str]) -> set[str]:
-    keys = list(dict.fromkeys(uris))
     found: set[str] = set()
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
+    for chunk in chunked(uris):
         found.update(r[0] for r in catalog.conn.execute(
             f"SELECT t.uri FROM tracks t JOIN audio_features af ON af.track_id = t.id "
             f"WHERE t.uri IN ({','.join('?' * len(chunk))})", chunk))

@@ -196,7 +196,7 @@ class Catalog:
         c = self._conn
         # uri -> (id, album missing, duration missing, ids of its linked artists)
         known: dict[str, tuple[int, int, int, str | None]] = {}
-        for chunk in _chunks(list(unique)):
+        for chunk in chunked(unique):
             known.update((row[0], row[1:]) for row in c.execute(
                 "SELECT t.uri, t.id, t.album_id IS NULL, t.duration_ms IS NULL, "
                 "(SELECT group_concat(artist_id) FROM track_artists WHERE track_id = t.id) "
@@ -253,7 +253,7 @@ class Catalog:
     def existing_playlists(self, source: str, source_ids: Iterable[str]) -> dict[str, int]:
         """{source_id: playlist id} for those of `source_ids` already stored."""
         found: dict[str, int] = {}
-        for chunk in _chunks(list(source_ids)):
+        for chunk in chunked(source_ids):
             found.update(self._conn.execute(
                 "SELECT source_id, id FROM playlists WHERE source = ? "
                 f"AND source_id IN ({','.join('?' * len(chunk))})", (source, *chunk)))
@@ -321,7 +321,7 @@ class Catalog:
 
     def _ids_by_uri(self, table: str, uris: Iterable[str]) -> dict[str, int]:
         out: dict[str, int] = {}
-        for chunk in _chunks(list(uris)):
+        for chunk in chunked(uris):
             out.update(self._conn.execute(
                 f"SELECT uri, id FROM {table} WHERE uri IN ({','.join('?' * len(chunk))})", chunk))
         return out
@@ -390,7 +390,7 @@ class Catalog:
     def _dict_rows(self, sql: str, ids: Sequence[int] | None, id_column: str = "id") -> list[dict]:
         cur = self._conn.cursor()
         out: list[dict] = []
-        chunks = [None] if ids is None else _chunks(list(ids))
+        chunks = [None] if ids is None else chunked(ids)
         for chunk in chunks:
             if chunk is None:
                 cur.execute(sql + f" ORDER BY {id_column}")
@@ -407,9 +407,10 @@ class Catalog:
         return tuple(np.ascontiguousarray(cols[:, i]) for i in range(n))
 
 
-def _chunks(items: list) -> list[list]:
-    """Slices of at most _CHUNK items, for `IN (...)` lookups."""
-    return [items[i:i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+def chunked(items: Iterable, size: int = _CHUNK) -> list[list]:
+    """Distinct items in order, in slices of at most `size`, for `IN (...)` lookups."""
+    items = list(dict.fromkeys(items))
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def merge_tracks(a: TrackRecord, b: TrackRecord) -> TrackRecord:
