@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--tracks", nargs="+", metavar="URI", help="seed track URIs (or ids)")
     group.add_argument("--playlist", metavar="ID",
-                       help="catalog playlist id, MPD pid or Spotify playlist id/URI")
+                       help="catalog playlist id, mpd:PID, or a Spotify playlist id/URI/URL")
     p.add_argument("--title", default=None, help="playlist title to condition on")
     p.add_argument("--k", type=int, default=20, help="how many tracks")
 
@@ -162,8 +162,9 @@ def _runs(home: Path) -> int:
 
 
 def _playlist_id(catalog, ref: str, by_source_id) -> int | None:
+    """A catalog id (digits), 'mpd:PID', or a Spotify playlist id, URI or URL."""
     ref = ref.strip()
-    for prefix in ("spotify:playlist:", "https://open.spotify.com/playlist/"):
+    for prefix in ("spotify:playlist:", "https://open.spotify.com/playlist/", "mpd:"):
         if ref.startswith(prefix):
             return by_source_id(catalog, ref[len(prefix):].split("?", 1)[0])
     if ref.isdigit() and catalog.playlists([int(ref)]):

@@ -53,14 +53,14 @@ class Popularity:
     def __init__(self, interactions: sp.csr_matrix):
         counts = np.asarray(interactions.sum(axis=0)).ravel()
         self.counts = counts
-        self._score = torch.from_numpy(np.log1p(counts).astype(np.float32))
+        self.log_counts = torch.from_numpy(np.log1p(counts).astype(np.float32))
 
     def scores(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> Tensor:
-        return self._score.expand(len(seeds), -1).clone()
+        return self.log_counts.expand(len(seeds), -1).clone()
 
     def fill(self) -> Tensor:
         """[T] popularity scaled into [0, _FILL]: the tie-break other models add."""
-        return self._score / max(float(self._score.max()), 1e-12) * _FILL
+        return self.log_counts / max(float(self.log_counts.max()), 1e-12) * _FILL
 
 
 class TitlePopularity:
@@ -86,7 +86,7 @@ class TitlePopularity:
                 cols = torch.from_numpy(self._counts.indices[start:end].astype(np.int64))
                 out[i, cols] += torch.from_numpy(np.log1p(self._counts.data[start:end]))
             else:
-                out[i] = self.popularity._score
+                out[i] = self.popularity.log_counts
         return out
 
 
@@ -120,11 +120,12 @@ class ALS:
                  seed: int, threads: int = 0):
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
-        self.model = AlternatingLeastSquares(
-            factors=factors, regularization=regularization, alpha=alpha,
-            iterations=iterations, random_state=seed, num_threads=threads)
-        # implicit parallelizes itself; a threaded BLAS underneath only oversubscribes.
+        # implicit parallelizes itself; a threaded BLAS underneath only oversubscribes
+        # (and implicit warns about it when the model is built).
         with threadpool_limits(1, "blas"):
+            self.model = AlternatingLeastSquares(
+                factors=factors, regularization=regularization, alpha=alpha,
+                iterations=iterations, random_state=seed, num_threads=threads)
             self.model.fit(interactions, show_progress=False)
         self.num_tracks = interactions.shape[1]
         self.item_factors = torch.from_numpy(np.asarray(self.model.item_factors, np.float32))

@@ -12,13 +12,16 @@ BASELINES = ("popularity", "itemknn", "als")
 class TrainConfig:
     # model
     dim: int = field(default=64, metadata={"help": "embedding and hidden size"})
-    layers: int = field(default=2, metadata={
+    layers: int = field(default=3, metadata={
         "help": "playlist<-track rounds; tracks get layers-1 rounds of playlist context"})
-    dropout: float = field(default=0.1, metadata={"help": "dropout on hidden states"})
-    id_dropout: float = field(default=0.3, metadata={
+    dropout: float = field(default=0.0, metadata={"help": "dropout on hidden states"})
+    id_dropout: float = field(default=0.0, metadata={
         "help": "share of tracks whose id embedding is hidden per step, so features, artist, "
                 "album and graph learn to carry tracks the model barely saw"})
-    id_min_playlists: int = field(default=1, metadata={
+    cold_share: float = field(default=0.1, metadata={
+        "help": "share of tracks shown as brand new per step (no id, no edges), so tracks "
+                "added after training are placed by features, artist and album"})
+    id_min_playlists: int = field(default=2, metadata={
         "help": "training playlists a track needs to get its own id embedding (the rest are "
                 "carried by features, artist, album and graph)"})
     title_min_count: int = field(default=2, metadata={
@@ -29,14 +32,14 @@ class TrainConfig:
         "help": "stop after this many epochs without a better validation score"})
     lr: float = field(default=0.005, metadata={"help": "Adam learning rate"})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
-    batch_playlists: int = field(default=256, metadata={"help": "training playlists per step"})
-    targets_per_playlist: int = field(default=10, metadata={
+    batch_playlists: int = field(default=512, metadata={"help": "training playlists per step"})
+    targets_per_playlist: int = field(default=50, metadata={
         "help": "hidden tracks scored per training playlist and epoch"})
     title_only_share: float = field(default=0.1, metadata={
         "help": "share of training playlists shown with no seed tracks (title only) per epoch"})
-    uniform_negatives: int = field(default=512, metadata={
+    uniform_negatives: int = field(default=4096, metadata={
         "help": "negatives per step drawn uniformly from all tracks"})
-    popular_negatives: int = field(default=512, metadata={
+    popular_negatives: int = field(default=4096, metadata={
         "help": "harder negatives per step drawn by popularity^popularity_exponent"})
     popularity_exponent: float = field(default=0.75, metadata={
         "help": "exponent of the popularity-weighted negative sampler"})
@@ -72,7 +75,7 @@ class TrainConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{_flag(name)} must be at least 1")
-        for name in ("dropout", "id_dropout", "title_only_share"):
+        for name in ("dropout", "id_dropout", "cold_share", "title_only_share"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"--{_flag(name)} must be in [0, 1)")
         if self.uniform_negatives + self.popular_negatives < 1:

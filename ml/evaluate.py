@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 import numpy as np
+import torch
 from tqdm import tqdm
 
 from data.store import Catalog
@@ -135,7 +136,8 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
     if not cases:
         raise UserError(f"{run_dir.name} has no test playlists to evaluate; ingest more data")
     torch_device = resolve_device(device or config.device)
-    gnn = GnnScorer(served.model.to(torch_device), served.states, served.titles, torch_device)
+    gnn = GnnScorer(served.model.to(torch_device), served.states, served.titles, torch_device,
+                    vectors=torch.from_numpy(np.array(served.states[-1])))
     rankers = [gnn, *build_baselines(config.baseline_names(), data, config, config.threads)]
     evaluation = evaluate_rankers(rankers, cases, snapshot.track_artist,
                                   batch_size=config.eval_batch, progress=progress, err=err)

@@ -14,6 +14,7 @@ KEY = AUDIO_FEATURES.index("key")
 NUMERIC = [i for i in range(len(AUDIO_FEATURES)) if i != KEY]
 PITCH_CLASSES = 12
 ENCODED_DIM = len(NUMERIC) + PITCH_CLASSES + len(AUDIO_FEATURES)
+FEATURE_MASK = slice(ENCODED_DIM - len(AUDIO_FEATURES), ENCODED_DIM)  # the mask columns
 
 
 def feature_stats(features: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -43,15 +43,23 @@ class BipartiteEdges:
         by_track = torch.argsort(tracks * num_playlists + playlists)
         self.tp_rows, self.tp_cols = tracks[by_track], playlists[by_track]
 
-    def adjacency(self, drop: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """(adj_pt, adj_tp) without the playlists where the bool mask `drop` [P] is set;
-        each matrix carries the other as `.transposed`."""
+    def adjacency(self, drop: Tensor | None = None,
+                  drop_tracks: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(adj_pt, adj_tp) without the playlists where the bool mask `drop` [P] is set and
+        without any edge of the tracks where `drop_tracks` [T] is set; each matrix
+        carries the other as `.transposed`."""
         pt_rows, pt_cols, tp_rows, tp_cols = self.pt_rows, self.pt_cols, self.tp_rows, self.tp_cols
-        if drop is not None:
-            keep = ~drop[pt_rows]
-            pt_rows, pt_cols = pt_rows[keep], pt_cols[keep]
-            keep = ~drop[tp_cols]
-            tp_rows, tp_cols = tp_rows[keep], tp_cols[keep]
+        if drop is not None or drop_tracks is not None:
+            keep_pt = torch.ones(len(pt_rows), dtype=torch.bool, device=pt_rows.device)
+            keep_tp = torch.ones(len(tp_rows), dtype=torch.bool, device=tp_rows.device)
+            if drop is not None:
+                keep_pt &= ~drop[pt_rows]
+                keep_tp &= ~drop[tp_cols]
+            if drop_tracks is not None:
+                keep_pt &= ~drop_tracks[pt_cols]
+                keep_tp &= ~drop_tracks[tp_rows]
+            pt_rows, pt_cols = pt_rows[keep_pt], pt_cols[keep_pt]
+            tp_rows, tp_cols = tp_rows[keep_tp], tp_cols[keep_tp]
         adj_pt = _sorted_csr(pt_rows, pt_cols, self.num_playlists, self.num_tracks)
         adj_tp = _sorted_csr(tp_rows, tp_cols, self.num_tracks, self.num_playlists)
         adj_pt.transposed, adj_tp.transposed = adj_tp, adj_pt

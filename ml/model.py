@@ -17,6 +17,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import SAGEConv
 
+from ml.features import FEATURE_MASK
 from ml.graph import csr_mean
 
 
@@ -73,8 +74,6 @@ class PlaylistGraphSAGE(nn.Module):
             for layer in range(spec.layers))
         self.to_track = nn.ModuleList(
             CsrSAGEConv((d, d), d, aggr="mean") for _ in range(spec.layers - 1))
-        self.seed_scale = nn.Parameter(torch.zeros(2))
-        self.prior = nn.Parameter(torch.zeros(d))
         self.dropout = nn.Dropout(spec.dropout)
         self.reset_parameters()
 
@@ -89,14 +88,18 @@ class PlaylistGraphSAGE(nn.Module):
                 layer.reset_parameters()
         for conv in (*self.to_playlist, *self.to_track):
             conv.reset_parameters()
-        with torch.no_grad():
-            self.seed_scale.copy_(torch.tensor([0.5413, 0.0]))  # softplus(0.5413) = 1
-            self.prior.zero_()
 
     def track_inputs(self, inputs: TrackInputs) -> Tensor:
-        """h^0 [T, dim] from ids, artist, album and audio features."""
+        """h^0 [T, dim] from ids, artist, album and audio features.
+
+        A track with no audio features at all gets no feature term (rather than what
+        the MLP makes of an all-missing row, which training may never have shown it):
+        each input that is absent adds nothing, whatever mix of them a track has.
+        """
+        has_features = inputs.features[:, FEATURE_MASK].amax(dim=1, keepdim=True)
         h = (self.track_embedding(inputs.track) + self.artist_embedding(inputs.artist)
-             + self.album_embedding(inputs.album) + self.feature_mlp(inputs.features))
+             + self.album_embedding(inputs.album)
+             + self.feature_mlp(inputs.features) * has_features)
         return self.dropout(h)
 
     def track_states(self, h0: Tensor, adj_pt: Tensor, adj_tp: Tensor) -> list[Tensor]:
@@ -114,7 +117,7 @@ class PlaylistGraphSAGE(nn.Module):
         states, p = self._propagate(self.track_inputs(inputs), adj_pt, adj_tp)
         last = self.spec.layers - 1
         playlists = self._playlist_layer(last, states[last], p, adj_pt)
-        return self._playlist_output(playlists, adj_pt, titles), states[-1]
+        return self._playlist_output(playlists, titles), states[-1]
 
     def _propagate(self, h0: Tensor, adj_pt: Tensor, adj_tp: Tensor
                    ) -> tuple[list[Tensor], Tensor | None]:
@@ -136,19 +139,10 @@ class PlaylistGraphSAGE(nn.Module):
         p = None
         for layer in range(self.spec.layers):
             p = self._playlist_layer(layer, states[layer], p, adj_query)
-        return self._playlist_output(p, adj_query, titles)
+        return self._playlist_output(p, titles)
 
-    def _playlist_output(self, p: Tensor, adj_pt: Tensor, titles: Tensor) -> Tensor:
-        """Seed evidence weighted by how much of it there is, plus title and prior.
-
-        Mean aggregation forgets how many seeds there were; a degree scaler (as in PNA)
-        gives it back: the weight of the seed term grows with log(1 + seeds), so a
-        long seed list outweighs the title and the popularity prior, one seed does not.
-        """
-        seeds = adj_pt.crow_indices().diff().to(p.dtype).unsqueeze(1)
-        scale = torch.nn.functional.softplus(self.seed_scale[0] + self.seed_scale[1]
-                                             * torch.log1p(seeds))
-        return scale * p + self.title_embedding(titles) + self.prior
+    def _playlist_output(self, p: Tensor, titles: Tensor) -> Tensor:
+        return p + self.title_embedding(titles)
 
     def _playlist_layer(self, layer: int, h: Tensor, p: Tensor | None, adj_pt: Tensor) -> Tensor:
         out = self.to_playlist[layer]((h, p), adj_pt)

@@ -46,31 +46,52 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
     home = home_dir(home)
     with Catalog.open(home) as catalog:
         if resume:
-            run_dir = resolve_run(resume, home)
-            if run_dir is None:
-                raise UserError(f"no run {resume!r} under {home / 'runs'}; "
-                                "list runs with python -m ml runs")
-            try:
-                checkpoint = load_checkpoint(run_dir / "checkpoint.pt")
-            except ArtifactError as exc:
-                raise UserError(str(exc)) from None
-            config = _resumed_config(checkpoint["config"], config, overrides or set())
-            version = int(checkpoint["snapshot_version"])
-            snapshot = snapshot_of_version(catalog, version, home, f"resuming {run_dir.name}")
+            run_dir, config, checkpoint = _resumed_run(resume, config, overrides or set(), home)
         else:
+            config.validate()
             checkpoint = None
             if catalog.count("playlist_tracks") == 0:
                 raise UserError(f"the catalog at {catalog_path(home)} has no playlists yet; "
                                 "ingest data first, e.g. python -m data load-sample")
-            snapshot = load_snapshot(catalog, home)
-            run_dir = None
+        device = resolve_device(config.device)
+        if not resume:
+            # The directory exists from the start, so a dashboard sees the run at once.
+            run_dir = new_run_dir(home)
+        start = int(checkpoint["epoch"]) if checkpoint else 0
+        write_status(run_dir, "running", start, config.epochs, "reading the catalog")
+        state = None
+        try:
+            with _cancel_on_sigterm():
+                snapshot = (snapshot_of_version(catalog, int(checkpoint["snapshot_version"]), home,
+                                                f"resuming {run_dir.name}")
+                            if checkpoint else load_snapshot(catalog, home))
+                catalog.close()  # everything else works on the snapshot
+                state, message = _train_and_evaluate(config, snapshot, checkpoint, run_dir, home,
+                                                     device, evaluate, progress, out, err)
+        except (RunCancelled, KeyboardInterrupt):
+            epoch = state.epoch if state else start
+            write_status(run_dir, "cancelled", epoch, config.epochs,
+                         f"cancelled after epoch {epoch}; resume with "
+                         f"python -m ml train --resume {run_dir.name}")
+            print(f"cancelled after epoch {epoch}", file=out)
+            print(run_dir, file=out, flush=True)
+            return run_dir, "cancelled"
+        except BaseException as exc:
+            write_status(run_dir, "failed", state.epoch if state else start, config.epochs,
+                         str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
+            raise
+    write_status(run_dir, "done", state.epoch, config.epochs, message)
+    print(run_dir, file=out, flush=True)
+    return run_dir, "done"
+
+
+def _train_and_evaluate(config: TrainConfig, snapshot, checkpoint: dict | None, run_dir: Path,
+                        home: Path, device: torch.device, evaluate: bool, progress: bool,
+                        out: TextIO, err: TextIO):
     if snapshot.num_playlists < MIN_PLAYLISTS:
         raise UserError(f"the catalog has {snapshot.num_playlists} playlists with tracks; training "
                         f"and holding out need at least {MIN_PLAYLISTS} (python -m data load-sample)")
-    config.validate()
-    device = resolve_device(config.device)
-    configure_torch(config.threads)
-
+    configure_torch(config.threads, device)
     holdout = holdout_split(snapshot, test_fraction=config.test_fraction,
                             validation_fraction=config.validation_fraction,
                             max_test=config.max_test, max_validation=config.max_validation,
@@ -87,47 +108,45 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
                             f"({str(exc).splitlines()[0][:120]}); start a new run") from None
     else:
         state = new_state(config, data, device)
-        run_dir = new_run_dir(home)
         write_json_atomic(run_dir / "config.json", {
             **config.to_dict(), "run_id": run_dir.name, "snapshot_version": snapshot.version,
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "torch": torch.__version__})
         save_split(run_dir, data)
-
     print(f"run {run_dir.name}: {snapshot.num_playlists:,} playlists "
           f"({len(holdout.train):,} train / {len(holdout.validation):,} validation / "
           f"{len(holdout.test):,} test), {snapshot.num_tracks:,} tracks, "
           f"{len(data.edge_track):,} training edges, device {device}", file=out, flush=True)
+
+    _fit(config, trainer, state, run_dir, snapshot.version, device, progress, out)
+    state.model.load_state_dict(state.best_model)
+    save_model(run_dir, state.model, data, trainer.states(state.model), snapshot.version)
+    if not evaluate:
+        return state, (f"done; best epoch {state.best_epoch}; not evaluated, so not serving "
+                       f"(python -m ml evaluate {run_dir.name} --activate)")
+    write_status(run_dir, "evaluating", state.epoch, config.epochs,
+                 "evaluating on held-out playlists")
+    evaluation = evaluate_run(run_dir, home, device=str(device), progress=progress, err=err)
+    print(evaluation_tables(evaluation), file=out, flush=True)
+    activate(run_dir)
+    return state, f"done; best epoch {state.best_epoch}, now serving"
+
+
+def _resumed_run(resume: str, given: TrainConfig, overrides: set[str],
+                 home: Path) -> tuple[Path, TrainConfig, dict]:
+    run_dir = resolve_run(resume, home)
+    if run_dir is None:
+        raise UserError(f"no run {resume!r} under {home / 'runs'}; list runs with python -m ml runs")
     try:
-        with _cancel_on_sigterm():
-            _fit(config, trainer, state, run_dir, snapshot.version, device, progress, out)
-            state.model.load_state_dict(state.best_model)
-            save_model(run_dir, state.model, data, trainer.states(state.model), snapshot.version)
-            if evaluate:
-                write_status(run_dir, "evaluating", state.epoch, config.epochs,
-                             "evaluating on held-out playlists")
-                evaluation = evaluate_run(run_dir, home, device=str(device), progress=progress,
-                                          err=err)
-                print(evaluation_tables(evaluation), file=out, flush=True)
-                activate(run_dir)
-                message = f"done; best epoch {state.best_epoch}, now serving"
-            else:
-                message = (f"done; best epoch {state.best_epoch}; not evaluated, so not serving "
-                           f"(python -m ml evaluate {run_dir.name} --activate)")
-    except (RunCancelled, KeyboardInterrupt):
-        write_status(run_dir, "cancelled", state.epoch, config.epochs,
-                     f"cancelled after epoch {state.epoch}; resume with "
-                     f"python -m ml train --resume {run_dir.name}")
-        print(f"cancelled after epoch {state.epoch}", file=out)
-        print(run_dir, file=out, flush=True)
-        return run_dir, "cancelled"
-    except BaseException as exc:
-        write_status(run_dir, "failed", state.epoch, config.epochs,
-                     str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
-        raise
-    write_status(run_dir, "done", state.epoch, config.epochs, message)
-    print(run_dir, file=out, flush=True)
-    return run_dir, "done"
+        checkpoint = load_checkpoint(run_dir / "checkpoint.pt")
+    except ArtifactError as exc:
+        raise UserError(str(exc)) from None
+    config = _resumed_config(checkpoint["config"], given, overrides)
+    try:
+        config.validate()
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    return run_dir, config, checkpoint
 
 
 def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_version: int,
@@ -153,6 +172,9 @@ def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_v
         seconds = time.perf_counter() - started
         append_metrics(run_dir, {"epoch": epoch, "loss": loss, "seconds": round(seconds, 3),
                                  "train_seconds": round(train_seconds, 3), "device": str(device),
+                                 "steps": trainer.last_epoch_steps,
+                                 "edges_per_s": round(trainer.last_epoch_edges
+                                                      / max(train_seconds, 1e-9)),
                                  **{k: round(v, 6) for k, v in val.items()},
                                  "best_epoch": state.best_epoch})
         save_checkpoint(run_dir / "checkpoint.pt", {

@@ -27,12 +27,12 @@ def resolve_device(name: str) -> torch.device:
         raise UserError(f"unknown device {name!r}; use auto, cpu or cuda") from None
 
 
-def configure_torch(threads: int) -> None:
-    """Threads (0: all cores) and deterministic kernels where torch has them."""
+def configure_torch(threads: int, device: torch.device) -> None:
+    """Threads (0: all cores); on the CPU, deterministic kernels (reproducible with a seed)."""
     torch.set_num_threads(threads or os.cpu_count() or 1)
-    # warn_only: a few CUDA kernels (sparse index_add) have no deterministic variant;
-    # on the CPU every op used here is deterministic.
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # Every op used here has a deterministic CPU kernel; on CUDA the deterministic
+    # variants of sparse and index ops are slower and reproducibility is not promised.
+    torch.use_deterministic_algorithms(device.type == "cpu", warn_only=True)
 
 
 def snapshot_of_version(catalog: Catalog, version: int, home: Path | None,

@@ -39,14 +39,7 @@ def sample_epoch(edge_playlist: Tensor, edge_track: Tensor, num_playlists: int, 
 
     u = torch.rand(num_playlists, generator=generator, device=device, dtype=torch.float64)
     log_n = torch.log(degree.clamp(min=1).double())
-    import os
-    if os.environ.get("SEEDMODE") == "uniform":
-        n_seeds = torch.floor(u * degree.double()).long()
-    elif os.environ.get("SEEDMODE") == "mix":
-        v = torch.rand(num_playlists, generator=generator, device=device) < 0.5
-        n_seeds = torch.where(v, torch.floor(u * degree.double()).long(), torch.floor(torch.exp(u * log_n)).long())
-    else:
-        n_seeds = torch.floor(torch.exp(u * log_n)).long()
+    n_seeds = torch.floor(torch.exp(u * log_n)).long()
     n_seeds = torch.minimum(n_seeds.clamp(min=1), (degree - 1).clamp(min=0))
     title_only = torch.rand(num_playlists, generator=generator, device=device) < title_only_share
     n_seeds = torch.where(title_only, torch.zeros_like(n_seeds), n_seeds)

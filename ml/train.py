@@ -12,7 +12,6 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -89,10 +88,11 @@ class Trainer:
         self.graph = BipartiteEdges(self.edge_playlist, self.edge_track, self.num_playlists,
                                     self.num_tracks)
         self.validation_cases = validation_cases
+        self.last_epoch_steps = 0  # steps of the last epoch
+        self.last_epoch_edges = 0  # message-passing edges over its steps (each edge both ways)
 
-    def run_epoch(self, state: TrainState, epoch: int, *, progress: bool = False,
-                  should_stop: Callable[[], bool] = lambda: False) -> float:
-        """One pass over the training playlists; returns the mean loss (NaN if stopped early)."""
+    def run_epoch(self, state: TrainState, epoch: int, *, progress: bool = False) -> float:
+        """One pass over the training playlists; returns the mean loss."""
         cfg, model = self.config, state.model
         seed = _epoch_seed(cfg.seed, epoch)
         torch.manual_seed(seed)
@@ -105,6 +105,7 @@ class Trainer:
         batches = torch.split(playlists, cfg.batch_playlists)
         model.train()
         losses = []
+        self.last_epoch_steps = self.last_epoch_edges = 0
         local = torch.full((self.num_playlists,), -1, dtype=torch.long, device=self.device)
         with tqdm(batches, desc=f"epoch {epoch}", unit="step", disable=not progress,
                   leave=False, dynamic_ncols=True) as bar:
@@ -114,14 +115,23 @@ class Trainer:
                 local[batch] = -1
                 losses.append(loss)
                 bar.set_postfix(loss=f"{loss:.4f}")
-                if should_stop():
-                    return math.nan
         return float(np.mean(losses)) if losses else math.nan
 
     def _step(self, state: TrainState, task, batch, local, gen) -> float:
         cfg, model = self.config, state.model
+        inputs = self.inputs
+        # Some tracks play "new": no id embedding, no edges, as a track added to the catalog
+        # after training will be; the rest lose only their id sometimes (id_dropout).
+        cold = torch.rand(self.num_tracks, generator=gen, device=self.device) < cfg.cold_share
+        if cfg.id_dropout > 0 or cfg.cold_share > 0:
+            hide = cold | (torch.rand(self.num_tracks, generator=gen, device=self.device)
+                           < cfg.id_dropout)
+            inputs = inputs._replace(track=inputs.track * ~hide)
         # The batch's playlists leave the graph, as held-out playlists are never in it.
-        adj_pt, adj_tp = self.graph.adjacency(drop=local >= 0)
+        adj_pt, adj_tp = self.graph.adjacency(drop=local >= 0,
+                                              drop_tracks=cold if cfg.cold_share > 0 else None)
+        self.last_epoch_steps += 1
+        self.last_epoch_edges += int(adj_pt._nnz())
         seeds = local[task.seed_playlist] >= 0
         adj_query = csr(local[task.seed_playlist[seeds]], task.seed_track[seeds], len(batch),
                         self.num_tracks)
@@ -130,10 +140,6 @@ class Trainer:
         positives = task.target_track[targets]
         negatives = self.sampler.sample(gen)
 
-        inputs = self.inputs
-        if cfg.id_dropout > 0:
-            keep = torch.rand(self.num_tracks, generator=gen, device=self.device) >= cfg.id_dropout
-            inputs = inputs._replace(track=inputs.track * keep)
         states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
         queries = model.playlist_embedding(states, adj_query, self.titles[batch])
         vectors = states[-1]

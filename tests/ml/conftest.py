@@ -4,7 +4,9 @@ known, fast training configurations, and a CLI runner.
 The checkerboard: TASTES groups of tracks, each with its own artists, albums and
 audio-feature profile. Every playlist takes its tracks from one taste and is titled
 after it. Given seeds from a taste, the right recommendations are that taste's
-other tracks; a model that ranks another taste's track above them is wrong.
+other tracks; a model that ranks another taste's track above them is wrong. Each
+artist also has a few rare tracks that sit in a single playlist, as most tracks do
+in the real MPD (they get no id embedding: artist, album and features carry them).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TASTES = 4
 ARTISTS_PER_TASTE = 4
 TRACKS_PER_ARTIST = 8
+RARE_PER_ARTIST = 3
 PLAYLISTS_PER_TASTE = 40
 TITLES = ("rock", "jazz", "techno", "folk")
 
@@ -37,7 +40,7 @@ def track_uri(taste: int, n: int) -> str:
 class Checkerboard:
     catalog: Catalog
     taste_of_track: dict[int, int]  # catalog track id -> taste
-    tracks_of_taste: dict[int, list[int]]  # taste -> catalog track ids
+    tracks_of_taste: dict[int, list[int]]  # taste -> catalog track ids (the regular ones)
     playlists_of_taste: dict[int, list[int]]  # taste -> catalog playlist ids
 
 
@@ -51,8 +54,8 @@ def build_checkerboard(catalog: Catalog, *, seed: int = 0, playlists_per_taste: 
         for a in range(ARTISTS_PER_TASTE):
             artist = ArtistRef(f"spotify:artist:A{taste:02d}{a:019d}", f"artist {taste}-{a}")
             album = f"spotify:album:B{taste:02d}{a:019d}"
-            for i in range(TRACKS_PER_ARTIST):
-                uri = track_uri(taste, a * TRACKS_PER_ARTIST + i)
+            for i in range(TRACKS_PER_ARTIST + RARE_PER_ARTIST):
+                uri = track_uri(taste, _track_number(a, i))
                 records.append(TrackRecord(uri=uri, name=f"song {taste}-{a}-{i}", artists=(artist,),
                                            album_uri=album, album_name=f"album {taste}-{a}"))
                 values = np.clip(profile + rng.normal(0, 0.03, len(AUDIO_FEATURES)), 0, 1)
@@ -65,7 +68,11 @@ def build_checkerboard(catalog: Catalog, *, seed: int = 0, playlists_per_taste: 
         catalog.put_audio_features(features, "test")
         playlists: dict[int, list[int]] = {t: [] for t in range(TASTES)}
         for taste in range(TASTES):
-            pool = [ids[track_uri(taste, n)] for n in range(per_taste)]
+            pool = [ids[track_uri(taste, _track_number(a, i))]
+                    for a in range(ARTISTS_PER_TASTE) for i in range(TRACKS_PER_ARTIST)]
+            rare = [ids[track_uri(taste, _track_number(a, i))] for a in range(ARTISTS_PER_TASTE)
+                    for i in range(TRACKS_PER_ARTIST, TRACKS_PER_ARTIST + RARE_PER_ARTIST)]
+            home_of_rare = rng.integers(0, playlists_per_taste, len(rare))
             # A popularity gradient inside each taste, as real playlists have.
             weights = np.linspace(2.0, 1.0, per_taste)
             for k in range(playlists_per_taste):
@@ -74,11 +81,17 @@ def build_checkerboard(catalog: Catalog, *, seed: int = 0, playlists_per_taste: 
                 pid = catalog.upsert_playlist(PlaylistRecord(
                     source="mpd", source_id=str(source_offset + taste * 1000 + k),
                     name=TITLES[taste].title() if k % 2 else TITLES[taste]))
-                catalog.set_playlist_tracks(pid, [pool[c] for c in chosen])
+                extra = [r for r, h in zip(rare, home_of_rare) if h == k]
+                catalog.set_playlist_tracks(pid, [pool[c] for c in chosen] + extra)
                 playlists[taste].append(pid)
-    taste_of = {ids[track_uri(t, n)]: t for t in range(TASTES) for n in range(per_taste)}
-    tracks_of = {t: [ids[track_uri(t, n)] for n in range(per_taste)] for t in range(TASTES)}
+    taste_of = {tid: int(uri[15:17]) for uri, tid in ids.items()}
+    tracks_of = {t: [ids[track_uri(t, _track_number(a, i))] for a in range(ARTISTS_PER_TASTE)
+                     for i in range(TRACKS_PER_ARTIST)] for t in range(TASTES)}
     return Checkerboard(catalog, taste_of, tracks_of, playlists)
+
+
+def _track_number(artist: int, i: int) -> int:
+    return artist * 100 + i
 
 
 @pytest.fixture
@@ -88,7 +101,8 @@ def checkerboard(catalog: Catalog) -> Checkerboard:
 
 def fast_config(**overrides) -> TrainConfig:
     """Small and quick, still enough to learn the checkerboard."""
-    values = dict(dim=16, epochs=6, patience=0, batch_playlists=64, targets_per_playlist=8,
+    values = dict(dim=16, layers=2, epochs=8, patience=0, batch_playlists=16, targets_per_playlist=8,
+                  test_fraction=0.2, validation_fraction=0.2,
                   uniform_negatives=64, popular_negatives=32, lr=0.02, threads=1,
                   eval_batch=64, baselines="popularity,itemknn", als_iterations=3,
                   als_factors=8, device="cpu")

@@ -105,7 +105,8 @@ def test_baselines_on_the_checkerboard(split, checkerboard):
     assert (taste[torch.topk(rock, 10).indices.numpy()] == 0).all()
     unknown, _ = top_k(knn.scores([np.array([], np.int64)], ["no such title"]),
                        [np.array([], np.int64)], 5)
-    assert list(unknown[0]) == list(np.argsort(-popularity.counts, kind="stable")[:5])
+    # ties in popularity may come in any order: compare the counts
+    assert list(popularity.counts[unknown[0]]) == sorted(popularity.counts, reverse=True)[:5]
 
 
 def test_evaluation_excludes_seeds_and_reports_every_scenario(split, checkerboard):

@@ -1,0 +1,189 @@
+"""Training benchmark: the CPU on the bundled sample; a GPU at full MPD scale when CUDA exists.
+
+1. CPU, bundled sample (3,000 playlists): `python -m ml train` with the default config
+   in a fresh home, as a user runs it. Reports epoch time, message-passing edges/s,
+   epochs to early stop, the training time (epochs incl. validation), the end-to-end
+   wall time (snapshot, training, baselines, evaluation) and the test metrics.
+   Writes benchmarks/results/train-cpu.json.
+2. GPU, full MPD scale: a generated graph of 1M playlists, 2.26M tracks, 66M edges
+   (ml.synthetic: arrays, no JSON or SQLite), trained with the same Trainer until early
+   stopping. Reports epoch time, edges/s, time to converge and peak GPU memory (targets
+   on one H100: an epoch < 30 s, convergence < 10 min). Without CUDA it is skipped with
+   a message and no file is written. Writes benchmarks/results/train-gpu.json.
+
+    python benchmarks/train.py
+    python benchmarks/train.py --skip-cpu --gpu-scale 0.01 --gpu-device cpu   # dry run
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+
+import torch  # noqa: E402
+
+from data.bundled import load_bundled_sample  # noqa: E402
+from data.home import BUNDLED_SAMPLE  # noqa: E402
+from data.store import Catalog  # noqa: E402
+from ml.config import TrainConfig  # noqa: E402
+from ml.prepare import prepare_training_data  # noqa: E402
+from ml.protocol import holdout_split, validation_cases  # noqa: E402
+from ml.runs import read_evaluation, read_metrics  # noqa: E402
+from ml.runtime import configure_torch  # noqa: E402
+from ml.synthetic import synthetic_snapshot  # noqa: E402
+from ml.train import Trainer, new_state, timed_epoch  # noqa: E402
+
+MPD = {"playlists": 1_000_000, "tracks": 2_262_292, "edges": 66_346_428}
+
+
+def cpu_sample(extra_args: list[str]) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        with Catalog.open(home) as catalog:
+            load_bundled_sample(catalog, progress=False)
+        env = {**os.environ, "PLAYLISTGRAPH_HOME": str(home)}
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "ml", "train", "--no-progress", *extra_args],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise SystemExit(f"python -m ml train failed:\n{proc.stderr[-2000:]}")
+        run_dir = Path(proc.stdout.strip().splitlines()[-1])
+        rows = read_metrics(run_dir)
+        evaluation = read_evaluation(run_dir)
+        header = proc.stdout.splitlines()[0]
+    best = max(rows, key=lambda r: r["val_ndcg"])
+    return {
+        "data": "bundled sample (data/sample)", "run_header": header,
+        "device": rows[0]["device"], "threads": torch.get_num_threads(),
+        "epochs": len(rows), "best_epoch": best["epoch"],
+        "steps_per_epoch": rows[0].get("steps"),
+        "epoch_seconds_median": statistics.median(r["train_seconds"] for r in rows),
+        "epoch_seconds_min": min(r["train_seconds"] for r in rows),
+        "edges_per_s_median": statistics.median(r["edges_per_s"] for r in rows),
+        "training_seconds": round(sum(r["seconds"] for r in rows), 1),
+        "end_to_end_seconds": round(wall, 1),
+        "test_overall": evaluation["overall"], "load_average": os.getloadavg(),
+    }
+
+
+def gpu_full_scale(args: argparse.Namespace) -> dict | None:
+    device = torch.device(args.gpu_device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print("GPU part skipped: no CUDA device on this machine (run this script where "
+              "torch.cuda.is_available() is True; --gpu-device cpu --gpu-scale 0.01 dry-runs it)")
+        return None
+    scale = args.gpu_scale
+    sizes = {k: max(int(v * scale), 1000) for k, v in MPD.items()}
+    t0 = time.perf_counter()
+    snapshot = synthetic_snapshot(sizes["playlists"], sizes["tracks"], sizes["edges"], seed=0)
+    generated = time.perf_counter() - t0
+    config = TrainConfig(batch_playlists=args.gpu_batch, targets_per_playlist=10,
+                         uniform_negatives=4096, popular_negatives=4096, epochs=args.gpu_epochs,
+                         patience=args.gpu_patience, test_fraction=0.001, max_test=1000,
+                         validation_fraction=0.001, max_validation=1000, device=str(device))
+    configure_torch(0, device)
+    t0 = time.perf_counter()
+    holdout = holdout_split(snapshot, test_fraction=config.test_fraction,
+                            validation_fraction=config.validation_fraction,
+                            max_test=config.max_test, max_validation=config.max_validation,
+                            seed=config.split_seed)
+    data = prepare_training_data(snapshot, holdout, config.title_min_count,
+                                 config.id_min_playlists)
+    trainer = Trainer(config, data, device,
+                      validation_cases(snapshot, holdout.validation, config.split_seed))
+    state = new_state(config, data, device)
+    prepared = time.perf_counter() - t0
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    epochs, started, deadline = [], time.perf_counter(), time.perf_counter() + args.gpu_minutes * 60
+    best, best_at, bad = -1.0, 0.0, 0
+    for epoch in range(1, config.epochs + 1):
+        loss, seconds = timed_epoch(trainer, state, epoch)
+        val = trainer.validate(state.model)
+        elapsed = time.perf_counter() - started
+        epochs.append({"epoch": epoch, "loss": round(loss, 4), "seconds": round(seconds, 2),
+                       "edges_per_s": round(trainer.last_epoch_edges / seconds),
+                       "val_ndcg": round(val["val_ndcg"], 4), "elapsed": round(elapsed, 1)})
+        print(f"  epoch {epoch:3d}  loss {loss:8.4f}  {seconds:7.2f}s  "
+              f"{epochs[-1]['edges_per_s']:>14,} edges/s  val ndcg {val['val_ndcg']:.4f}", flush=True)
+        if val["val_ndcg"] > best + 1e-4:
+            best, best_at, bad = val["val_ndcg"], elapsed, 0
+        else:
+            bad += 1
+        if bad >= config.patience or time.perf_counter() > deadline:
+            break
+    peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
+    return {
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "scale": scale, "playlists": snapshot.num_playlists, "tracks": snapshot.num_tracks,
+        "edges": snapshot.num_edges, "training_edges": int(len(data.edge_track)),
+        "config": {k: getattr(config, k) for k in ("dim", "layers", "batch_playlists",
+                                                     "targets_per_playlist", "uniform_negatives",
+                                                     "popular_negatives", "lr", "patience")},
+        "generate_seconds": round(generated, 1), "prepare_seconds": round(prepared, 1),
+        "steps_per_epoch": trainer.last_epoch_steps,
+        "epoch_seconds_median": statistics.median(e["seconds"] for e in epochs),
+        "edges_per_s_median": statistics.median(e["edges_per_s"] for e in epochs),
+        "epochs_run": len(epochs), "time_to_converge_seconds": round(best_at, 1),
+        "best_val_ndcg": round(best, 4), "peak_gpu_memory_gib": peak, "epochs": epochs,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--skip-cpu", action="store_true", help="only the full-scale part")
+    parser.add_argument("--cpu-args", default="", help="extra flags for python -m ml train")
+    parser.add_argument("--gpu-device", default="cuda", help="cuda, or cpu for a dry run")
+    parser.add_argument("--gpu-scale", type=float, default=1.0, help="fraction of MPD scale")
+    parser.add_argument("--gpu-batch", type=int, default=32768, help="playlists per step")
+    parser.add_argument("--gpu-epochs", type=int, default=60, help="maximum epochs")
+    parser.add_argument("--gpu-patience", type=int, default=3, help="early-stopping patience")
+    parser.add_argument("--gpu-minutes", type=float, default=15, help="time cap for the loop")
+    args = parser.parse_args()
+    machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__,
+               "cuda": torch.cuda.is_available()}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    if not args.skip_cpu:
+        if not (BUNDLED_SAMPLE / "manifest.json").exists():
+            raise SystemExit(f"no bundled sample at {BUNDLED_SAMPLE}")
+        cpu = cpu_sample(args.cpu_args.split())
+        print("CPU, bundled sample, default config")
+        for key in ("run_header", "threads", "epochs", "best_epoch", "steps_per_epoch",
+                    "epoch_seconds_median", "epoch_seconds_min", "edges_per_s_median",
+                    "training_seconds", "end_to_end_seconds", "load_average"):
+            print(f"  {key:<22} {cpu[key]}")
+        print(f"  {'model':<12}{'r_precision':>12}{'ndcg':>10}{'clicks':>10}{'recall@100':>12}")
+        for model, m in cpu["test_overall"].items():
+            print(f"  {model:<12}{m['r_precision']:>12.4f}{m['ndcg']:>10.4f}{m['clicks']:>10.3f}"
+                  f"{m['recall@100']:>12.4f}")
+        (RESULTS / "train-cpu.json").write_text(json.dumps({**cpu, "machine": machine}, indent=2))
+
+    print("full MPD scale" + ("" if args.gpu_scale == 1 else f" x {args.gpu_scale}")
+          + f" on {args.gpu_device}")
+    gpu = gpu_full_scale(args)
+    if gpu is not None:
+        for key in ("device", "playlists", "tracks", "edges", "steps_per_epoch",
+                    "epoch_seconds_median", "edges_per_s_median", "epochs_run",
+                    "time_to_converge_seconds", "best_val_ndcg", "peak_gpu_memory_gib"):
+            print(f"  {key:<26} {gpu[key]}")
+        name = "train-gpu.json" if args.gpu_device.startswith("cuda") and args.gpu_scale == 1 \
+            else "train-gpu-dryrun.json"
+        (RESULTS / name).write_text(json.dumps({**gpu, "machine": machine}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
