@@ -46,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     home = home_dir(args.home)
 
-    from ml.artifacts import ArtifactError
-    from ml.runtime import UserError
+    from ml.errors import UserError
     try:
         if args.command == "train":
             return _train(args, home)
@@ -56,21 +55,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "recommend":
             return _recommend(args, home)
         return _runs(home)
-    except (UserError, ArtifactError) as exc:
+    except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
 def _train(args: argparse.Namespace, home: Path) -> int:
     from ml.config import TrainConfig, config_from_args
-    from ml.pipeline import run_training
-    from ml.runtime import UserError
+    from ml.errors import UserError
     overrides = {k for k, v in vars(args).items() if v is not None and hasattr(TrainConfig, k)}
     config = config_from_args(args)
     try:
-        config.validate()
+        config.validate()  # before torch is imported: a typo fails in a blink
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    from ml.pipeline import run_training
     _, state = run_training(config, home, resume=args.resume, overrides=overrides,
                             evaluate=not args.no_evaluate, progress=not args.no_progress)
     return 0 if state == "done" else 143
@@ -79,7 +78,7 @@ def _train(args: argparse.Namespace, home: Path) -> int:
 def _evaluate(args: argparse.Namespace, home: Path) -> int:
     from ml.evaluate import evaluate_run, evaluation_tables
     from ml.runs import activate, resolve_run
-    from ml.runtime import UserError
+    from ml.errors import UserError
     run_dir = resolve_run(args.run, home)
     if run_dir is None:
         raise UserError(f"no run {args.run!r} under {home / 'runs'}; "
@@ -96,7 +95,7 @@ def _evaluate(args: argparse.Namespace, home: Path) -> int:
 def _recommend(args: argparse.Namespace, home: Path) -> int:
     from data.snapshot_reads import playlist_by_source_id
     from data.store import Catalog
-    from ml.runtime import UserError
+    from ml.errors import UserError
     from ml.serving import load_recommender
     if args.k < 1:
         raise UserError("--k must be at least 1")

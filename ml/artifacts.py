@@ -20,15 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ml.errors import ArtifactError
 from ml.model import ModelSpec, PlaylistGraphSAGE
 from ml.prepare import TrainingData
 from ml.titles import TitleVocabulary
 
 FORMAT = 1
-
-
-class ArtifactError(Exception):
-    """A run file that is missing, corrupt or from an incompatible version (one line)."""
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:

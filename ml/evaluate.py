@@ -28,7 +28,8 @@ from ml.prepare import TrainingData, prepare_training_data
 from ml.protocol import SCENARIOS, Case, Holdout, make_cases
 from ml.ranking import top_k
 from ml.runs import write_json_atomic
-from ml.runtime import UserError, resolve_device, snapshot_of_version
+from ml.errors import UserError
+from ml.runtime import resolve_device, snapshot_of_version
 
 
 def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist: np.ndarray, *,

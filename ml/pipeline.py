@@ -20,13 +20,14 @@ import torch
 
 from data.home import catalog_path, home_dir
 from data.store import Catalog
-from ml.artifacts import ArtifactError, load_checkpoint, save_checkpoint, save_model, save_split
+from ml.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.config import TrainConfig
 from ml.evaluate import evaluate_run, evaluation_tables
 from ml.prepare import prepare_training_data
 from ml.protocol import holdout_split, validation_cases
 from ml.runs import activate, append_metrics, new_run_dir, resolve_run, write_json_atomic, write_status
-from ml.runtime import UserError, configure_torch, resolve_device, snapshot_of_version
+from ml.errors import UserError
+from ml.runtime import configure_torch, resolve_device, snapshot_of_version
 from ml.snapshot import load_snapshot
 from ml.train import Trainer, new_state, restore_state, timed_epoch
 
@@ -48,7 +49,7 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
         if resume:
             run_dir, config, checkpoint = _resumed_run(resume, config, overrides or set(), home)
         else:
-            config.validate()
+            _validate(config)
             checkpoint = None
             if catalog.count("playlist_tracks") == 0:
                 raise UserError(f"the catalog at {catalog_path(home)} has no playlists yet; "
@@ -137,16 +138,17 @@ def _resumed_run(resume: str, given: TrainConfig, overrides: set[str],
     run_dir = resolve_run(resume, home)
     if run_dir is None:
         raise UserError(f"no run {resume!r} under {home / 'runs'}; list runs with python -m ml runs")
-    try:
-        checkpoint = load_checkpoint(run_dir / "checkpoint.pt")
-    except ArtifactError as exc:
-        raise UserError(str(exc)) from None
+    checkpoint = load_checkpoint(run_dir / "checkpoint.pt")  # ArtifactError is a UserError
     config = _resumed_config(checkpoint["config"], given, overrides)
+    _validate(config)
+    return run_dir, config, checkpoint
+
+
+def _validate(config: TrainConfig) -> None:
     try:
         config.validate()
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    return run_dir, config, checkpoint
 
 
 def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_version: int,

@@ -7,11 +7,8 @@ from pathlib import Path
 import torch
 
 from data.store import Catalog
+from ml.errors import UserError
 from ml.snapshot import GraphSnapshot, cached_snapshot, load_snapshot
-
-
-class UserError(Exception):
-    """Something the user can fix; the CLI prints it as one line, without a traceback."""
 
 
 def resolve_device(name: str) -> torch.device:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from data.store import PlaylistRecord
 from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.evaluate import evaluate_rankers
 from ml.prepare import prepare_training_data
@@ -53,6 +54,24 @@ def test_held_out_playlists_never_reach_training(split):
     seen = np.zeros(snapshot.num_tracks, bool)
     seen[edge_track] = True
     assert np.array_equal(data.track_seen, seen)
+    train_titles = {snapshot.normalized_title(p) for p in holdout.train}
+    assert set(data.vocab.titles) == train_titles - {""}
+
+
+def test_a_title_only_held_out_playlists_have_is_unknown(checkerboard, home):
+    catalog = checkerboard.catalog
+    with catalog.write():
+        pid = catalog.upsert_playlist(PlaylistRecord("mpd", "99999", "Secret Title"))
+        catalog.set_playlist_tracks(pid, checkerboard.tracks_of_taste[0][:5])
+    snapshot = load_snapshot(catalog, home)
+    index = snapshot.playlist_index(pid)
+    for seed in range(50):  # find a split that holds the new playlist out
+        holdout = holdout_split(snapshot, test_fraction=0.2, validation_fraction=0.1,
+                                max_test=1000, max_validation=1000, seed=seed)
+        if index in holdout.test:
+            break
+    data = prepare_training_data(snapshot, holdout, title_min_count=1)
+    assert data.vocab.index("Secret Title") == 0 and data.vocab.index("rock") > 0
 
 
 def test_cases_follow_the_scenarios(split):

@@ -100,3 +100,17 @@ def test_reads_are_one_transaction(catalog, home, monkeypatch):
     tables = data.snapshot_reads.read_graph_tables(catalog)
     assert tables.version == catalog.version()
     assert len(tables.edge_track) == 7  # rows, before the repeat is dropped
+
+
+def test_synthetic_snapshot_has_the_asked_size_and_agrees_with_itself():
+    from ml.synthetic import synthetic_snapshot
+    s = synthetic_snapshot(num_playlists=2000, num_tracks=5000, num_edges=60_000, seed=1)
+    assert s.num_playlists == 2000 and s.num_tracks == 5000
+    assert abs(s.num_edges - 60_000) <= 600
+    assert s.playlist_lengths().min() >= 1 and s.track_degrees().sum() == s.num_edges
+    edges = set(zip(s.edge_playlists().tolist(), s.pl_tracks.tolist()))
+    assert len(edges) == s.num_edges  # distinct
+    by_track = {(int(p), t) for t in range(s.num_tracks)
+                for p in s.tr_playlists[s.tr_indptr[t]:s.tr_indptr[t + 1]]}
+    assert by_track == edges
+    assert s.feature_mask.any(axis=1).mean() == pytest.approx(0.7, abs=0.05)

@@ -14,7 +14,7 @@ import pytest
 
 from ml.pipeline import run_training
 from ml.runs import active_run, list_runs, read_evaluation, read_metrics, read_status
-from ml.runtime import UserError
+from ml.errors import UserError
 from ml.serving import GnnRecommender
 from tests.ml.conftest import REPO_ROOT, TASTES, fast_config, run_ml
 
