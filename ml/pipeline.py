@@ -25,7 +25,8 @@ from ml.config import TrainConfig
 from ml.evaluate import evaluate_run, evaluation_tables
 from ml.prepare import prepare_training_data
 from ml.protocol import holdout_split, validation_cases
-from ml.runs import activate, append_metrics, new_run_dir, resolve_run, write_json_atomic, write_status
+from ml.runs import (activate, append_metrics, new_run_dir, read_status, resolve_run,
+                     write_json_atomic, write_status)
 from ml.errors import UserError
 from ml.runtime import configure_torch, resolve_device, snapshot_of_version
 from ml.snapshot import load_snapshot
@@ -60,7 +61,6 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
             run_dir = new_run_dir(home)
         start = int(checkpoint["epoch"]) if checkpoint else 0
         write_status(run_dir, "running", start, config.epochs, "reading the catalog")
-        state = None
         try:
             with _cancel_on_sigterm():
                 snapshot = (snapshot_of_version(catalog, int(checkpoint["snapshot_version"]), home,
@@ -70,7 +70,7 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
                 state, message = _train_and_evaluate(config, snapshot, checkpoint, run_dir, home,
                                                      device, evaluate, progress, out, err)
         except (RunCancelled, KeyboardInterrupt):
-            epoch = state.epoch if state else start
+            epoch = (read_status(run_dir) or {}).get("epoch", start)  # the last finished epoch
             write_status(run_dir, "cancelled", epoch, config.epochs,
                          f"cancelled after epoch {epoch}; resume with "
                          f"python -m ml train --resume {run_dir.name}")
@@ -78,7 +78,8 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
             print(run_dir, file=out, flush=True)
             return run_dir, "cancelled"
         except BaseException as exc:
-            write_status(run_dir, "failed", state.epoch if state else start, config.epochs,
+            write_status(run_dir, "failed", (read_status(run_dir) or {}).get("epoch", start),
+                         config.epochs,
                          str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
             raise
     write_status(run_dir, "done", state.epoch, config.epochs, message)

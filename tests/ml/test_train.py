@@ -160,6 +160,7 @@ def test_sigterm_cancels_cleanly_and_keeps_the_serving_run(checkerboard, home):
     finally:
         proc.kill()
     assert proc.returncode == 143, stderr
-    assert read_status(run_dir)["state"] == "cancelled"
+    status = read_status(run_dir)
+    assert status["state"] == "cancelled" and status["epoch"] >= 1
     assert stdout.strip().splitlines()[-1] == str(run_dir)
     assert active_run(home).run_id == serving.name
