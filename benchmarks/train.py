@@ -74,7 +74,8 @@ def cpu_sample(extra_args: list[str]) -> dict:
         "edges_per_s_median": statistics.median(r["edges_per_s"] for r in rows),
         "training_seconds": round(sum(r["seconds"] for r in rows), 1),
         "end_to_end_seconds": round(wall, 1),
-        "test_overall": evaluation["overall"], "load_average": os.getloadavg(),
+        "test_overall": evaluation["overall"], "test_scenarios": evaluation["scenarios"],
+        "load_average": os.getloadavg(),
     }
 
 
@@ -170,6 +171,11 @@ def main() -> None:
         for model, m in cpu["test_overall"].items():
             print(f"  {model:<12}{m['r_precision']:>12.4f}{m['ndcg']:>10.4f}{m['clicks']:>10.3f}"
                   f"{m['recall@100']:>12.4f}")
+        models = list(cpu["test_overall"])
+        print(f"  NDCG by scenario  {'n':>5}" + "".join(f"{m:>12}" for m in models))
+        for name, entry in cpu["test_scenarios"].items():
+            print(f"  {name:<17} {entry['n']:>5}"
+                  + "".join(f"{entry[m]['ndcg']:>12.4f}" for m in models))
         (RESULTS / "train-cpu.json").write_text(json.dumps({**cpu, "machine": machine}, indent=2))
 
     print("full MPD scale" + ("" if args.gpu_scale == 1 else f" x {args.gpu_scale}")

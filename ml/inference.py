@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from ml.graph import query_adjacency
-from ml.model import PlaylistGraphSAGE, TrackInputs, track_gram
+from ml.model import PlaylistGraphSAGE, TrackInputs
 from ml.titles import TitleVocabulary
 
 
@@ -52,7 +52,6 @@ class GnnScorer:
             last = self.states[-1]
             vectors = last if isinstance(last, Tensor) else torch.from_numpy(np.asarray(last))
         self.vectors = vectors.to(self.device)
-        self.gram = track_gram(self.vectors)
         self.titles = titles
 
     @property
@@ -69,7 +68,7 @@ class GnnScorer:
         adj = query_adjacency(local_seeds, len(union), self.device)
         title_idx = torch.from_numpy(self.titles.indices(titles)).to(self.device)
         with eval_mode(self.model):
-            return self.model.playlist_embedding(rows, adj, title_idx, self.gram)
+            return self.model.playlist_embedding(rows, adj, title_idx)
 
     def scores(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> Tensor:
         with torch.no_grad():

@@ -74,8 +74,6 @@ class PlaylistGraphSAGE(nn.Module):
             for layer in range(spec.layers))
         self.to_track = nn.ModuleList(
             CsrSAGEConv((d, d), d, aggr="mean") for _ in range(spec.layers - 1))
-        self.fold_params = nn.Parameter(torch.zeros(2))
-        self.fold_weight = nn.Parameter(torch.zeros(1))
         self.dropout = nn.Dropout(spec.dropout)
         self.reset_parameters()
 
@@ -119,9 +117,7 @@ class PlaylistGraphSAGE(nn.Module):
         states, p = self._propagate(self.track_inputs(inputs), adj_pt, adj_tp)
         last = self.spec.layers - 1
         playlists = self._playlist_layer(last, states[last], p, adj_pt)
-        vectors = states[-1]
-        return (self._playlist_output(playlists, titles, vectors, adj_pt, track_gram(vectors)),
-                vectors)
+        return self._playlist_output(playlists, titles), states[-1]
 
     def _propagate(self, h0: Tensor, adj_pt: Tensor, adj_tp: Tensor
                    ) -> tuple[list[Tensor], Tensor | None]:
@@ -133,42 +129,20 @@ class PlaylistGraphSAGE(nn.Module):
                           if layer < self.spec.layers - 2 else h)
         return states, p
 
-    def playlist_embedding(self, states: list[Tensor], adj_query: Tensor, titles: Tensor,
-                           gram: Tensor) -> Tensor:
+    def playlist_embedding(self, states: list[Tensor], adj_query: Tensor, titles: Tensor) -> Tensor:
         """[Q, dim] for Q playlists given by their seed tracks.
 
         states: `track_states` output (rows may be a subset of tracks, matching the
         columns of adj_query); adj_query: CSR [Q, rows of states] seed links (a row may
-        be empty: title only); titles: int64 [Q] title vocabulary index (0 unknown);
-        gram: [dim, dim] `track_gram` of all track vectors.
+        be empty: title only); titles: int64 [Q] title vocabulary index (0 unknown).
         """
         p = None
         for layer in range(self.spec.layers):
             p = self._playlist_layer(layer, states[layer], p, adj_query)
-        return self._playlist_output(p, titles, states[-1], adj_query, gram)
+        return self._playlist_output(p, titles)
 
-    def _playlist_output(self, p: Tensor, titles: Tensor, vectors: Tensor, adj: Tensor,
-                         gram: Tensor) -> Tensor:
-        fold = self._fold_in(vectors, adj, gram)
-        return p + self.title_embedding(titles) + self.fold_weight * fold
-
-    def _fold_in(self, vectors: Tensor, adj: Tensor, gram: Tensor) -> Tensor:
-        """u = (G + λI + α Σ z_s z_sᵀ)⁻¹ (1 + α) Σ z_s over a playlist's seed vectors z_s:
-        the vector that scores every seed high at once (as ALS folds a user in), where a
-        mean only points at their centre. [Q, dim]."""
-        crow, cols = adj.crow_indices(), adj.col_indices()
-        counts = crow.diff()
-        q, d = len(counts), vectors.shape[1]
-        width = int(counts.max()) if q and len(cols) else 0
-        rows = torch.repeat_interleave(torch.arange(q, device=cols.device), counts)
-        slot = torch.arange(len(cols), device=cols.device) - crow[rows]
-        padded = vectors.new_zeros(q, max(width, 1), d)
-        padded = padded.index_put((rows, slot), vectors[cols])
-        seeds_gram = padded.transpose(1, 2) @ padded
-        lam, alpha = torch.nn.functional.softplus(self.fold_params)
-        eye = torch.eye(d, device=vectors.device, dtype=vectors.dtype)
-        system = gram + lam * eye + alpha * seeds_gram
-        return torch.linalg.solve(system, (1 + alpha) * padded.sum(1))
+    def _playlist_output(self, p: Tensor, titles: Tensor) -> Tensor:
+        return p + self.title_embedding(titles)
 
     def _playlist_layer(self, layer: int, h: Tensor, p: Tensor | None, adj_pt: Tensor) -> Tensor:
         out = self.to_playlist[layer]((h, p), adj_pt)
@@ -180,8 +154,3 @@ class PlaylistGraphSAGE(nn.Module):
     def scores(playlists: Tensor, tracks: Tensor) -> Tensor:
         """[Q, T] dot products of playlist vectors [Q, d] and track vectors [T, d]."""
         return playlists @ tracks.T
-
-
-def track_gram(vectors: Tensor) -> Tensor:
-    """[dim, dim] mean outer product of all track vectors [T, dim]."""
-    return vectors.T @ vectors / max(vectors.shape[0], 1)

@@ -21,7 +21,7 @@ from ml.config import TrainConfig
 from ml.evaluate import evaluate_rankers
 from ml.graph import BipartiteEdges, csr
 from ml.inference import GnnScorer, graph_states
-from ml.model import PlaylistGraphSAGE, track_gram
+from ml.model import PlaylistGraphSAGE
 from ml.prepare import TrainingData
 from ml.protocol import Case
 from ml.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
@@ -141,9 +141,8 @@ class Trainer:
         negatives = self.sampler.sample(gen)
 
         states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
+        queries = model.playlist_embedding(states, adj_query, self.titles[batch])
         vectors = states[-1]
-        queries = model.playlist_embedding(states, adj_query, self.titles[batch],
-                                           track_gram(vectors))
         keys = batch.unsqueeze(1) * self.num_tracks + negatives.unsqueeze(0)
         found = torch.searchsorted(self.edge_keys, keys).clamp(max=len(self.edge_keys) - 1)
         accidental = self.edge_keys[found] == keys

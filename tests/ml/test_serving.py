@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from data.schema import AUDIO_FEATURES
-from data.store import ArtistRef, PlaylistRecord, TrackRecord
+from data.store import ArtistRef, TrackRecord
 from ml.artifacts import load_model, load_split
 from ml.graph import bipartite_adjacency
 from ml.inference import eval_mode

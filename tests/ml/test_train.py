@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,9 +13,9 @@ import time
 import numpy as np
 import pytest
 
+from ml.errors import UserError
 from ml.pipeline import run_training
 from ml.runs import active_run, list_runs, read_evaluation, read_metrics, read_status
-from ml.errors import UserError
 from ml.serving import GnnRecommender
 from tests.ml.conftest import REPO_ROOT, TASTES, fast_config, run_ml
 
@@ -140,10 +141,9 @@ def test_help_shows_defaults(home):
 
 def test_sigterm_cancels_cleanly_and_keeps_the_serving_run(checkerboard, home):
     serving, _, _ = train(home, fast_config(epochs=1))
-    env_cmd = [sys.executable, "-m", "ml", "train", "--no-progress", "--epochs", "500",
+    command = [sys.executable, "-m", "ml", "train", "--no-progress", "--epochs", "500",
                "--patience", "0", "--dim", "16", "--threads", "1", "--batch-playlists", "16"]
-    import os
-    proc = subprocess.Popen(env_cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "PLAYLISTGRAPH_HOME": str(home)})
     try:
         run_dir = None
