@@ -37,12 +37,11 @@ from data.bundled import load_bundled_sample  # noqa: E402
 from data.home import BUNDLED_SAMPLE  # noqa: E402
 from data.store import Catalog  # noqa: E402
 from ml.config import TrainConfig  # noqa: E402
-from ml.prepare import prepare_training_data  # noqa: E402
-from ml.protocol import holdout_split, validation_cases  # noqa: E402
+from ml.pipeline import build_trainer  # noqa: E402
 from ml.runs import read_evaluation, read_metrics  # noqa: E402
 from ml.runtime import configure_torch  # noqa: E402
 from ml.synthetic import synthetic_snapshot  # noqa: E402
-from ml.train import Trainer, new_state, timed_epoch  # noqa: E402
+from ml.train import new_state, timed_epoch  # noqa: E402
 
 MPD = {"playlists": 1_000_000, "tracks": 2_262_292, "edges": 66_346_428}
 
@@ -96,14 +95,7 @@ def gpu_full_scale(args: argparse.Namespace) -> dict | None:
                          validation_fraction=0.001, max_validation=1000, device=str(device))
     configure_torch(0, device)
     t0 = time.perf_counter()
-    holdout = holdout_split(snapshot, test_fraction=config.test_fraction,
-                            validation_fraction=config.validation_fraction,
-                            max_test=config.max_test, max_validation=config.max_validation,
-                            seed=config.split_seed)
-    data = prepare_training_data(snapshot, holdout, config.title_min_count,
-                                 config.id_min_playlists)
-    trainer = Trainer(config, data, device,
-                      validation_cases(snapshot, holdout.validation, config.split_seed))
+    holdout, data, trainer = build_trainer(config, snapshot, device)
     state = new_state(config, data, device)
     prepared = time.perf_counter() - t0
     if device.type == "cuda":

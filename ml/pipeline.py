@@ -87,13 +87,12 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
     return run_dir, "done"
 
 
-def _train_and_evaluate(config: TrainConfig, snapshot, checkpoint: dict | None, run_dir: Path,
-                        home: Path, device: torch.device, evaluate: bool, progress: bool,
-                        out: TextIO, err: TextIO):
-    if snapshot.num_playlists < MIN_PLAYLISTS:
-        raise UserError(f"the catalog has {snapshot.num_playlists} playlists with tracks; training "
-                        f"and holding out need at least {MIN_PLAYLISTS} (python -m data load-sample)")
-    configure_torch(config.threads, device)
+def build_trainer(config: TrainConfig, snapshot, device: torch.device):
+    """Split the snapshot by playlist, build the training arrays and the trainer.
+
+    Returns (holdout, training data, trainer); the one set-up both `ml train` and
+    `benchmarks/train.py` use.
+    """
     holdout = holdout_split(snapshot, test_fraction=config.test_fraction,
                             validation_fraction=config.validation_fraction,
                             max_test=config.max_test, max_validation=config.max_validation,
@@ -102,6 +101,17 @@ def _train_and_evaluate(config: TrainConfig, snapshot, checkpoint: dict | None, 
                                  config.id_min_playlists)
     trainer = Trainer(config, data, device,
                       validation_cases(snapshot, holdout.validation, config.split_seed))
+    return holdout, data, trainer
+
+
+def _train_and_evaluate(config: TrainConfig, snapshot, checkpoint: dict | None, run_dir: Path,
+                        home: Path, device: torch.device, evaluate: bool, progress: bool,
+                        out: TextIO, err: TextIO):
+    if snapshot.num_playlists < MIN_PLAYLISTS:
+        raise UserError(f"the catalog has {snapshot.num_playlists} playlists with tracks; training "
+                        f"and holding out need at least {MIN_PLAYLISTS} (python -m data load-sample)")
+    configure_torch(config.threads, device)
+    holdout, data, trainer = build_trainer(config, snapshot, device)
     if checkpoint is not None:
         try:
             state = restore_state(config, data, device, checkpoint)
