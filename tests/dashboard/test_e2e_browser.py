@@ -36,6 +36,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 E2E_TRAIN_ARGS = ("--epochs 1 --dim 16 --max-test 100 --max-validation 50 "
                   "--baselines popularity,itemknn")
 VIEWPORT = {"width": 1440, "height": 1000}
+# Job states after a job has run ("idle" is before the click has started one).
+FINISHED = ("done", "failed", "cancelled")
 PAGES = ("Overview", "Degrees", "Training", "Recommendations", "Crawl")
 PAGE_TITLES = {"Overview": "Catalog overview", "Degrees": "Degree distributions",
                "Training": "Training runs", "Recommendations": "Recommendations",
@@ -240,7 +242,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     page.get_by_role("spinbutton", name="Max playlists").fill("8")
     page.get_by_role("spinbutton", name="Max depth").fill("1")
     page.get_by_role("button", name="Start crawl").click()
-    status = _wait_for(lambda: (s := jobs.job_status("crawl", home)).state != "running" and s,
+    status = _wait_for(lambda: (s := jobs.job_status("crawl", home)).state in FINISHED and s,
                        180, "the crawl")
     assert status.state == "done", status.message
     _reload(page, "Crawl")
