@@ -55,6 +55,7 @@ class IngestReport:
 
 def ingest_slice(catalog: Catalog, parsed: ParsedSlice) -> tuple[int, int, int]:
     """Write one parsed slice in one transaction. Returns (added, present, rows)."""
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with catalog.write():
         existing = catalog.existing_playlists(
             "mpd", [p.record.source_id for p in parsed.playlists])
@@ -65,10 +66,9 @@ def ingest_slice(catalog: Catalog, parsed: ParsedSlice) -> tuple[int, int, int]:
             pid = catalog.upsert_playlist(playlist.record)
             rows.extend((pid, pos, track_ids[t.uri]) for pos, t in enumerate(playlist.tracks))
         catalog.add_playlist_track_rows(rows)
-        catalog.record_slice(parsed.path.name, len(parsed.playlists), len(parsed.problems),
-                             datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        catalog.record_slice(parsed.path.name, len(parsed.playlists), len(parsed.problems), now)
         if new:
-            catalog.set_meta("last_ingest_at", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            catalog.set_meta("last_ingest_at", now)
     return len(new), len(existing), len(rows)
 
 
