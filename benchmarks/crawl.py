@@ -46,6 +46,7 @@ from data.crawl_store import DiscoveredPlaylist  # noqa: E402
 from data.sample import generate_sample  # noqa: E402
 from data.store import Catalog  # noqa: E402
 from tests.crawler.fake_spotify import FakeCatalog, FakeSpotify  # noqa: E402
+from tests.crawler.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT  # noqa: E402
 
 
 def minimum_requests(cat: FakeCatalog, seed: str, playlists: int, max_depth: int,
@@ -62,8 +63,8 @@ def minimum_requests(cat: FakeCatalog, seed: str, playlists: int, max_depth: int
                 continue
             queries.add(name.strip().lower())
             ranked = [p for p in cat.search(name, False)]
-            search_pages_needed += max(1, min(search_pages, math.ceil(len(ranked) / 10)))
-            for found in ranked[:search_pages * 10]:
+            search_pages_needed += max(1, min(search_pages, math.ceil(len(ranked) / SEARCH_LIMIT)))
+            for found in ranked[:search_pages * SEARCH_LIMIT]:
                 if found not in met:
                     met.add(found)
                     queue.append((found, depth + 1))
@@ -75,7 +76,7 @@ def minimum_requests(cat: FakeCatalog, seed: str, playlists: int, max_depth: int
         if p.access != "public":
             items_pages += 1
             continue
-        items_pages += max(1, math.ceil(len(p.tracks) / 100))
+        items_pages += max(1, math.ceil(len(p.tracks) / ITEMS_LIMIT))
         for t in p.tracks:
             for a in t.artists:
                 if a.uri not in artists_met:

@@ -23,7 +23,7 @@ import requests
 from crawler.auth import SignInError, app_auth, sign_in, user_auth
 from crawler.bfs import Crawler, CrawlResult
 from crawler.client import ApiError, AuthError, ClientSettings, CrawlStop, SpotifyClient
-from crawler.config import CrawlConfig, parse_feature_sources, shape_fields
+from crawler.config import PAGE_MAXIMA, CrawlConfig, parse_feature_sources, shape_fields
 from crawler.credentials import CredentialsError, load_credentials
 from crawler.features import FeatureFetcher
 from crawler.parse import parse_playlist
@@ -197,6 +197,12 @@ def _resumed_config(stored: dict, explicit: dict) -> CrawlConfig:
                   f"{getattr(config, name)}", file=sys.stderr)
             continue
         setattr(config, name, value)
+    for name, most in PAGE_MAXIMA.items():  # a crawl started before the 2026 limits
+        if getattr(config, name) > most:
+            print(f"note: this crawl was started with --{name.replace('_', '-')} "
+                  f"{getattr(config, name)}, above the API's maximum; continuing with {most}",
+                  file=sys.stderr)
+            setattr(config, name, most)
     return config
 
 
@@ -227,6 +233,11 @@ def _claim(catalog: Catalog, crawl_id: int, config: CrawlConfig, progress: Progr
     with catalog.write():
         latest = crawl_store.latest_crawl(catalog)
         _refuse_if_running(latest)  # another process may have claimed it meanwhile
+        if crawl.config.get("items_page_size") != config.items_page_size:
+            # The playlist in flight has pages cached at the old size: read it again.
+            head = crawl_store.next_queued(catalog, crawl_id)
+            if head is not None:
+                crawl_store.drop_pages(catalog, crawl_id, "items", [head.playlist.spotify_id])
         crawl_store.update_config(catalog, crawl_id, config.to_dict())
         crawl_store.set_crawl_state(catalog, crawl_id, "running", pid=os.getpid())
     return crawl_id

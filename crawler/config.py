@@ -4,6 +4,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+# The 2026 Web API's page limits: a larger `limit` is answered with 400 "Invalid limit".
+ITEMS_PAGE_MAX = 50  # GET /playlists/{id}/items
+SEARCH_PAGE_MAX = 10  # GET /search
+PAGE_MAXIMA = {"items_page_size": ITEMS_PAGE_MAX, "search_page_size": SEARCH_PAGE_MAX}
 
 def _opt(default, help: str, *, shape: bool = False):
     # shape=True: fixed when a crawl starts (changing it would change what a resumed
@@ -24,8 +28,10 @@ class CrawlConfig:
     token_url: str = _opt("https://accounts.spotify.com/api/token", "OAuth token URL")
     redirect_uri: str = _opt("http://127.0.0.1:8888/callback",
                              "redirect URI registered for the app (--user-auth)")
-    items_page_size: int = _opt(100, "playlist items per request (API maximum 100)", shape=True)
-    search_page_size: int = _opt(10, "search results per request (API maximum 10)", shape=True)
+    items_page_size: int = _opt(ITEMS_PAGE_MAX, "playlist items per request (the API's maximum "
+                                f"is {ITEMS_PAGE_MAX})", shape=True)
+    search_page_size: int = _opt(SEARCH_PAGE_MAX, "search results per request (the API's "
+                                 f"maximum is {SEARCH_PAGE_MAX})", shape=True)
     requests_per_window: int = _opt(
         90, "pace: at most this many requests per --window-s (halved on each 429)")
     window_s: float = _opt(30.0, "length of the pacing window in seconds")
@@ -58,10 +64,10 @@ class CrawlConfig:
         for name in ("window_s", "timeout_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be positive")
-        if self.items_page_size > 100:
-            raise ValueError("--items-page-size must be at most 100 (the API's maximum)")
-        if self.search_page_size > 10:
-            raise ValueError("--search-page-size must be at most 10 (the API's maximum since 2026)")
+        for name, most in PAGE_MAXIMA.items():
+            if getattr(self, name) > most:
+                raise ValueError(f"--{name.replace('_', '-')} must be at most {most} (the "
+                                 "API's maximum since 2026)")
         parse_feature_sources(self.audio_features)
 
 

@@ -12,6 +12,7 @@ from data.ingest import ingest
 from data.store import Catalog
 from tests.crawler.conftest import crawled_tracks, tiny_id
 from tests.crawler.fake_spotify import FakeSpotify
+from tests.crawler.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
 from tests.crawler.oracle import expected_crawl
 
 
@@ -146,7 +147,17 @@ def test_sample_crawl_matches_the_oracle_and_the_servers_data(fake: FakeSpotify,
     assert len(requests) == len({r.page_key for r in requests}), "a page was asked for twice"
     offsets = {r.params["offset"] for r in requests if "/search" in r.path}
     assert offsets == ({"0"} if search_pages == 1 else {"0", "10"})
-    assert all(int(r.params["limit"]) <= 10 for r in requests if "/search" in r.path)
+    # Never more than the API allows (the fake would answer 400 "Invalid limit"), and the
+    # playlists longer than one items page were read page by page.
+    assert [r for r in requests if r.status == 400] == []
+    assert all(int(r.params["limit"]) <= SEARCH_LIMIT for r in requests if "/search" in r.path)
+    items = [r for r in requests if r.path.endswith("/items")]
+    assert all(int(r.params["limit"]) <= ITEMS_LIMIT for r in items)
+    long_ones = [pid for pid in crawled if len(fake.catalog.by_id[pid].tracks) > ITEMS_LIMIT]
+    assert long_ones
+    for playlist_id in long_ones:
+        pages = [r for r in items if r.path == f"/v1/playlists/{playlist_id}/items"]
+        assert len(pages) == -(-len(fake.catalog.by_id[playlist_id].tracks) // ITEMS_LIMIT)
 
 
 def test_crawled_tracks_are_the_mpd_rows_of_the_same_sample(fake: FakeSpotify, sample_dir: Path,
@@ -195,6 +206,27 @@ def test_request_limit_stops_cleanly_and_resume_finishes_like_one_crawl(
     with Catalog.open(other) as cat:
         assert _results(cat) == resumed
         assert crawled_tracks(cat) == resumed_tracks
+
+
+def test_a_crawl_started_with_pages_of_100_resumes_with_pages_of_50(
+        fake: FakeSpotify, crawl, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Crawls stored before the 2026 limit asked for 100 items a page; resumed, they ask 50."""
+    args = ["--seed-playlist", fake.catalog.seed_playlist().id, "--max-playlists", "12"]
+    assert crawl(fake, *args, "--max-requests", "5").rc == 3
+    with Catalog.open(home) as cat, cat.write():
+        crawl_store.update_config(cat, 1, {**crawl_store.get_crawl(cat, 1).config,
+                                           "items_page_size": 100})
+    run = crawl(fake, "--resume", "--max-requests", "5000")
+    assert run.rc == 0, run.err
+    assert "--items-page-size 100, above the API's maximum; continuing with 50" in run.err
+    assert [r for r in fake.api_requests() if r.status == 400] == []
+    with Catalog.open(home) as cat:
+        assert crawl_store.get_crawl(cat, 1).config["items_page_size"] == ITEMS_LIMIT
+        resumed = crawled_tracks(cat)
+    monkeypatch.setenv("PLAYLISTGRAPH_HOME", str(tmp_path / "fresh"))
+    assert crawl(fake, *args).rc == 0
+    with Catalog.open(tmp_path / "fresh") as cat:
+        assert crawled_tracks(cat) == resumed
 
 
 def test_limits_hold_on_a_larger_crawl(fake: FakeSpotify, crawl, home: Path):

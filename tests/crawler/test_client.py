@@ -42,7 +42,7 @@ def _seed(tiny: FakeSpotify) -> str:
 def test_short_retry_after_is_waited_out_visibly(tiny: FakeSpotify, make_client):
     client, sleeps, notes = make_client()
     tiny.fail(429, retry_after=3, times=2, path="/items")
-    page = client.playlist_items(_seed(tiny), 0, 100)
+    page = client.playlist_items(_seed(tiny), 0, 50)
     assert len(page["items"]) == 2
     assert sleeps == [3, 3]
     assert len(notes) == 2 and all("429" in n and "waiting 3 s" in n for n in notes)
@@ -104,7 +104,7 @@ def test_timeouts_and_unreadable_bodies_are_retried(tiny: FakeSpotify, make_clie
 def test_definite_errors_are_not_retried(tiny: FakeSpotify, make_client):
     client, sleeps, _ = make_client()
     with pytest.raises(ApiError) as err:
-        client.playlist_items(tiny.catalog.by_pid[3].id, 0, 100)  # restricted
+        client.playlist_items(tiny.catalog.by_pid[3].id, 0, 50)  # restricted
     assert err.value.status == 403
     with pytest.raises(ApiError) as err:
         client.search_playlists("Alpha", 0, 11)  # limit above 10: a 400 since 2026
@@ -135,7 +135,7 @@ def test_no_token_or_secret_reaches_the_logs(tiny: FakeSpotify, make_client,
     client, _, _ = make_client()
     client.playlist(_seed(tiny))
     with pytest.raises(ApiError):
-        client.playlist_items(tiny.catalog.by_pid[3].id, 0, 100)
+        client.playlist_items(tiny.catalog.by_pid[3].id, 0, 50)
     tokens = tiny.accounts.issued_tokens()
     assert tokens
     for secret in [tiny.client_secret, *tokens]:

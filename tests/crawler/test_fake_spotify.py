@@ -1,6 +1,7 @@
 """The fake API answers like the 2026 Web API, to an unchanged spotipy client."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -11,8 +12,12 @@ from spotipy.cache_handler import MemoryCacheHandler
 from spotipy.exceptions import SpotifyException, SpotifyOauthError
 from spotipy.oauth2 import SpotifyClientCredentials
 
+from crawler.config import ITEMS_PAGE_MAX, SEARCH_PAGE_MAX, CrawlConfig
 from tests.crawler.conftest import REPO_ROOT
 from tests.crawler.fake_spotify import FakeSpotify
+from tests.crawler.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
+
+DESIGN = REPO_ROOT.parent / "shared" / "DESIGN.md"
 
 
 def _spotipy(fake: FakeSpotify, secret: str | None = None) -> spotipy.Spotify:
@@ -65,19 +70,72 @@ def test_search_finds_playlists_holding_the_artist_ten_at_most(fake: FakeSpotify
         assert not {p["id"] for p in first["items"]} & {p["id"] for p in second["items"]}
 
 
-def test_items_page_in_hundreds(fake: FakeSpotify):
+def test_items_page_by_the_api_maximum(fake: FakeSpotify):
     sp = _spotipy(fake)
     big = max((p for p in fake.catalog.playlists if p.access == "public"),
               key=lambda p: len(p.tracks))
-    assert len(big.tracks) > 100
-    pages = [sp.playlist_items(big.id, limit=100)]
+    assert len(big.tracks) > 2 * ITEMS_LIMIT
+    pages = [sp.playlist_items(big.id, limit=ITEMS_LIMIT)]
     while pages[-1]["next"]:
         pages.append(sp.next(pages[-1]))
     key = "track" if big.legacy else "item"
     uris = [e[key]["uri"] for page in pages for e in page["items"]]
     assert uris == [t.uri for t in big.tracks]
-    assert len(pages) == -(-len(big.tracks) // 100) and pages[0]["total"] == len(big.tracks)
-    assert _status(lambda: sp.playlist_items(big.id, limit=101)) == 400
+    assert len(pages) == -(-len(big.tracks) // ITEMS_LIMIT)
+    assert pages[0]["total"] == len(big.tracks)
+
+
+def _design_limits() -> dict[str, int]:
+    """The page limits ../shared/DESIGN.md writes for the 2026 API."""
+    if not DESIGN.is_file():
+        pytest.skip(f"{DESIGN} is not in this checkout")
+    text = " ".join(DESIGN.read_text(encoding="utf-8").split())
+    items = re.search(r"Playlist items: at most (\d+) per page \(`limit` > (\d+) is a 400 "
+                      r'"Invalid limit"\)', text)
+    search = re.search(r"Search: at most (\d+) results per request \(`limit` > (\d+) is a "
+                       r"400\)", text)
+    assert items and search, "DESIGN.md no longer states the items and search limits"
+    assert items[1] == items[2] and search[1] == search[2]
+    return {"items": int(items[1]), "search": int(search[1])}
+
+
+def test_the_fakes_limits_are_the_ones_design_md_states():
+    limits = _design_limits()
+    assert (ITEMS_LIMIT, SEARCH_LIMIT) == (limits["items"], limits["search"])
+    # and the crawler asks for no more than that, by default and at most
+    assert (CrawlConfig().items_page_size, ITEMS_PAGE_MAX) == (limits["items"],) * 2
+    assert (CrawlConfig().search_page_size, SEARCH_PAGE_MAX) == (limits["search"],) * 2
+
+
+def _answer(fake: FakeSpotify, path: str, **params) -> tuple[int, dict]:
+    token = requests.post(fake.token_url, data={"grant_type": "client_credentials"},
+                          auth=(fake.client_id, fake.client_secret)).json()["access_token"]
+    answer = requests.get(fake.base_url + path, params=params,
+                          headers={"Authorization": f"Bearer {token}"})
+    return answer.status_code, answer.json()
+
+
+@pytest.mark.parametrize("endpoint, most", [("items", "items"), ("search", "search")])
+def test_a_limit_above_the_maximum_is_a_400_invalid_limit(tiny: FakeSpotify, endpoint: str,
+                                                          most: str):
+    """Just as the real API: the largest limit works, one more is refused with its body."""
+    most = _design_limits()[most]
+    path, params = ((f"playlists/{tiny.catalog.by_pid[0].id}/items", {}) if endpoint == "items"
+                    else ("search", {"q": "Alpha", "type": "playlist"}))
+    assert _answer(tiny, path, limit=most, **params)[0] == 200
+    for limit in (most + 1, 0, "x"):
+        assert _answer(tiny, path, limit=limit, **params) == (
+            400, {"error": {"status": 400, "message": "Invalid limit"}})
+    assert _answer(tiny, path, limit=1, offset=-1, **params) == (
+        400, {"error": {"status": 400, "message": "Invalid offset"}})
+
+
+def test_other_2026_limits(tiny: FakeSpotify):
+    status, body = _answer(tiny, "search", q="Alpha", type="playlist", offset=1001)
+    assert (status, body["error"]["message"]) == (400, "Invalid offset")
+    ids = ",".join(["A" * 22] * 101)
+    tiny.audio_features = "ok"
+    assert _answer(tiny, "audio-features", ids=ids)[0] == 400
 
 
 def test_tokens_are_checked(tiny: FakeSpotify):

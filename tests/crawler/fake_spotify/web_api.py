@@ -1,8 +1,9 @@
 """The fake Web API's endpoints: what `GET /v1/...` answers, as the 2026 API would.
 
-Playlists (metadata, and items paged by offset, at most 100 per page), search
-(type=playlist, at most 10 per page), audio features (403 as for new apps, or served
-from the sample), batch artists (gone: 403), and the signed-in user's playlists.
+Playlists (metadata, and items paged by offset), search (type=playlist), audio
+features (403 as for new apps, or served from the sample), batch artists (gone: 403),
+and the signed-in user's playlists. Page sizes are held to the real API's limits below,
+with its answer to a larger one: 400 "Invalid limit".
 """
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ from tests.crawler.fake_spotify.accounts import Principal
 from tests.crawler.fake_spotify.catalog import FakeCatalog, FakePlaylist
 
 API = "/v1/"
+# The 2026 Web API's limits, as ../shared/DESIGN.md writes them (tests/crawler/
+# test_fake_spotify.py reads them from there). Not taken from crawler/: the fake is the
+# reference the crawler is checked against.
+ITEMS_LIMIT = 50  # GET /playlists/{id}/items: limit 1..50 (default 20)
+SEARCH_LIMIT = 10  # GET /search: limit 1..10
+SEARCH_OFFSET_MAX = 1000  # GET /search: offset 0..1000
+MY_PLAYLISTS_LIMIT = 50  # GET /me/playlists: limit 1..50 (default 20)
+AUDIO_FEATURES_IDS = 100  # GET /audio-features: at most 100 ids
 _SEARCH_TYPES = ("track", "artist", "album", "show", "episode", "audiobook")
 
 
@@ -31,7 +40,9 @@ class WebApi:
         if parts == ["audio-features"]:
             if self.audio_features != "ok":
                 return 403, {"error": {"status": 403}}
-            ids = [i for i in params.get("ids", "").split(",") if i][:100]
+            ids = [i for i in params.get("ids", "").split(",") if i]
+            if len(ids) > AUDIO_FEATURES_IDS:
+                return error(400, "Too many ids requested")
             return 200, {"audio_features": [self._features(i) for i in ids]}
         if parts == ["artists"]:  # batch artists: gone for development-mode apps
             return error(403, "Forbidden")
@@ -41,9 +52,12 @@ class WebApi:
             if parts == ["me"]:
                 return 200, {"id": who.user_id, "display_name": who.user_id, "type": "user"}
             if parts == ["me", "playlists"]:
+                refused = page_error(params, 20, MY_PLAYLISTS_LIMIT)
+                if refused:
+                    return refused
                 mine = [self.catalog.simplified(p, self.base_url, self.junk)
                         for p in self.catalog.owned_by(who.user_id)]
-                return 200, self.paging(mine, "me/playlists", params, 50)
+                return 200, self.paging(mine, "me/playlists", params, 20)
         return error(404, "Service not found")
 
     def _playlist(self, parts: list[str], params: dict[str, str],
@@ -64,10 +78,11 @@ class WebApi:
             return error(404, "Service not found")
         if not readable:
             return error(403, "Forbidden")
-        limit, offset = _int(params.get("limit"), 20), _int(params.get("offset"), 0)
-        if limit is None or offset is None or not 1 <= limit <= 100 or offset < 0:
-            return error(400, "Invalid limit or offset")
-        return 200, self._items_page(playlist, offset, limit)
+        refused = page_error(params, 20, ITEMS_LIMIT)
+        if refused:
+            return refused
+        return 200, self._items_page(playlist, _int(params.get("offset"), 0),
+                                     _int(params.get("limit"), 20))
 
     def _items_page(self, playlist: FakePlaylist, offset: int, limit: int) -> dict:
         entries = self.catalog.entries(playlist, self.junk)
@@ -75,9 +90,9 @@ class WebApi:
                            {"offset": str(offset), "limit": str(limit)}, limit)
 
     def _search(self, params: dict[str, str]) -> tuple[int, object]:
-        limit, offset = _int(params.get("limit"), 10), _int(params.get("offset"), 0)
-        if limit is None or offset is None or not 1 <= limit <= 10 or not 0 <= offset <= 1000:
-            return error(400, "Invalid limit")
+        refused = page_error(params, SEARCH_LIMIT, SEARCH_LIMIT, SEARCH_OFFSET_MAX)
+        if refused:
+            return refused
         if not params.get("q"):
             return error(400, "No search query")
         body: dict = {}
@@ -116,6 +131,17 @@ class WebApi:
 
 def error(status: int, message: str) -> tuple[int, dict]:
     return status, {"error": {"status": status, "message": message}}
+
+
+def page_error(params: dict[str, str], default_limit: int, max_limit: int,
+               max_offset: int | None = None) -> tuple[int, dict] | None:
+    """The real API's 400 for a `limit` or `offset` out of range, or None when both fit."""
+    limit, offset = _int(params.get("limit"), default_limit), _int(params.get("offset"), 0)
+    if limit is None or not 1 <= limit <= max_limit:
+        return error(400, "Invalid limit")
+    if offset is None or offset < 0 or (max_offset is not None and offset > max_offset):
+        return error(400, "Invalid offset")
+    return None
 
 
 def _int(text: str | None, default: int) -> int | None:
