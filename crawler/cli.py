@@ -24,7 +24,8 @@ from crawler.auth import SignInError, app_auth, sign_in, user_auth
 from crawler.bfs import Crawler, CrawlResult
 from crawler.client import ApiError, AuthError, ClientSettings, CrawlStop, SpotifyClient
 from crawler.config import PAGE_MAXIMA, CrawlConfig, parse_feature_sources, shape_fields
-from crawler.credentials import CredentialsError, load_credentials
+from crawler.connection import RESOLUTION_HELP, ConnectionSettingError, SpotifyConnection
+from crawler.credentials import CredentialsError
 from crawler.features import FeatureFetcher
 from crawler.parse import parse_playlist
 from crawler.progress import ProgressLine
@@ -47,8 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m crawler",
         description="Breadth-first crawl of the Spotify Web API from a seed playlist "
                     "(playlist → tracks → artists → playlists found by searching each artist), "
-                    "merged into the PlaylistGraph catalog. Credentials come from "
-                    "SPOTIPY_CLIENT_ID / SPOTIPY_CLIENT_SECRET or .streamlit/secrets.toml.",
+                    "merged into the PlaylistGraph catalog. " + RESOLUTION_HELP,
         epilog="Exit status: 0 finished, 3 stopped and resumable (--resume), 1 error, 2 bad "
                "arguments.")
     parser.add_argument("--seed-playlist", metavar="URL|URI|ID",
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _main(args)
-    except UsageError as exc:
+    except (UsageError, ConnectionSettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (CredentialsError, SignInError, AuthError) as exc:
@@ -107,8 +107,12 @@ def _main(args: argparse.Namespace) -> int:
                 raise UsageError("give --seed-playlist URL|URI|ID, or --resume to continue the "
                                  "last crawl, or --user-auth to start from your own playlists")
         _validate(config)
+        # Flags, else environment, else secrets: on --resume too (not the stored values).
+        connection = SpotifyConnection()
+        endpoints = connection.endpoints(explicit.get("api_base"), explicit.get("token_url"))
+        config.api_base, config.token_url = endpoints.api_base, endpoints.token_url
         progress = ProgressLine(sys.stderr, enabled=not args.no_progress)
-        client = _client(config, home, progress)
+        client = _client(config, connection, home, progress)
         if args.resume:
             crawl_id = _claim(catalog, previous.id, config, progress)
         else:
@@ -140,9 +144,10 @@ def _main(args: argparse.Namespace) -> int:
         return _exit_status(catalog, result)
 
 
-def _client(config: CrawlConfig, home: Path, progress: ProgressLine) -> SpotifyClient:
+def _client(config: CrawlConfig, connection: SpotifyConnection, home: Path,
+            progress: ProgressLine) -> SpotifyClient:
     """The one Spotify client, authenticated (bad credentials fail here, in one line)."""
-    credentials = load_credentials()
+    credentials = connection.credentials()
     session = requests.Session()
     if config.user_auth:
         auth = user_auth(credentials, config.token_url, config.redirect_uri, home, session,
@@ -180,9 +185,6 @@ def _validate(config: CrawlConfig) -> None:
         config.validate()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    for name in ("api_base", "token_url"):
-        if not getattr(config, name).startswith(("http://", "https://")):
-            raise UsageError(f"--{name.replace('_', '-')} must be an http:// or https:// URL")
     csv = parse_feature_sources(config.audio_features).csv
     if csv is not None and not csv.is_file():
         raise UsageError(f"--audio-features: {csv}: no such file; give the path of a CSV keyed "

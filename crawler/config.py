@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from crawler.connection import DEFAULT_API_BASE, DEFAULT_TOKEN_URL, ENV_API_BASE, ENV_TOKEN_URL
+
 # The 2026 Web API's page limits: a larger `limit` is answered with 400 "Invalid limit".
 ITEMS_PAGE_MAX = 50  # GET /playlists/{id}/items
 SEARCH_PAGE_MAX = 10  # GET /search
@@ -24,8 +26,12 @@ class CrawlConfig:
     audio_features: str = _opt(
         "api", "where audio features come from: api, csv:PATH, none, or a fallback "
                "chain such as api,csv:PATH", shape=True)
-    api_base: str = _opt("https://api.spotify.com/v1/", "Spotify Web API base URL")
-    token_url: str = _opt("https://accounts.spotify.com/api/token", "OAuth token URL")
+    api_base: str = _opt(DEFAULT_API_BASE, f"Spotify Web API base URL; without the flag "
+                                           f"${ENV_API_BASE}, else that key in "
+                                           ".streamlit/secrets.toml")
+    token_url: str = _opt(DEFAULT_TOKEN_URL, f"OAuth token URL; without the flag "
+                                             f"${ENV_TOKEN_URL}, else that key in "
+                                             ".streamlit/secrets.toml")
     redirect_uri: str = _opt("http://127.0.0.1:8888/callback",
                              "redirect URI registered for the app (--user-auth)")
     items_page_size: int = _opt(ITEMS_PAGE_MAX, "playlist items per request (the API's maximum "

@@ -1,16 +1,18 @@
 """The crawl job: `python -m crawler ...` in the background, with credentials in its env.
 
-Credentials are looked up where the crawler looks (environment, then
-.streamlit/secrets.toml) and also in this app's `st.secrets`, which Streamlit may have
-read from another working directory; they travel only in the child's environment.
+API base, token URL and credentials are resolved by the crawler's own
+`SpotifyConnection` (environment, then .streamlit/secrets.toml), with this app's
+`st.secrets` (which Streamlit may have read from another directory) after the files. The
+URLs go to the crawler as flags, the credentials only in the child's environment.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Mapping
 
-from crawler.credentials import (ENV_ID, ENV_SECRET, HOW_TO_SET, CredentialsError,
-                                 from_streamlit_secrets, load_credentials)
+from crawler.connection import (ConnectionSettingError, Endpoints, SecretsSource,
+                                SpotifyConnection)
+from crawler.credentials import ENV_ID, ENV_SECRET, CredentialsError
 from crawler.seeds import SeedError, parse_playlist_ref
 from dashboard import jobs
 from dashboard.settings import DashboardSettings
@@ -32,25 +34,25 @@ class CrawlRequest:
     resume: bool = False
 
 
-def credentials_env(secrets: Mapping | None) -> dict[str, str]:
+def dashboard_connection(secrets: Mapping | None) -> SpotifyConnection:
+    """The crawler's resolution, with `st.secrets` as the last secrets source."""
+    try:
+        extra = [SecretsSource("Streamlit secrets", dict(secrets))] if secrets is not None else []
+    except Exception:  # no secrets file: st.secrets raises on access
+        extra = []
+    return SpotifyConnection(extra_secrets=extra)
+
+
+def credentials_env(connection: SpotifyConnection) -> dict[str, str]:
     """{SPOTIPY_CLIENT_ID, SPOTIPY_CLIENT_SECRET} for the child; CrawlSetupError if none."""
     try:
-        creds = load_credentials()
+        creds = connection.credentials()
     except CredentialsError as exc:
-        creds = None
-        problem = str(exc)
-    if creds is None and secrets is not None:
-        try:
-            creds = from_streamlit_secrets(secrets)
-        except Exception:  # no secrets file: st.secrets raises on access
-            creds = None
-        problem = f"no Spotify credentials: {HOW_TO_SET}"
-    if creds is None:
-        raise CrawlSetupError(problem)
+        raise CrawlSetupError(str(exc)) from None
     return {ENV_ID: creds.client_id, ENV_SECRET: creds.client_secret}
 
 
-def crawl_arguments(request: CrawlRequest, settings: DashboardSettings) -> list[str]:
+def crawl_arguments(request: CrawlRequest, endpoints: Endpoints) -> list[str]:
     """The crawler's command line (no secrets); CrawlSetupError for a bad seed or limit."""
     args: list[str] = []
     if request.resume:
@@ -67,18 +69,18 @@ def crawl_arguments(request: CrawlRequest, settings: DashboardSettings) -> list[
         if value < least:
             raise CrawlSetupError(f"{flag} must be at least {least}")
         args += [flag, str(int(value))]
-    if settings.api_base:
-        args += ["--api-base", settings.api_base]
-    if settings.token_url:
-        args += ["--token-url", settings.token_url]
-    return args
+    return args + ["--api-base", endpoints.api_base, "--token-url", endpoints.token_url]
 
 
 def start_crawl(request: CrawlRequest, settings: DashboardSettings,
                 secrets: Mapping | None = None) -> jobs.JobStatus:
     """Start the crawl job; CrawlSetupError or JobAlreadyRunning when it cannot start."""
-    args = crawl_arguments(request, settings)
-    env = credentials_env(secrets)
+    connection = dashboard_connection(secrets)
+    try:
+        args = crawl_arguments(request, connection.endpoints())
+    except (ConnectionSettingError, CredentialsError) as exc:
+        raise CrawlSetupError(str(exc)) from None
+    env = credentials_env(connection)
     return jobs.start_job(CRAWL_JOB, "crawler", args, home=settings.home, env=env)
 
 

@@ -4,10 +4,11 @@
 - PLAYLISTGRAPH_AUTOTRAIN   — "0" disables the default training run started on a fresh home.
 - PLAYLISTGRAPH_TRAIN_ARGS  — extra arguments for `python -m ml train` (e.g. "--epochs 2"),
                               used by the default run and the sidebar's Retrain button.
-- PLAYLISTGRAPH_SPOTIFY_API_BASE / PLAYLISTGRAPH_SPOTIFY_TOKEN_URL — point crawls started
-                              from the Crawl page at another Web API (the local fake in tests).
-- SPOTIPY_CLIENT_ID / SPOTIPY_CLIENT_SECRET — crawl credentials, from the environment or
-                              `.streamlit/secrets.toml`; passed to the crawler, never shown.
+
+The Crawl page's API base, token URL and credentials (PLAYLISTGRAPH_SPOTIFY_API_BASE,
+PLAYLISTGRAPH_SPOTIFY_TOKEN_URL, SPOTIPY_CLIENT_ID, SPOTIPY_CLIENT_SECRET, or the same keys
+in `.streamlit/secrets.toml`) are resolved as the crawler resolves them: see
+crawler/connection.py and dashboard/crawl_job.py.
 """
 from __future__ import annotations
 
@@ -27,8 +28,6 @@ class DashboardSettings:
     home: Path
     autotrain: bool
     train_args: tuple[str, ...]
-    api_base: str | None
-    token_url: str | None
 
 
 def load_settings() -> DashboardSettings:
@@ -43,6 +42,4 @@ def load_settings() -> DashboardSettings:
         autotrain=os.environ.get("PLAYLISTGRAPH_AUTOTRAIN", "1").strip().lower()
         not in ("0", "false", "no", "off"),
         train_args=train_args,
-        api_base=os.environ.get("PLAYLISTGRAPH_SPOTIFY_API_BASE") or None,
-        token_url=os.environ.get("PLAYLISTGRAPH_SPOTIFY_TOKEN_URL") or None,
     )
