@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -174,18 +172,3 @@ def test_pkce_sign_in_against_the_fake(tiny: FakeSpotify, home, monkeypatch: pyt
     assert tiny.accounts.principal(f"Bearer {token}").user_id == "bob"
     assert (home / USER_TOKEN_FILE).stat().st_mode & 0o777 == 0o600
     assert spotipy.SpotifyPKCE.OAUTH_TOKEN_URL == "https://accounts.spotify.com/api/token"
-
-
-def test_command_line_entry_point_serves_a_sample(sample_dir):
-    proc = subprocess.Popen([sys.executable, "-m", "tests.crawler.fake_spotify", "--sample",
-                             str(sample_dir)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        settings = dict(proc.stdout.readline().strip().split("=", 1) for _ in range(5))
-        assert settings["API_BASE"].startswith("http://127.0.0.1:")
-        answer = requests.post(settings["TOKEN_URL"], data={"grant_type": "client_credentials"},
-                               auth=(settings["SPOTIPY_CLIENT_ID"], "fake-client-secret"))
-        assert answer.status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-    assert proc.returncode == 0

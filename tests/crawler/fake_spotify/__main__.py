@@ -1,7 +1,10 @@
 """`python -m tests.crawler.fake_spotify --port N --sample DIR`: serve the fake API until stopped.
 
-Prints the settings a crawl needs (API base, token URL, credentials, a seed playlist)
-as KEY=VALUE lines, then serves until Ctrl-C or SIGTERM.
+The offline try-out: prints the environment lines to paste into another shell (API base,
+token URL, the fake's client id and secret, which are fixed demo values and not secrets)
+and a readable seed playlist, then serves until Ctrl-C or SIGTERM. Every printed line is
+either an `export` or a `#` comment, so the whole output can be pasted. Both the CLI crawl
+and the dashboard's Crawl page read those variables (crawler/connection.py).
 """
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
+from crawler.connection import ENV_API_BASE, ENV_TOKEN_URL
+from crawler.credentials import ENV_ID, ENV_SECRET
 from data.home import BUNDLED_SAMPLE
 from tests.crawler.fake_spotify.server import FakeSpotify
 
@@ -48,9 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     fake.junk, fake.audio_features = args.junk, args.audio_features
     if args.rate_limit:
         fake.rate_limit(args.rate_limit, args.window_s)
-    print(f"API_BASE={fake.base_url}\nTOKEN_URL={fake.token_url}\n"
-          f"SPOTIPY_CLIENT_ID={fake.client_id}\nSEED_PLAYLIST={fake.catalog.seed_playlist().id}\n"
-          f"USER_ID={fake.user_id}", flush=True)
+    print(try_out_text(fake, args.sample), flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -59,6 +62,24 @@ def main(argv: list[str] | None = None) -> int:
         pass
     fake.stop()
     return 0
+
+
+def try_out_text(fake: FakeSpotify, sample: Path) -> str:
+    seed = fake.catalog.seed_playlist().id
+    return "\n".join([
+        f"# Fake Spotify Web API on {fake.base_url}: {len(fake.catalog.playlists):,} playlists "
+        f"from {sample} (Ctrl-C stops it).",
+        "# It is a local fake: the client id and secret below are fixed demo values, not secrets.",
+        "# Paste these lines into another shell; the CLI crawl and the dashboard's Crawl page",
+        "# both read them:",
+        f"export {ENV_API_BASE}={fake.base_url}",
+        f"export {ENV_TOKEN_URL}={fake.token_url}",
+        f"export {ENV_ID}={fake.client_id}",
+        f"export {ENV_SECRET}={fake.client_secret}",
+        f"# then crawl from the CLI:  python -m crawler --seed-playlist {seed} --max-playlists 50",
+        "# or start the dashboard:   bash scripts/run.sh   (Crawl page, seed playlist "
+        f"{seed})",
+    ])
 
 
 if __name__ == "__main__":
