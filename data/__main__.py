@@ -6,39 +6,41 @@ import json
 import sys
 from pathlib import Path
 
+from data.command_line import add_home_argument, home_option, missing_package_hint
 from data.home import BUNDLED_SAMPLE, catalog_path, home_dir
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m data", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="PlaylistGraph catalog: ingest the MPD, import audio features, "
                     "generate sample data, print graph statistics.")
-    parser.add_argument("--home", default=None,
-                        help="home directory for the database and runs "
-                             "(default: $PLAYLISTGRAPH_HOME, else .playlistgraph/ in the repo)")
+    add_home_argument(parser)
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("ingest", help="ingest MPD slice files or directories of them",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    common = dict(formatter_class=argparse.ArgumentDefaultsHelpFormatter, parents=[home_option()])
+    p = sub.add_parser("ingest", help="ingest MPD slice files or directories of them", **common)
     p.add_argument("paths", nargs="+", type=Path, help=".json / .json.gz slices or directories")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p = sub.add_parser("features", help="import audio features from a CSV keyed by track id/URI",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       **common)
     p.add_argument("csv", type=Path)
     p = sub.add_parser("sample", help="generate MPD-format sample slices and audio features",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       **common)
     p.add_argument("--playlists", type=int, default=3000)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--slice-size", type=int, default=1000)
     p.add_argument("--gzip", action="store_true", help="write .json.gz / .csv.gz")
-    p = sub.add_parser("stats", help="print catalog and graph statistics",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = sub.add_parser("stats", help="print catalog and graph statistics", **common)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p = sub.add_parser("load-sample", help="ingest the bundled sample and print statistics",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       **common)
     p.add_argument("--dir", type=Path, default=BUNDLED_SAMPLE)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     if args.command == "sample":
         from data.sample import generate_sample
@@ -120,4 +122,5 @@ def _print_stats(catalog, as_json: bool) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with missing_package_hint():
+        sys.exit(main())

@@ -5,19 +5,21 @@ import argparse
 import sys
 from pathlib import Path
 
+from data.command_line import add_home_argument, home_option, missing_package_hint
 from data.home import home_dir
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     from ml.config import add_config_arguments
     parser = argparse.ArgumentParser(
         prog="python -m ml", description="PlaylistGraph model: train the GraphSAGE recommender "
         "with its baselines, evaluate runs, recommend tracks.")
-    parser.add_argument("--home", default=None,
-                        help="home directory (default: $PLAYLISTGRAPH_HOME, else .playlistgraph/)")
+    add_home_argument(parser)
     sub = parser.add_subparsers(dest="command", required=True)
+    home = [home_option()]
 
-    p = sub.add_parser("train", help="train a run, evaluate it against the baselines, serve it",
+    p = sub.add_parser("train", parents=home,
+                       help="train a run, evaluate it against the baselines, serve it",
                        description="Train on the catalog (python -m data load-sample first), "
                        "evaluate on held-out playlists, then make the run the serving one. "
                        "The last line printed is the run directory.")
@@ -28,13 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_config_arguments(p)
 
-    p = sub.add_parser("evaluate", help="evaluate a run on its held-out playlists")
+    p = sub.add_parser("evaluate", parents=home, help="evaluate a run on its held-out playlists")
     p.add_argument("run", nargs="?", default="latest", help="run id, path, 'active' or 'latest'")
     p.add_argument("--device", default=None, help="auto, cpu or cuda (default: the run's)")
     p.add_argument("--activate", action="store_true", help="make the run the serving one after")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
-    p = sub.add_parser("recommend", help="top-K tracks for seed tracks or a stored playlist")
+    p = sub.add_parser("recommend", parents=home,
+                       help="top-K tracks for seed tracks or a stored playlist")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--tracks", nargs="+", metavar="URI", help="seed track URIs (or ids)")
     group.add_argument("--playlist", metavar="ID",
@@ -42,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--title", default=None, help="playlist title to condition on")
     p.add_argument("--k", type=int, default=20, help="how many tracks")
 
-    sub.add_parser("runs", help="list training runs")
-    args = parser.parse_args(argv)
+    sub.add_parser("runs", parents=home, help="list training runs")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     home = home_dir(args.home)
 
     from ml.errors import UserError
@@ -182,4 +189,5 @@ def _cut(text: str, width: int) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with missing_package_hint():
+        sys.exit(main())
