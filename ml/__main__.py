@@ -40,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="top-K tracks for seed tracks or a stored playlist")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--tracks", nargs="+", metavar="URI", help="seed track URIs (or ids)")
-    group.add_argument("--playlist", metavar="ID",
-                       help="catalog playlist id, mpd:PID, or a Spotify playlist id/URI/URL")
+    group.add_argument("--playlist", metavar="REF",
+                       help="mpd:PID or a bare MPD pid, id:N (catalog id), a Spotify playlist "
+                            "id/URL/URI, or words of its title (title:TEXT)")
     p.add_argument("--title", default=None, help="playlist title to condition on")
     p.add_argument("--k", type=int, default=20, help="how many tracks")
 
@@ -100,23 +101,19 @@ def _evaluate(args: argparse.Namespace, home: Path) -> int:
 
 
 def _recommend(args: argparse.Namespace, home: Path) -> int:
-    from data.snapshot_reads import playlist_by_source_id
     from data.store import Catalog
     from ml.errors import UserError
+    from ml.playlist_ref import resolve_playlist
     from ml.serving import load_recommender
     if args.k < 1:
         raise UserError("--k must be at least 1")
     with Catalog.open(home) as catalog:
         title = args.title
         if args.playlist:
-            playlist_id = _playlist_id(catalog, args.playlist, playlist_by_source_id)
-            meta = catalog.playlists([playlist_id]) if playlist_id is not None else []
-            if not meta:
-                raise UserError(f"no playlist {args.playlist!r} in the catalog; give a catalog id, "
-                                "an MPD pid or a Spotify playlist id")
-            seeds = catalog.playlist_track_ids(playlist_id)
-            title = title if title is not None else meta[0]["name"]
-            print(f"playlist {meta[0]['name']!r}: {len(seeds)} tracks")
+            picked = resolve_playlist(catalog, args.playlist)
+            seeds = catalog.playlist_track_ids(picked.id)
+            title = title if title is not None else picked.name
+            print(picked.describe())
         else:
             uris = [_track_uri(t) for t in args.tracks]
             found = catalog.track_ids_for_uris([u for u in uris if not u.isdigit()])
@@ -165,17 +162,6 @@ def _runs(home: Path) -> int:
         print(f"{run.run_id:<22} {run.state:<11} {epoch:>9}  {rp:>10}  {nd:>8}"
               + ("  (active)" if run.active else ""))
     return 0
-
-
-def _playlist_id(catalog, ref: str, by_source_id) -> int | None:
-    """A catalog id (digits), 'mpd:PID', or a Spotify playlist id, URI or URL."""
-    ref = ref.strip()
-    for prefix in ("spotify:playlist:", "https://open.spotify.com/playlist/", "mpd:"):
-        if ref.startswith(prefix):
-            return by_source_id(catalog, ref[len(prefix):].split("?", 1)[0])
-    if ref.isdigit() and catalog.playlists([int(ref)]):
-        return int(ref)
-    return by_source_id(catalog, ref)
 
 
 def _track_uri(text: str) -> str:
