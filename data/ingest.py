@@ -74,19 +74,61 @@ def ingest_slice(catalog: Catalog, parsed: ParsedSlice) -> tuple[int, int, int]:
 
 def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
            err: TextIO = sys.stderr, on_slice: Callable[[Path], None] | None = None) -> IngestReport:
-    """Ingest every slice under `paths`. Bad files and playlists are reported, not fatal."""
+    """Ingest every slice under `paths`. Bad files and playlists are reported, not fatal;
+    so is a folder without slices (nothing to ingest is an error too)."""
     report = IngestReport()
     files = list(slice_files(paths))
+    for path in paths:
+        if path.is_dir() and not any(slice_files([path])):
+            report.errors.append(f"{path}: no MPD slices (mpd.slice.*.json or .json.gz) in this "
+                                 "folder; give the folder or the files that hold them")
+            print(f"error: {report.errors[-1]}", file=err)
+    if not files:
+        return report
     bulk = catalog.bulk_load() if len(files) >= BULK_SLICES else nullcontext()
     with bulk:
-        _ingest_files(catalog, files, report, progress, err, on_slice)
+        _ingest_files(catalog, files, report, _Progress(len(files), progress, err), on_slice)
     catalog.ensure_indexes()  # a no-op, unless an earlier bulk load was killed
     return report
 
 
-def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, progress: bool,
-                  err: TextIO, on_slice: Callable[[Path], None] | None) -> None:
-    bar = tqdm(total=len(files), unit="slice", disable=not progress, file=err, dynamic_ncols=True)
+class _Progress:
+    """The slices bar, with error lines that always have a line of their own.
+
+    On a terminal tqdm clears and redraws its line around a message. Elsewhere (a pipe,
+    a log file) its redraws are carriage returns without a newline, so a message must
+    first end the bar's line, or it is glued to it.
+    """
+
+    def __init__(self, total: int, enabled: bool, err: TextIO):
+        self.err = err
+        self.bar = tqdm(total=total, unit="slice", disable=not enabled, file=err,
+                        dynamic_ncols=True)
+        self.tty = enabled and bool(getattr(err, "isatty", lambda: False)())
+        self._drawn_at_error: float | None = None
+
+    def error(self, text: str) -> None:
+        if self.tty:
+            self.bar.write(f"error: {text}", file=self.err)
+            return
+        drawn_at = getattr(self.bar, "last_print_t", None)  # None: the bar is off
+        if drawn_at is not None and drawn_at != self._drawn_at_error:
+            self.err.write("\n")  # the bar was drawn since the last message: end its line
+        self.err.write(f"error: {text}\n")
+        self.err.flush()
+        self._drawn_at_error = drawn_at
+
+    def advance(self, **postfix: str) -> None:
+        self.bar.update(1)
+        if postfix:
+            self.bar.set_postfix(**postfix)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, bar: _Progress,
+                  on_slice: Callable[[Path], None] | None) -> None:
     started = time.perf_counter()
     for path, parsed in _parsed_ahead(files):
         if on_slice:
@@ -95,8 +137,8 @@ def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, pro
             report.slices_failed += 1
             report.errors.append(f"{path}: {parsed}; file skipped, fix or re-download it and run "
                                  "ingest again")
-            bar.write(f"error: {report.errors[-1]}", file=err)
-            bar.update(1)
+            bar.error(report.errors[-1])
+            bar.advance()
             continue
         problems = [f"{path}: {problem}; playlist skipped" for problem in parsed.problems]
         if parsed.skipped_tracks:
@@ -104,7 +146,7 @@ def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, pro
                             "those entries skipped, the rest of their playlists kept")
         for problem in problems:
             report.errors.append(problem)
-            bar.write(f"error: {problem}", file=err)
+            bar.error(problem)
         added, present, rows = ingest_slice(catalog, parsed)
         report.slices_ingested += 1
         report.playlists_added += added
@@ -112,9 +154,8 @@ def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, pro
         report.playlists_skipped += len(parsed.problems)
         report.tracks_skipped += parsed.skipped_tracks
         report.playlist_track_rows += rows
-        bar.update(1)
         elapsed = max(time.perf_counter() - started, 1e-9)
-        bar.set_postfix(playlists_per_s=f"{(report.playlists_added + report.playlists_present) / elapsed:,.0f}")
+        bar.advance(playlists_per_s=f"{(report.playlists_added + report.playlists_present) / elapsed:,.0f}")
     bar.close()
 
 

@@ -121,3 +121,42 @@ def test_load_sample_ingests_slices_and_features_once(home: Path, small_sample: 
     with Catalog.open(home) as catalog:
         assert catalog.version() == version
         assert table_rows(catalog) == rows
+
+
+@pytest.mark.parametrize("contents", [[], ["README.md", "mpd.slice.notes.txt"]])
+def test_a_folder_without_slices_is_an_error(home: Path, tmp_path: Path, contents: list[str]):
+    folder = tmp_path / "not-the-mpd"
+    folder.mkdir()
+    for name in contents:
+        (folder / name).write_text("hello")
+    proc = run_cli(home, "ingest", folder)
+    assert proc.returncode == 1
+    (line,) = proc.stderr.splitlines()
+    assert line == (f"error: {folder}: no MPD slices (mpd.slice.*.json or .json.gz) in this "
+                    "folder; give the folder or the files that hold them")
+    assert proc.stdout.startswith("ingested 0 slice(s)")
+
+
+def test_an_empty_folder_beside_good_slices_still_ingests_them_and_exits_1(
+        home: Path, tmp_path: Path, slices_dir: Path):
+    small_slices(slices_dir, n_slices=2, per_slice=3)
+    (tmp_path / "empty").mkdir()
+    proc = run_cli(home, "ingest", "--no-progress", tmp_path / "empty", slices_dir)
+    assert proc.returncode == 1
+    assert len(error_lines(proc.stderr)) == 1 and "empty: no MPD slices" in proc.stderr
+    assert "ingested 2 slice(s): 6 new playlists" in proc.stdout
+
+
+def test_error_lines_never_share_the_progress_bars_line(home: Path, slices_dir: Path):
+    small_slices(slices_dir, n_slices=3, per_slice=4)
+    (slices_dir / "mpd.slice.100-103.json").write_text('{"info": {}, "playlists": [')
+    (slices_dir / "mpd.slice.200-203.json").write_text("not json")
+    proc = run_cli(home, "ingest", slices_dir)  # progress on; stderr is a pipe, not a terminal
+    assert proc.returncode == 1
+    lines = proc.stderr.split("\n")
+    errors = [line for line in lines if "error:" in line]
+    assert len(errors) == 2
+    for line in errors:  # the whole line is the error: nothing of the bar before or after it
+        assert line.startswith("error: ") and "slice/s" not in line and "\r" not in line
+    final = re.split(r"[\r\n]", proc.stderr.strip())[-1]
+    assert "5/5" in final and "slice/s" in final, final
