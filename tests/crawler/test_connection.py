@@ -61,10 +61,20 @@ def _fake_env(fake: FakeSpotify) -> dict[str, str]:
     return {ENV_API_BASE: fake.base_url, ENV_TOKEN_URL: fake.token_url, **fake.env()}
 
 
+def _write_secrets(folder: Path, text: str) -> None:
+    (folder / ".streamlit").mkdir()
+    (folder / ".streamlit" / "secrets.toml").write_text(text)
+
+
+def _crawl_seed(tiny: FakeSpotify, home: Path, cwd: Path, *args: str, **env: str):
+    """`python -m crawler` from `cwd` (also $HOME, so no other secrets file is found)."""
+    return run_crawler(home, None, "--seed-playlist", tiny_id(tiny, 0), "--max-depth", "0",
+                       *FAST, *args, cwd=cwd, HOME=str(cwd), **env)
+
+
 def test_the_cli_crawls_where_the_environment_points(tiny: FakeSpotify, home: Path,
                                                      tmp_path: Path):
-    done = run_crawler(home, None, "--seed-playlist", tiny_id(tiny, 0), "--max-depth", "0",
-                       *FAST, cwd=tmp_path, HOME=str(tmp_path), **_fake_env(tiny))
+    done = _crawl_seed(tiny, home, tmp_path, **_fake_env(tiny))
     assert done.returncode == 0, done.stderr
     assert tiny.api_requests(), "the crawl went elsewhere"
     with Catalog.open(home) as cat:
@@ -73,12 +83,10 @@ def test_the_cli_crawls_where_the_environment_points(tiny: FakeSpotify, home: Pa
 
 
 def test_the_cli_crawls_where_secrets_toml_points(tiny: FakeSpotify, home: Path, tmp_path: Path):
-    (tmp_path / ".streamlit").mkdir()
-    (tmp_path / ".streamlit" / "secrets.toml").write_text(
-        f'[spotify]\napi_base = "{tiny.base_url}"\ntoken_url = "{tiny.token_url}"\n'
-        f'client_id = "{tiny.client_id}"\nclient_secret = "{tiny.client_secret}"\n')
-    done = run_crawler(home, None, "--seed-playlist", tiny_id(tiny, 0), "--max-depth", "0",
-                       *FAST, cwd=tmp_path, HOME=str(tmp_path))
+    _write_secrets(tmp_path,
+                   f'[spotify]\napi_base = "{tiny.base_url}"\ntoken_url = "{tiny.token_url}"\n'
+                   f'client_id = "{tiny.client_id}"\nclient_secret = "{tiny.client_secret}"\n')
+    done = _crawl_seed(tiny, home, tmp_path)
     assert done.returncode == 0, done.stderr
     assert tiny.api_requests()
 
@@ -87,8 +95,7 @@ def test_a_flag_wins_over_the_environment(tiny: FakeSpotify, home: Path, tmp_pat
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{s.getsockname()[1]}"
-    done = run_crawler(home, None, "--seed-playlist", tiny_id(tiny, 0), "--max-depth", "0",
-                       *FAST, *tiny.crawler_args(), cwd=tmp_path, HOME=str(tmp_path),
+    done = _crawl_seed(tiny, home, tmp_path, *tiny.crawler_args(),
                        **{**_fake_env(tiny), ENV_API_BASE: dead + "/v1/",
                           ENV_TOKEN_URL: dead + "/api/token"})
     assert done.returncode == 0, done.stderr
@@ -105,12 +112,10 @@ def test_a_bad_base_in_the_environment_is_a_one_line_usage_error(home: Path, tmp
 def test_the_dashboard_resolves_like_the_cli(tiny: FakeSpotify, home: Path, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch):
     """Same environment and secrets file: the Crawl job gets what the CLI crawl used."""
-    (tmp_path / ".streamlit").mkdir()
-    (tmp_path / ".streamlit" / "secrets.toml").write_text(
-        f'SPOTIPY_CLIENT_ID = "{tiny.client_id}"\nSPOTIPY_CLIENT_SECRET = "{tiny.client_secret}"\n'
-        f'{ENV_TOKEN_URL} = "{tiny.token_url}"\n')
-    done = run_crawler(home, None, "--seed-playlist", tiny_id(tiny, 0), "--max-depth", "0",
-                       *FAST, cwd=tmp_path, HOME=str(tmp_path), **{ENV_API_BASE: tiny.base_url})
+    _write_secrets(tmp_path, f'SPOTIPY_CLIENT_ID = "{tiny.client_id}"\n'
+                             f'SPOTIPY_CLIENT_SECRET = "{tiny.client_secret}"\n'
+                             f'{ENV_TOKEN_URL} = "{tiny.token_url}"\n')
+    done = _crawl_seed(tiny, home, tmp_path, **{ENV_API_BASE: tiny.base_url})
     assert done.returncode == 0, done.stderr
     with Catalog.open(home) as cat:
         used = crawl_store.latest_crawl(cat).config
