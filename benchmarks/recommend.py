@@ -43,7 +43,8 @@ def write_run(run_dir: Path, num_tracks: int, dim: int, layers: int) -> None:
     torch.manual_seed(0)
     model = PlaylistGraphSAGE(ModelSpec(num_tracks=num_tracks, num_artists=artists,
                                         num_albums=albums, num_titles=20_001,
-                                        feature_dim=ENCODED_DIM, dim=dim, layers=layers))
+                                        feature_dim=ENCODED_DIM, dim=dim, layers=layers,
+                                        dropout=0.0))
     states = [torch.randn(num_tracks, dim) for _ in range(layers)]
     ones = np.ones
     data = SimpleNamespace(

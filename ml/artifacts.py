@@ -8,6 +8,8 @@
   seen in training; `track_states.npy` float32 [layers, T, dim]: the track states
   over the training graph (the last layer is the track vector), memory-mapped at load.
 - `split.npz`: the held-out playlists (catalog ids) and the snapshot version.
+- `als.npz`: the tuned ALS baseline's item factors [T, factors] and its parameters,
+  so that ALS can serve when it is the better model on validation.
 """
 from __future__ import annotations
 
@@ -49,7 +51,8 @@ def save_model(run_dir: Path, model: PlaylistGraphSAGE, data: TrainingData, stat
         "format": FORMAT, "spec": model.spec.to_dict(),
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "feature_mean": data.feature_mean.tolist(), "feature_std": data.feature_std.tolist(),
-        "titles": data.vocab.titles, "snapshot_version": int(snapshot_version),
+        "titles": data.vocab.titles, "title_tokens": data.vocab.tokens,
+        "snapshot_version": int(snapshot_version),
     }, run_dir / "model.pt")
     stacked = np.stack([st.detach().cpu().numpy().astype(np.float32) for st in states])
     _save_npy_atomic(run_dir / "track_states.npy", stacked)
@@ -93,10 +96,29 @@ def load_model(run_dir: Path) -> ServingModel:
     if states.ndim != 3 or states.shape[:2] != (model.spec.layers, len(arrays["track_ids"])):
         raise ArtifactError(f"{run_dir}: track_states.npy does not match model.pt; "
                             "retrain with python -m ml train")
-    return ServingModel(model=model.eval(), titles=TitleVocabulary(saved["titles"]),
+    return ServingModel(model=model.eval(), titles=TitleVocabulary(saved["titles"],
+                                                                       saved.get("title_tokens", ())),
                         feature_mean=np.asarray(saved["feature_mean"], np.float32),
                         feature_std=np.asarray(saved["feature_std"], np.float32),
                         snapshot_version=int(saved["snapshot_version"]), states=states, **arrays)
+
+
+def save_als(run_dir: Path, item_factors: np.ndarray, params: dict) -> None:
+    _save_npz_atomic(run_dir / "als.npz", item_factors=np.asarray(item_factors, np.float32),
+                     **{k: np.float64(v) for k, v in params.items()})
+
+
+def load_als(run_dir: Path) -> tuple[np.ndarray, dict]:
+    """(item factors float32 [T, factors], {factors, regularization, alpha, iterations})."""
+    try:
+        with np.load(run_dir / "als.npz", allow_pickle=False) as npz:
+            params = {k: float(npz[k]) for k in ("factors", "regularization", "alpha", "iterations")}
+            return npz["item_factors"], params
+    except FileNotFoundError:
+        raise ArtifactError(f"{run_dir} has no als.npz; re-evaluate it with "
+                            f"python -m ml evaluate {run_dir.name}") from None
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"{run_dir}/als.npz is corrupt ({_short(exc)})") from None
 
 
 def save_split(run_dir: Path, data: TrainingData) -> None:

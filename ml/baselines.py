@@ -127,8 +127,25 @@ class ALS:
                 factors=factors, regularization=regularization, alpha=alpha,
                 iterations=iterations, random_state=seed, num_threads=threads)
             self.model.fit(interactions, show_progress=False)
-        self.num_tracks = interactions.shape[1]
+        self._finish(title_fallback)
+
+    @classmethod
+    def from_factors(cls, item_factors: np.ndarray, title_fallback: TitlePopularity, *,
+                     factors: int, regularization: float, alpha: float, iterations: int,
+                     threads: int = 0) -> "ALS":
+        """A fitted model from its saved item factors [T, factors]: fold-in needs no more."""
+        from implicit.cpu.als import AlternatingLeastSquares
+        self = cls.__new__(cls)
+        self.model = AlternatingLeastSquares(factors=int(factors), regularization=regularization,
+                                             alpha=alpha, iterations=int(iterations),
+                                             num_threads=threads)
+        self.model.item_factors = np.ascontiguousarray(item_factors, np.float32)
+        self._finish(title_fallback)
+        return self
+
+    def _finish(self, title_fallback: TitlePopularity) -> None:
         self.item_factors = torch.from_numpy(np.asarray(self.model.item_factors, np.float32))
+        self.num_tracks = self.item_factors.shape[0]
         self.title_fallback = title_fallback
         self._fill = title_fallback.popularity.fill()
 

@@ -5,7 +5,12 @@ import argparse
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
+from ml.model import ACTIVATION, COMBINE
+from ml.tuning import parse_search
+
 BASELINES = ("popularity", "itemknn", "als")
+DEFAULT_ALS_SEARCH = ("alpha=1,5,20,40;regularization=0.01,0.1,1,10;factors=32,128,256;"
+                      "iterations=30")
 
 
 @dataclass
@@ -15,6 +20,10 @@ class TrainConfig:
     layers: int = field(default=3, metadata={
         "help": "playlist<-track rounds; tracks get layers-1 rounds of playlist context"})
     dropout: float = field(default=0.0, metadata={"help": "dropout on hidden states"})
+    combine: str = field(default="last", metadata={
+        "help": "track vector: the last state, or the mean of all states (LightGCN)"})
+    activation: str = field(default="gelu", metadata={
+        "help": "non-linearity between rounds: gelu, or none (linear propagation)"})
     id_dropout: float = field(default=0.0, metadata={
         "help": "share of tracks whose id embedding is hidden per step, so features, artist, "
                 "album and graph learn to carry tracks the model barely saw"})
@@ -26,11 +35,17 @@ class TrainConfig:
                 "carried by features, artist, album and graph)"})
     title_min_count: int = field(default=2, metadata={
         "help": "training playlists a normalized title needs to get its own embedding"})
+    title_token_min_count: int = field(default=2, metadata={
+        "help": "training playlists a title word needs to get its own embedding (0: no words)"})
     # optimization
     epochs: int = field(default=40, metadata={"help": "maximum epochs"})
     patience: int = field(default=6, metadata={
         "help": "stop after this many epochs without a better validation score"})
     lr: float = field(default=0.005, metadata={"help": "Adam learning rate"})
+    lr_patience: int = field(default=2, metadata={
+        "help": "multiply the learning rate by --lr-decay after this many epochs without a "
+                "better validation score (0: constant rate)"})
+    lr_decay: float = field(default=0.5, metadata={"help": "learning-rate factor on a plateau"})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
     batch_playlists: int = field(default=512, metadata={"help": "training playlists per step"})
     targets_per_playlist: int = field(default=50, metadata={
@@ -49,6 +64,9 @@ class TrainConfig:
         "help": "playlists held out for validation (early stopping)"})
     max_test: int = field(default=2000, metadata={"help": "cap on test playlists"})
     max_validation: int = field(default=1000, metadata={"help": "cap on validation playlists"})
+    max_validation_cases: int = field(default=2000, metadata={
+        "help": "cap on validation cases per epoch (every scenario of each validation playlist, "
+                "subsampled beyond this)"})
     split_seed: int = field(default=2018, metadata={"help": "seed of the held-out split"})
     early_stopping: str = field(default="val_ndcg", metadata={
         "help": "validation metric to select the epoch (val_ndcg, val_r_precision, val_recall@100)"})
@@ -59,6 +77,9 @@ class TrainConfig:
     als_iterations: int = field(default=15, metadata={"help": "ALS iterations"})
     als_regularization: float = field(default=0.05, metadata={"help": "ALS L2 regularization"})
     als_alpha: float = field(default=10.0, metadata={"help": "ALS confidence scale"})
+    als_search: str = field(default=DEFAULT_ALS_SEARCH, metadata={
+        "help": "ALS values tried on validation, one parameter at a time from the als_* "
+                "values ('' to use those as they are)"})
     # runtime
     seed: int = field(default=0, metadata={"help": "seed of initialization and sampling"})
     device: str = field(default="auto", metadata={"help": "auto (CUDA when present), cpu, cuda"})
@@ -71,7 +92,8 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ValueError with a one-line reason for values no run can use."""
         positive = ("dim", "layers", "epochs", "batch_playlists", "targets_per_playlist",
-                    "title_min_count", "id_min_playlists", "eval_batch", "als_factors", "als_iterations")
+                    "title_min_count", "id_min_playlists", "eval_batch", "max_validation_cases",
+                    "als_factors", "als_iterations")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{_flag(name)} must be at least 1")
@@ -80,16 +102,23 @@ class TrainConfig:
                 raise ValueError(f"--{_flag(name)} must be in [0, 1)")
         if self.uniform_negatives + self.popular_negatives < 1:
             raise ValueError("--uniform-negatives plus --popular-negatives must be at least 1")
-        if min(self.uniform_negatives, self.popular_negatives, self.patience, self.threads) < 0:
+        if not 0.0 < self.lr_decay <= 1.0:
+            raise ValueError("--lr-decay must be in (0, 1]")
+        if min(self.uniform_negatives, self.popular_negatives, self.patience, self.threads,
+               self.lr_patience) < 0:
             raise ValueError("negative counts, --patience and --threads cannot be negative")
         if not (0 <= self.test_fraction < 0.5 and 0 < self.validation_fraction < 0.5):
             raise ValueError("--test-fraction must be in [0, 0.5) and --validation-fraction in (0, 0.5)")
+        if self.combine not in COMBINE or self.activation not in ACTIVATION:
+            raise ValueError(f"--combine must be {' or '.join(COMBINE)} and --activation "
+                             f"{' or '.join(ACTIVATION)}")
         if self.lr <= 0:
             raise ValueError("--lr must be positive")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError("--device must be auto, cpu, cuda or cuda:N")
         if self.early_stopping not in ("val_ndcg", "val_r_precision", "val_recall@100"):
             raise ValueError("--early-stopping must be val_ndcg, val_r_precision or val_recall@100")
+        parse_search(self.als_search)  # raises ValueError with the reason
         unknown = set(self.baseline_names()) - set(BASELINES)
         if unknown:
             raise ValueError(f"unknown baseline(s) {', '.join(sorted(unknown))}; "

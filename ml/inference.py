@@ -66,7 +66,7 @@ class GnnScorer:
         local_seeds = [local[offsets[i]:offsets[i + 1]] for i in range(len(seeds))]
         rows = [self._rows(layer, union) for layer in self.states]
         adj = query_adjacency(local_seeds, len(union), self.device)
-        title_idx = torch.from_numpy(self.titles.indices(titles)).to(self.device)
+        title_idx = torch.from_numpy(self.titles.encode(titles)).to(self.device)
         with eval_mode(self.model):
             return self.model.playlist_embedding(rows, adj, title_idx)
 

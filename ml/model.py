@@ -21,17 +21,23 @@ from ml.features import FEATURE_MASK
 from ml.graph import csr_mean
 
 
+COMBINE = ("last", "mean")
+ACTIVATION = ("gelu", "none")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything needed to rebuild the module before loading its weights."""
     num_tracks: int  # rows of the id embedding (tracks seen in training)
     num_artists: int
     num_albums: int
-    num_titles: int  # title vocabulary, 0 = unknown
+    num_titles: int  # title vocabulary (whole titles and words), 0 = unknown
     feature_dim: int
-    dim: int = 64
-    layers: int = 2
-    dropout: float = 0.1
+    dim: int
+    layers: int
+    dropout: float
+    combine: str = "last"  # track vector: "last" state, or "mean" of all states (LightGCN)
+    activation: str = "gelu"  # between rounds: "gelu", or "none" (linear propagation)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,6 +67,8 @@ class PlaylistGraphSAGE(nn.Module):
         super().__init__()
         if spec.layers < 1:
             raise ValueError("layers must be >= 1")
+        if spec.combine not in COMBINE or spec.activation not in ACTIVATION:
+            raise ValueError(f"combine must be one of {COMBINE}, activation one of {ACTIVATION}")
         self.spec = spec
         d = spec.dim
         self.track_embedding = nn.Embedding(spec.num_tracks + 1, d, padding_idx=0)
@@ -106,7 +114,9 @@ class PlaylistGraphSAGE(nn.Module):
         """[h^0, ..., h^(L-1)], each [T, dim], propagated over the graph.
 
         adj_pt: CSR [P, T] (tracks into playlists), adj_tp: CSR [T, P] (its transpose).
-        The last state is the track's output vector.
+        The last state is the track's output vector: h^(L-1), or with `combine="mean"`
+        the mean of all states (LightGCN's layer combination), which the last playlist
+        round then aggregates too, so training and inference read the same vector.
         """
         return self._propagate(h0, adj_pt, adj_tp)[0]
 
@@ -125,16 +135,20 @@ class PlaylistGraphSAGE(nn.Module):
         for layer in range(self.spec.layers - 1):
             p = self._playlist_layer(layer, states[layer], p, adj_pt)
             h = self.to_track[layer]((p, states[layer]), adj_tp)
-            states.append(self.dropout(torch.nn.functional.gelu(h))
-                          if layer < self.spec.layers - 2 else h)
+            states.append(self.dropout(self._activate(h)) if layer < self.spec.layers - 2 else h)
+        if self.spec.combine == "mean" and len(states) > 1:
+            states[-1] = torch.stack(states).mean(dim=0)
         return states, p
+
+    def _activate(self, h: Tensor) -> Tensor:
+        return torch.nn.functional.gelu(h) if self.spec.activation == "gelu" else h
 
     def playlist_embedding(self, states: list[Tensor], adj_query: Tensor, titles: Tensor) -> Tensor:
         """[Q, dim] for Q playlists given by their seed tracks.
 
         states: `track_states` output (rows may be a subset of tracks, matching the
         columns of adj_query); adj_query: CSR [Q, rows of states] seed links (a row may
-        be empty: title only); titles: int64 [Q] title vocabulary index (0 unknown).
+        be empty: title only); titles: int64 [Q, 1 + words] (ml.titles.TitleVocabulary.encode).
         """
         p = None
         for layer in range(self.spec.layers):
@@ -142,12 +156,15 @@ class PlaylistGraphSAGE(nn.Module):
         return self._playlist_output(p, titles)
 
     def _playlist_output(self, p: Tensor, titles: Tensor) -> Tensor:
-        return p + self.title_embedding(titles)
+        """p + the mean embedding of the title's known entries: the whole title and its words
+        (titles [P, 1 + words], see ml.titles.TitleVocabulary.encode; index 0 is unknown)."""
+        count = (titles > 0).sum(dim=1, keepdim=True).clamp(min=1)
+        return p + self.title_embedding(titles).sum(dim=1) / count
 
     def _playlist_layer(self, layer: int, h: Tensor, p: Tensor | None, adj_pt: Tensor) -> Tensor:
         out = self.to_playlist[layer]((h, p), adj_pt)
         if layer < self.spec.layers - 1:  # the last playlist layer is the linear output
-            out = self.dropout(torch.nn.functional.gelu(out))
+            out = self.dropout(self._activate(out))
         return out
 
     @staticmethod

@@ -98,9 +98,10 @@ def build_trainer(config: TrainConfig, snapshot, device: torch.device):
                             max_test=config.max_test, max_validation=config.max_validation,
                             seed=config.split_seed)
     data = prepare_training_data(snapshot, holdout, config.title_min_count,
-                                 config.id_min_playlists)
+                                 config.id_min_playlists, config.title_token_min_count)
     trainer = Trainer(config, data, device,
-                      validation_cases(snapshot, holdout.validation, config.split_seed))
+                      validation_cases(snapshot, holdout.validation, config.split_seed,
+                                       config.max_validation_cases))
     return holdout, data, trainer
 
 
@@ -180,12 +181,17 @@ def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_v
             state.best_model = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
         else:
             state.bad_epochs += 1
+            if config.lr_patience and state.bad_epochs % config.lr_patience == 0:
+                # The learning rate lives in the optimizer's state, so --resume keeps it.
+                for group in state.optimizer.param_groups:
+                    group["lr"] *= config.lr_decay
         state.epoch = epoch
         state.stopped = state.bad_epochs >= config.patience > 0
         seconds = time.perf_counter() - started
         append_metrics(run_dir, {"epoch": epoch, "loss": loss, "seconds": round(seconds, 3),
                                  "train_seconds": round(train_seconds, 3), "device": str(device),
                                  "steps": trainer.last_epoch_steps,
+                                 "lr": state.optimizer.param_groups[0]["lr"],
                                  "edges_per_s": round(trainer.last_epoch_edges
                                                       / max(train_seconds, 1e-9)),
                                  **{k: round(v, 6) for k, v in val.items()},

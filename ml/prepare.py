@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ml.config import TrainConfig
 from ml.features import ENCODED_DIM, encode_features, feature_stats
 from ml.model import ModelSpec, TrackInputs
 from ml.protocol import Holdout, training_edges
@@ -30,7 +31,7 @@ class TrainingData:
     artist_seen: np.ndarray  # bool [A]
     album_seen: np.ndarray  # bool [B]
     vocab: TitleVocabulary
-    playlist_titles: np.ndarray  # int64 [P] vocabulary index per playlist (0 unknown)
+    playlist_titles: np.ndarray  # int64 [P, 1 + words] TitleVocabulary.encode per playlist
     feature_mean: np.ndarray  # float32 [11]
     feature_std: np.ndarray  # float32 [11]
     encoded_features: np.ndarray  # float32 [T, ENCODED_DIM]
@@ -41,11 +42,14 @@ class TrainingData:
                             s.track_artist, self.artist_seen, s.track_album, self.album_seen,
                             device)
 
-    def model_spec(self, dim: int, layers: int, dropout: float) -> ModelSpec:
+    def model_spec(self, config: TrainConfig) -> ModelSpec:
+        """The model's sizes from this data, its shape from the training config."""
         s = self.snapshot
         return ModelSpec(num_tracks=s.num_tracks, num_artists=len(s.artist_ids),
                          num_albums=len(s.album_ids), num_titles=len(self.vocab),
-                         feature_dim=ENCODED_DIM, dim=dim, layers=layers, dropout=dropout)
+                         feature_dim=ENCODED_DIM, dim=config.dim, layers=config.layers,
+                         dropout=config.dropout, combine=config.combine,
+                         activation=config.activation)
 
     def popularity(self) -> np.ndarray:
         """int64 [T]: training playlists per track."""
@@ -53,20 +57,21 @@ class TrainingData:
 
 
 def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout, title_min_count: int,
-                          id_min_playlists: int = 1) -> TrainingData:
+                          id_min_playlists: int = 1, title_token_min_count: int = 0) -> TrainingData:
     edge_playlist, edge_track = training_edges(snapshot, holdout.train)
     degree = np.bincount(edge_track, minlength=snapshot.num_tracks)
     track_seen = degree > 0
     artist_seen = _seen(snapshot.track_artist[track_seen], len(snapshot.artist_ids))
     album_seen = _seen(snapshot.track_album[track_seen], len(snapshot.album_ids))
     titles = [snapshot.normalized_title(p) for p in range(snapshot.num_playlists)]
-    vocab = TitleVocabulary.build((titles[p] for p in holdout.train.tolist()), title_min_count)
+    vocab = TitleVocabulary.build((titles[p] for p in holdout.train.tolist()), title_min_count,
+                                  title_token_min_count)
     mean, std = feature_stats(snapshot.features[track_seen], snapshot.feature_mask[track_seen])
     return TrainingData(
         snapshot=snapshot, holdout=holdout, edge_playlist=edge_playlist, edge_track=edge_track,
         track_seen=track_seen, track_has_id=degree >= max(id_min_playlists, 1),
         artist_seen=artist_seen, album_seen=album_seen, vocab=vocab,
-        playlist_titles=vocab.indices(titles), feature_mean=mean, feature_std=std,
+        playlist_titles=vocab.encode(titles), feature_mean=mean, feature_std=std,
         encoded_features=encode_features(snapshot.features, snapshot.feature_mask, mean, std))
 
 

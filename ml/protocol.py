@@ -92,14 +92,17 @@ def make_cases(snapshot: GraphSnapshot, playlists: np.ndarray, seed: int,
     return cases
 
 
-def validation_cases(snapshot: GraphSnapshot, playlists: np.ndarray, seed: int) -> list[Case]:
-    """One case per validation playlist, its scenario drawn among those it is long enough
-    for: the scenario mix of the test set at an eighth of the scoring cost per epoch."""
+def validation_cases(snapshot: GraphSnapshot, playlists: np.ndarray, seed: int,
+                     max_cases: int) -> list[Case]:
+    """The test set's cases for the validation playlists: every scenario each playlist is
+    long enough for, so that selection sees the same mix the test reports. Beyond
+    `max_cases` a random subset is kept (in playlist order), to bound the cost per epoch."""
+    cases = make_cases(snapshot, playlists, seed)
+    if len(cases) <= max_cases:
+        return cases
     rng = np.random.default_rng([seed, 0x7A1])
-    by_playlist: dict[int, list[Case]] = {}
-    for case in make_cases(snapshot, playlists, seed):
-        by_playlist.setdefault(case.playlist, []).append(case)
-    return [options[rng.integers(len(options))] for _, options in sorted(by_playlist.items())]
+    keep = np.sort(rng.choice(len(cases), max_cases, replace=False))
+    return [cases[i] for i in keep.tolist()]
 
 
 def training_edges(snapshot: GraphSnapshot, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,8 @@ trained on, a typed-in list or a user's liked tracks is embedded from its seeds 
 the spot (no retraining). Tracks added to the catalog after training are embedded
 from their audio features and, when the run knows them, their artist and album;
 a new track with none of these cannot be placed and is reported in `skipped_seeds`.
-Before the first run is active, the item–item co-occurrence baseline serves instead.
+The active run serves the model its evaluation names in "served" (the best on validation
+NDCG); before the first run is active, item–item co-occurrence over the catalog serves.
 """
 from __future__ import annotations
 
@@ -18,15 +19,17 @@ import torch
 
 from data.snapshot_reads import track_metadata
 from data.store import Catalog
-from ml.artifacts import ArtifactError, ServingModel, load_model
-from ml.baselines import ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.artifacts import ArtifactError, ServingModel, load_als, load_model
+from ml.baselines import ALS, ItemKNN, Popularity, Ranker, TitlePopularity, interaction_matrix
+from ml.errors import UserError
+from ml.evaluate import BaselineInputs, build_baselines, run_training_data
 from ml.features import encode_features
 from ml.graph import bipartite_adjacency
 from ml.inference import GnnScorer, eval_mode
 from ml.prepare import track_inputs
 from ml.ranking import top_k
-from ml.runs import active_run
-from ml.snapshot import load_snapshot
+from ml.runs import active_run, read_evaluation
+from ml.snapshot import GraphSnapshot, load_snapshot
 from ml.titles import normalize_title
 
 
@@ -140,49 +143,74 @@ def embed_new_tracks(served: ServingModel, catalog: Catalog,
     return meta.track_ids[usable], [s.numpy() for s in states]
 
 
-class ItemKnnRecommender(Recommender):
-    """Co-occurrence over every playlist in the catalog; serves until a run is active."""
-    name = "itemknn"
+class RankerRecommender(Recommender):
+    """A baseline over a snapshot's tracks: the run's served baseline when it beat the GNN
+    on validation, or item co-occurrence over the whole catalog before any run is active."""
 
-    def __init__(self, catalog: Catalog, home: Path | None = None):
+    def __init__(self, ranker: Ranker, snapshot: GraphSnapshot, degree: np.ndarray,
+                 run_id: str | None = None, note: str = ""):
         super().__init__()
+        self.ranker, self.snapshot, self._degree = ranker, snapshot, degree
+        self.name, self.run_id, self.note = ranker.name, run_id, note
+
+    @classmethod
+    def catalog_itemknn(cls, catalog: Catalog, home: Path | None, note: str) -> "RankerRecommender":
+        """Co-occurrence over every playlist in the catalog; serves until a run is active."""
         snapshot = load_snapshot(catalog, home)
-        self.snapshot = snapshot
-        interactions = interaction_matrix(snapshot.edge_playlists(), snapshot.pl_tracks.astype(np.int64),
+        interactions = interaction_matrix(snapshot.edge_playlists(),
+                                          snapshot.pl_tracks.astype(np.int64),
                                           snapshot.num_playlists, snapshot.num_tracks)
         titles = [snapshot.normalized_title(p) for p in range(snapshot.num_playlists)]
-        popularity = Popularity(interactions)
-        self.knn = ItemKNN(interactions, TitlePopularity(interactions, titles, popularity))
-        self._degree = snapshot.track_degrees()
+        knn = ItemKNN(interactions, TitlePopularity(interactions, titles, Popularity(interactions)))
+        return cls(knn, snapshot, snapshot.track_degrees(), note=note)
+
+    @classmethod
+    def run_baseline(cls, run_dir: Path, name: str, catalog: Catalog,
+                     home: Path | None) -> "RankerRecommender":
+        """The baseline `name` as the run evaluated it: fitted on the run's training
+        playlists (ALS from its saved, tuned factors)."""
+        config, data = run_training_data(run_dir, catalog, home)
+        inputs = BaselineInputs.of(data)
+        if name == "als":
+            factors, params = load_als(run_dir)
+            ranker: Ranker = ALS.from_factors(factors, inputs.by_title, **params)
+        else:
+            ranker = build_baselines([name], data, config)[0][0]
+        return cls(ranker, data.snapshot, data.popularity(), run_dir.name,
+                   note=f"{name} scored best on validation NDCG in run {run_dir.name}")
 
     def _rows(self, seeds: list[int]) -> tuple[np.ndarray, list[int]]:
         rows = self.snapshot.track_index(np.array(seeds, np.int64))
-        # A track in no playlist has no co-occurrences to recommend from.
+        # A track in no (training) playlist has nothing these models know it by.
         usable = rows >= 0
         usable[usable] = self._degree[rows[usable]] > 0
         return np.where(usable, rows, -1), [s for s, ok in zip(seeds, usable) if not ok]
 
     def _scores(self, rows: np.ndarray, title: str) -> torch.Tensor:
-        return self.knn.scores([rows], [title])
+        return self.ranker.scores([rows], [title])
 
     def _catalog_ids(self, rows: np.ndarray) -> np.ndarray:
         return self.snapshot.track_ids[rows]
 
 
 def load_recommender(catalog: Catalog, home: Path | None = None) -> Recommender:
-    """The active run's GNN, or the co-occurrence baseline when no run is active (or the
-    active run's files cannot be read; `note` says why)."""
+    """The active run's served model (`evaluation.json` "served": the best on validation
+    NDCG, the GNN for runs evaluated before that field), or item co-occurrence over the
+    catalog when no run is active or its files cannot be read (`note` says why)."""
     run = active_run(home)
-    if run is not None:
-        try:
-            return GnnRecommender.load(run.path, catalog)
-        except ArtifactError as exc:
-            fallback = ItemKnnRecommender(catalog, home)
-            fallback.note = f"active run unusable ({exc}); serving item co-occurrence"
-            return fallback
-    fallback = ItemKnnRecommender(catalog, home)
-    fallback.note = "no trained run is active yet; serving item co-occurrence"
-    return fallback
+    if run is None:
+        return RankerRecommender.catalog_itemknn(
+            catalog, home, "no trained run is active yet; serving item co-occurrence")
+    served = (read_evaluation(run.path) or {}).get("served", "gnn")
+    try:
+        if served == "gnn":
+            recommender: Recommender = GnnRecommender.load(run.path, catalog)
+            recommender.note = f"GraphSAGE scored best on validation NDCG in run {run.run_id}"
+            return recommender
+        return RankerRecommender.run_baseline(run.path, served, catalog, home)
+    except (ArtifactError, UserError) as exc:
+        return RankerRecommender.catalog_itemknn(
+            catalog, home, f"active run unusable ({exc}); serving item co-occurrence")
 
 
 class _Rows:

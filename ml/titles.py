@@ -25,25 +25,49 @@ def normalize_title(title: str | None) -> str:
     return _SPACES.sub(" ", _NOT_WORD.sub(" ", ascii_only)).strip()
 
 
-class TitleVocabulary:
-    """Normalized titles seen often enough in training; index 0 means unknown."""
+MAX_TOKENS = 8  # title words kept per playlist; MPD titles are short (median 2 words)
 
-    def __init__(self, titles: Iterable[str]):
+
+class TitleVocabulary:
+    """Normalized titles and title words seen often enough in training.
+
+    One index space: 0 is unknown, then whole titles, then words. `encode` gives each
+    playlist a row [whole title, word 1 .. word MAX_TOKENS] (0 pads), so "summer hits
+    2017" is placed by its whole title when that was seen and by "summer", "hits" and
+    "2017" when it was not.
+    """
+
+    def __init__(self, titles: Iterable[str], tokens: Iterable[str] = ()):
         self.titles: list[str] = list(titles)
+        self.tokens: list[str] = list(tokens)
         self._index = {t: i + 1 for i, t in enumerate(self.titles)}
+        offset = len(self.titles) + 1
+        self._token_index = {t: offset + i for i, t in enumerate(self.tokens)}
 
     @classmethod
-    def build(cls, normalized: Iterable[str], min_count: int) -> "TitleVocabulary":
-        counts = Counter(t for t in normalized if t)
+    def build(cls, normalized: Iterable[str], min_count: int,
+              token_min_count: int = 0) -> "TitleVocabulary":
+        """Titles in at least `min_count` training playlists; words in at least
+        `token_min_count` (0: no words)."""
+        normalized = [t for t in normalized if t]
+        counts = Counter(normalized)
+        words = Counter(w for t in normalized for w in set(t.split())) if token_min_count else {}
         # Sorted so the vocabulary, and so the model, do not depend on playlist order.
-        return cls(sorted(t for t, n in counts.items() if n >= min_count))
+        return cls(sorted(t for t, n in counts.items() if n >= min_count),
+                   sorted(w for w, n in words.items() if n >= token_min_count))
 
     def __len__(self) -> int:
         """Entries including the unknown slot."""
-        return len(self.titles) + 1
+        return len(self.titles) + 1 + len(self.tokens)
 
     def index(self, title: str | None) -> int:
         return self._index.get(normalize_title(title), 0)
 
-    def indices(self, normalized: Iterable[str]) -> np.ndarray:
-        return np.fromiter((self._index.get(t, 0) for t in normalized), np.int64)
+    def encode(self, normalized: Iterable[str]) -> np.ndarray:
+        """int64 [N, 1 + MAX_TOKENS]: whole-title index, then word indices (0 unknown/pad)."""
+        rows = []
+        for title in normalized:
+            words = [self._token_index[w] for w in dict.fromkeys(title.split())
+                     if w in self._token_index][:MAX_TOKENS]
+            rows.append([self._index.get(title, 0), *words, *[0] * (MAX_TOKENS - len(words))])
+        return np.array(rows, np.int64).reshape(-1, 1 + MAX_TOKENS)

@@ -48,7 +48,7 @@ class TrainState:
 
 def new_state(config: TrainConfig, data: TrainingData, device: torch.device) -> TrainState:
     torch.manual_seed(config.seed)
-    model = PlaylistGraphSAGE(data.model_spec(config.dim, config.layers, config.dropout)).to(device)
+    model = PlaylistGraphSAGE(data.model_spec(config)).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
                                   weight_decay=config.weight_decay)
     return TrainState(model=model, optimizer=optimizer,

@@ -11,7 +11,7 @@ from ml.features import ENCODED_DIM
 from ml.graph import BipartiteEdges, bipartite_adjacency, query_adjacency
 from ml.inference import GnnScorer, eval_mode
 from ml.model import CsrSAGEConv, ModelSpec, PlaylistGraphSAGE, TrackInputs
-from ml.titles import TitleVocabulary
+from ml.titles import MAX_TOKENS, TitleVocabulary
 
 
 def random_graph(num_playlists: int, num_tracks: int, edges: int, seed: int = 0):
@@ -62,10 +62,15 @@ def test_adjacency_without_some_playlists():
     assert adj_pt.transposed is adj_tp
 
 
-def tiny_model(layers: int, num_tracks=25, dim=8, seed=0) -> tuple[PlaylistGraphSAGE, TrackInputs]:
+VOCAB = TitleVocabulary(["a", "b", "c"], ["x", "y"])
+
+
+def tiny_model(layers: int, num_tracks=25, dim=8, seed=0, combine="last",
+               activation="gelu") -> tuple[PlaylistGraphSAGE, TrackInputs]:
     torch.manual_seed(seed)
-    spec = ModelSpec(num_tracks=num_tracks, num_artists=5, num_albums=6, num_titles=4,
-                     feature_dim=ENCODED_DIM, dim=dim, layers=layers, dropout=0.2)
+    spec = ModelSpec(num_tracks=num_tracks, num_artists=5, num_albums=6, num_titles=len(VOCAB),
+                     feature_dim=ENCODED_DIM, dim=dim, layers=layers, dropout=0.2,
+                     combine=combine, activation=activation)
     model = PlaylistGraphSAGE(spec)
     inputs = TrackInputs(features=torch.randn(num_tracks, ENCODED_DIM),
                          track=torch.arange(1, num_tracks + 1),
@@ -81,27 +86,26 @@ def test_shapes(layers):
     adj_pt, adj_tp = bipartite_adjacency(p, t, 9, 25)
     states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
     assert len(states) == layers and all(s.shape == (25, 8) for s in states)
-    playlists, tracks = model(inputs, adj_pt, adj_tp, torch.zeros(9, dtype=torch.long))
+    playlists, tracks = model(inputs, adj_pt, adj_tp, torch.zeros(9, 1 + MAX_TOKENS, dtype=torch.long))
     assert playlists.shape == (9, 8) and tracks.shape == (25, 8)
     assert model.scores(playlists, tracks).shape == (9, 25)
     assert torch.isfinite(playlists).all()
 
 
 @pytest.mark.parametrize("layers", [1, 2, 3])
-def test_inductive_embedding_equals_message_passing(layers):
+@pytest.mark.parametrize("combine,activation", [("last", "gelu"), ("mean", "none")])
+def test_inductive_embedding_equals_message_passing(layers, combine, activation):
     """A playlist embedded from its track list as seeds (the path for new playlists) gets the
     same vector as the same playlist inside the graph."""
-    model, inputs = tiny_model(layers)
+    model, inputs = tiny_model(layers, combine=combine, activation=activation)
     p, t = random_graph(9, 25, 70)
     adj_pt, adj_tp = bipartite_adjacency(p, t, 9, 25)
-    titles = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3, 0])
+    names = ["", "a", "b", "c", "x", "a y", "y x", "z", "c x"]
     with eval_mode(model):
-        in_graph, _ = model(inputs, adj_pt, adj_tp, titles)
+        in_graph, _ = model(inputs, adj_pt, adj_tp, torch.from_numpy(VOCAB.encode(names)))
         states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
-    vocab = TitleVocabulary(["a", "b", "c"])
-    scorer = GnnScorer(model, states, vocab)
+    scorer = GnnScorer(model, states, VOCAB)
     seeds = [t[p == i].numpy() for i in range(9)]
-    names = [["", "a", "b", "c"][int(i)] for i in titles]
     inductive = scorer.playlist_vectors(seeds, names)
     assert torch.allclose(inductive, in_graph, atol=1e-5)
 
@@ -112,9 +116,24 @@ def test_title_only_playlist_is_finite_and_depends_on_the_title():
         states = model.track_states(model.track_inputs(inputs),
                                     *bipartite_adjacency(*random_graph(5, 25, 30), 5, 25))
         adj = query_adjacency([np.array([], np.int64), np.array([], np.int64)], 25)
-        out = model.playlist_embedding(states, adj, torch.tensor([1, 2]))
+        out = model.playlist_embedding(states, adj, torch.from_numpy(VOCAB.encode(["a", "b"])))
     assert torch.isfinite(out).all()
     assert not torch.allclose(out[0], out[1])
+
+
+def test_title_words_place_a_title_never_seen_whole():
+    """"y x" was never a training title, but its words were: it gets their mean, in any
+    word order, and differs from a title with no known word."""
+    assert VOCAB.encode(["y x"])[0, 0] == 0 and VOCAB.encode(["y x"])[0, 1:3].tolist() == [5, 4]
+    model, inputs = tiny_model(2)
+    with eval_mode(model):
+        states = model.track_states(model.track_inputs(inputs),
+                                    *bipartite_adjacency(*random_graph(5, 25, 30), 5, 25))
+        adj = query_adjacency([np.array([], np.int64)] * 3, 25)
+        out = model.playlist_embedding(states, adj,
+                                       torch.from_numpy(VOCAB.encode(["y x", "x y", "zzz"])))
+    assert torch.allclose(out[0], out[1])
+    assert not torch.allclose(out[0], out[2])
 
 
 def test_unseen_tracks_still_get_a_vector_from_features():

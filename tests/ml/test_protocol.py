@@ -90,7 +90,11 @@ def test_cases_follow_the_scenarios(split):
     names = {c.scenario for c in cases}
     # checkerboard playlists hold 10-19 tracks: no 25- or 100-seed scenario fits
     assert names == {"title_only", "first_1", "first_5", "first_10"}
-    assert len(validation_cases(snapshot, holdout.validation, seed=5)) == len(holdout.validation)
+    every = make_cases(snapshot, holdout.validation, 5)
+    assert len(validation_cases(snapshot, holdout.validation, 5, max_cases=10_000)) == len(every)
+    capped = validation_cases(snapshot, holdout.validation, 5, max_cases=7)
+    assert len(capped) == 7
+    assert {(c.playlist, c.scenario) for c in capped} <= {(c.playlist, c.scenario) for c in every}
 
 
 def test_top_k_never_returns_a_seed():

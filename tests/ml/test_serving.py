@@ -3,6 +3,7 @@ without retraining, and the recommend command."""
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -10,14 +11,12 @@ import torch
 
 from data.schema import AUDIO_FEATURES
 from data.store import ArtistRef, TrackRecord
-from ml.artifacts import load_model, load_split
+from ml.artifacts import load_model
+from ml.evaluate import run_training_data
 from ml.graph import bipartite_adjacency
 from ml.inference import eval_mode
 from ml.pipeline import run_training
-from ml.prepare import prepare_training_data
-from ml.protocol import Holdout
-from ml.serving import GnnRecommender, ItemKnnRecommender, load_recommender
-from ml.snapshot import load_snapshot
+from ml.serving import GnnRecommender, RankerRecommender, load_recommender
 from tests.ml.conftest import TASTES, fast_config, run_ml, track_uri
 
 
@@ -31,7 +30,7 @@ def trained(checkerboard, home):
 
 def test_before_any_run_co_occurrence_serves(checkerboard, home):
     rec = load_recommender(checkerboard.catalog, home)
-    assert isinstance(rec, ItemKnnRecommender)
+    assert isinstance(rec, RankerRecommender)
     assert rec.name == "itemknn" and rec.run_id is None and "no trained run" in rec.note
     for taste in range(TASTES):
         seeds = checkerboard.tracks_of_taste[taste][:2]
@@ -56,12 +55,8 @@ def test_inductive_path_equals_the_in_graph_embedding(trained, checkerboard, hom
     """A training playlist, embedded from its tracks as a seed list by the serving path,
     gets the vector message passing gives it inside the training graph."""
     served = load_model(trained)
-    version, validation, test = load_split(trained)
-    snapshot = load_snapshot(checkerboard.catalog, home)
-    held = np.isin(snapshot.playlist_ids, np.concatenate([validation, test]))
-    holdout = Holdout(train=np.flatnonzero(~held), validation=np.flatnonzero(np.isin(
-        snapshot.playlist_ids, validation)), test=np.flatnonzero(np.isin(snapshot.playlist_ids, test)))
-    data = prepare_training_data(snapshot, holdout, title_min_count=2, id_min_playlists=2)
+    _, data = run_training_data(trained, checkerboard.catalog, home)
+    snapshot, holdout = data.snapshot, data.holdout
     adj_pt, adj_tp = bipartite_adjacency(torch.from_numpy(data.edge_playlist),
                                          torch.from_numpy(data.edge_track),
                                          snapshot.num_playlists, snapshot.num_tracks)
@@ -140,3 +135,22 @@ def test_recommend_command(trained, checkerboard, home):
 
     result = run_ml(home, "recommend", "--tracks", "spotify:track:NOTINCATALOG0000000001")
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+@pytest.mark.parametrize("served", ["als", "itemknn"])
+def test_active_run_serves_the_model_its_evaluation_names(served, checkerboard, home):
+    """When a baseline wins on validation, recommendations come from that baseline as the
+    run evaluated it (ALS from its saved, tuned factors), not from the GNN."""
+    config = fast_config(epochs=2, baselines="popularity,itemknn,als", als_search="")
+    run_dir, state = run_training(config, home, progress=False, out=io.StringIO())
+    assert state == "done"
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    (run_dir / "evaluation.json").write_text(json.dumps({**evaluation, "served": served}))
+    rec = load_recommender(checkerboard.catalog, home)
+    assert isinstance(rec, RankerRecommender)
+    assert rec.name == served and rec.run_id == run_dir.name and "validation" in rec.note
+    for taste in range(TASTES):
+        seeds = checkerboard.tracks_of_taste[taste][:3]
+        recs = rec.recommend(seeds, k=5)
+        assert len(recs) == 5 and not {r.track_id for r in recs} & set(seeds)
+        assert all(checkerboard.taste_of_track[r.track_id] == taste for r in recs)
