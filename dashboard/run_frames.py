@@ -86,6 +86,28 @@ def best_model(evaluation: pd.DataFrame, metric: str = "r_precision",
     return str(rows.loc[pick, "model"])
 
 
+def served_note(evaluation: Mapping, labels: Mapping[str, str]) -> str | None:
+    """Which model this run serves and why, in one sentence (None before evaluation).
+
+    The served model is the one with the best validation NDCG (`evaluation["served"]`,
+    chosen on validation playlists, never on the test playlists the tables show)."""
+    served = evaluation.get("served")
+    if not served:
+        return None
+    scores = (evaluation.get("validation") or {}).get("overall") or {}
+    name = labels.get(served, served)
+    others = ", ".join(f"{labels.get(m, m)} {v['ndcg']:.4f}" for m, v in scores.items()
+                       if m != served)
+    why = (f"it has the best validation NDCG, {scores[served]['ndcg']:.4f} "
+           f"(against {others}) on {evaluation['validation'].get('cases', 0):,} validation "
+           f"cases" if served in scores else "it has the best validation NDCG")
+    als = (evaluation.get("als") or {}).get("params")
+    tuned = (f" ALS was tuned on the same validation cases: {als['factors']} factors, "
+             f"regularization {als['regularization']:g}, alpha {als['alpha']:g}, "
+             f"{als['iterations']} iterations." if als else "")
+    return f"Recommendations from this run use {name}: {why}.{tuned}"
+
+
 def run_summary_frame(runs: Sequence[Mapping]) -> pd.DataFrame:
     """One row per run for comparison tables.
 

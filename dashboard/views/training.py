@@ -90,6 +90,9 @@ else:
                    f"{protocol.get('cases', 0):,} scenario cases, "
                    f"{protocol.get('tracks_ranked', 0):,} tracks ranked per case; "
                    f"overall = {protocol.get('overall', 'mean over scenarios')}.")
+    note = run_frames.served_note(run.evaluation, charts.MODEL_LABELS)
+    if note:
+        st.info(note, icon=":material/recommend:")
     metric = st.segmented_control("Metric", run_frames.EVAL_METRICS, default="r_precision",
                                   required=True, format_func=charts.METRIC_LABELS.get,
                                   key="train_eval_metric")

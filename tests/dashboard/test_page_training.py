@@ -102,3 +102,22 @@ def test_failed_run_shows_its_error_and_comparison_lists_both(home: Path,
 def test_no_runs_yet_points_to_retrain(home: Path, tiny: dict) -> None:
     at = open_page("training")
     assert "No training run yet" in at.main.info[0].value
+
+
+def test_page_says_which_model_serves_and_why(home: Path, tiny: dict) -> None:
+    """ALS beats GraphSAGE on validation here, so the page must say ALS serves, with the
+    validation figures that decided it, not the test figures of the table."""
+    evaluation = {**EVAL, "served": "als",
+                  "validation": {"overall": {"gnn": {"ndcg": 0.2}, "popularity": {"ndcg": 0.05},
+                                             "itemknn": {"ndcg": 0.18}, "als": {"ndcg": 0.22}},
+                                 "cases": 1234},
+                  "als": {"params": {"factors": 128, "regularization": 0.1, "alpha": 20.0,
+                                     "iterations": 30}}}
+    write_run(home, OLD, [1.0, 0.8], [0.1, 0.2], evaluation=evaluation)
+    (runs_dir(home) / "ACTIVE").write_text(OLD + "\n")
+    at = open_page("training")
+    note = next(i.value for i in at.main.info if "Recommendations from this run use" in i.value)
+    assert note.startswith("Recommendations from this run use ALS: it has the best validation "
+                           "NDCG, 0.2200 (against GraphSAGE 0.2000, Popularity 0.0500, "
+                           "Item kNN 0.1800) on 1,234 validation cases.")
+    assert "128 factors, regularization 0.1, alpha 20, 30 iterations" in note

@@ -1,0 +1,130 @@
+"""Recommendation quality on real playlists, as a user gets it.
+
+Ingests MPD slices (and optional audio-feature CSVs) into a fresh home, runs the
+default `python -m ml train` in a subprocess exactly as a user would, and reports the
+run's evaluation: per scenario and overall, every model side by side (best marked
+with *), the tuned ALS, the served model and how training went (time, epochs, best
+epoch, whether early stopping fired). Writes benchmarks/results/quality-<name>.json.
+
+    python benchmarks/quality.py                       # ../shared/reference/mpd/real-dev when present
+    python benchmarks/quality.py --name sample data/sample
+    python benchmarks/quality.py --features F.csv.gz SLICES...
+    python benchmarks/quality.py -- --epochs 5         # extra flags go to ml train
+
+The real playlists are never copied: they are read where they lie.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_DEV = ROOT.parent / "shared" / "reference" / "mpd" / "real-dev"
+REAL_FEATURES = ROOT.parent / "shared" / "reference" / "features" / "dataset-of-10s.csv.gz"
+SAMPLE = ROOT / "data" / "sample"
+METRICS = ("r_precision", "ndcg", "clicks", "recall@100")
+LOWER_IS_BETTER = {"clicks"}
+
+
+def run(args: list[str], env: dict) -> str:
+    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+    if proc.returncode != 0:
+        sys.exit(f"error: python {' '.join(args)} failed ({proc.returncode}): "
+                 f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
+    return proc.stdout
+
+
+def mark_best(models: dict[str, dict], metric: str) -> dict[str, str]:
+    values = {m: v[metric] for m, v in models.items()}
+    best = (min if metric in LOWER_IS_BETTER else max)(values.values())
+    return {m: f"{v:.4f}{'*' if v == best else ' '}" for m, v in values.items()}
+
+
+def table(evaluation: dict) -> str:
+    blocks = [("overall", evaluation["overall"], None)]
+    blocks += [(s, {k: v for k, v in e.items() if k != "n"}, e["n"])
+               for s, e in evaluation["scenarios"].items()]
+    lines = [f"{'scenario':<12}{'n':>6}  {'model':<11}" + "".join(f"{m:>13}" for m in METRICS)]
+    for name, models, n in blocks:
+        cells = {metric: mark_best(models, metric) for metric in METRICS}
+        for model in models:
+            lines.append(f"{name:<12}{'' if n is None else n:>6}  {model:<11}"
+                         + "".join(f"{cells[m][model]:>13}" for m in METRICS))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("slices", nargs="*", type=Path,
+                        help="MPD slice files or folders (default: the real development set "
+                             "when present, else the bundled sample)")
+    parser.add_argument("--features", nargs="*", type=Path, default=None,
+                        help="audio-feature CSVs (default: the reference features with the "
+                             "real set, none with the sample)")
+    parser.add_argument("--name", default=None, help="results name (default: real-dev or sample)")
+    parser.add_argument("train_args", nargs=argparse.REMAINDER,
+                        help="after --: extra flags for python -m ml train")
+    args = parser.parse_args()
+    real = not args.slices and REAL_DEV.is_dir()
+    slices = args.slices or [REAL_DEV if real else SAMPLE]
+    features = args.features if args.features is not None else (
+        [REAL_FEATURES] if real and REAL_FEATURES.exists() else [])
+    name = args.name or ("real-dev" if real else "sample" if not args.slices else "custom")
+    extra = [a for a in args.train_args if a != "--"]
+
+    with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
+        env = {**os.environ, "PLAYLISTGRAPH_HOME": tmp}
+        t0 = time.perf_counter()
+        run(["-m", "data", "ingest", *map(str, slices), "--no-progress"], env)
+        for csv in features:
+            run(["-m", "data", "features", str(csv)], env)
+        ingest_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = run(["-m", "ml", "train", "--no-progress", *extra], env)
+        train_s = time.perf_counter() - t0
+        run_dir = Path(out.strip().splitlines()[-1])
+        evaluation = json.loads((run_dir / "evaluation.json").read_text())
+        metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        config = json.loads((run_dir / "config.json").read_text())
+
+    last = metrics[-1]
+    training = {
+        "epochs_run": last["epoch"], "epoch_cap": config["epochs"], "best_epoch": last["best_epoch"],
+        "early_stopped": last["epoch"] < config["epochs"],
+        "training_s": round(sum(m["seconds"] for m in metrics), 1),
+        "train_command_s": round(train_s, 1), "ingest_s": round(ingest_s, 1),
+        "steps_per_epoch": last["steps"]}
+    result = {
+        "name": name, "slices": [str(s) for s in slices], "features": [str(f) for f in features],
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "train_args": extra, "config": config, "training": training,
+        "served": evaluation.get("served"), "als": evaluation.get("als", {}).get("params"),
+        "validation": evaluation.get("validation"), "protocol": evaluation["protocol"],
+        "overall": evaluation["overall"], "scenarios": evaluation["scenarios"]}
+    out_path = ROOT / "benchmarks" / "results" / f"quality-{name}.json"
+    out_path.write_text(json.dumps(result, indent=2) + "\n")
+
+    p = evaluation["protocol"]
+    print(f"{name}: {p['train_playlists']:,} train / {p['test_playlists']:,} test playlists "
+          f"({p['cases']:,} cases), {p['tracks_ranked']:,} tracks ranked; test metrics, "
+          f"* = best")
+    print(table(evaluation))
+    print(f"training {training['training_s']} s over {training['epochs_run']} epochs "
+          f"(cap {training['epoch_cap']}, {training['steps_per_epoch']} steps each), best epoch "
+          f"{training['best_epoch']}, early stop {'fired' if training['early_stopped'] else 'did NOT fire'}; "
+          f"ml train end to end {training['train_command_s']} s")
+    print(f"tuned ALS: {result['als']}; served (best validation NDCG): {result['served']}")
+    print(f"wrote {out_path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
