@@ -155,7 +155,8 @@ def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, bar
         report.tracks_skipped += parsed.skipped_tracks
         report.playlist_track_rows += rows
         elapsed = max(time.perf_counter() - started, 1e-9)
-        bar.advance(playlists_per_s=f"{(report.playlists_added + report.playlists_present) / elapsed:,.0f}")
+        playlists = report.playlists_added + report.playlists_present
+        bar.advance(playlists_per_s=f"{playlists / elapsed:,.0f}")
     bar.close()
 
 

@@ -75,7 +75,7 @@ def test_a_python_without_the_packages_says_so_in_one_line(home: Path, command: 
     """`python -S` runs without site-packages: what a user gets with the system Python."""
     done = _run("-m", *command, python=[sys.executable, "-S"], home=home)
     assert done.returncode == 1
-    assert error_lines(done.stderr) == done.stderr.splitlines() and len(error_lines(done.stderr)) == 1
+    assert len(error_lines(done.stderr)) == 1 == len(done.stderr.splitlines())
     assert "Traceback" not in done.stderr
     assert "is missing" in done.stderr and "pip install -r requirements.txt" in done.stderr
 
