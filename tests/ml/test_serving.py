@@ -128,7 +128,7 @@ def test_recommend_command(trained, checkerboard, home):
     assert len(uris) == 5 and all(u.startswith("spotify:track:T03") for u in uris)
 
     playlist = checkerboard.playlists_of_taste[0][0]
-    result = run_ml(home, "recommend", "--playlist", str(playlist), "--k", "3")
+    result = run_ml(home, "recommend", "--playlist", f"id:{playlist}", "--k", "3")
     assert result.returncode == 0, result.stderr
     assert all(line.split()[-1].startswith("spotify:track:T00")
                for line in result.stdout.strip().splitlines()[-3:])
