@@ -24,6 +24,9 @@ class TrainConfig:
         "help": "track vector: the last state, or the mean of all states (LightGCN)"})
     activation: str = field(default="gelu", metadata={
         "help": "non-linearity between rounds: gelu, or none (linear propagation)"})
+    query_scale: float = field(default=0.0, metadata={
+        "help": "> 0: playlist vectors are L2-normalized and multiplied by a learned scale "
+                "starting here (0: raw vectors)"})
     id_dropout: float = field(default=0.0, metadata={
         "help": "share of tracks whose id embedding is hidden per step, so features, artist, "
                 "album and graph learn to carry tracks the model barely saw"})
@@ -102,6 +105,8 @@ class TrainConfig:
                 raise ValueError(f"--{_flag(name)} must be in [0, 1)")
         if self.uniform_negatives + self.popular_negatives < 1:
             raise ValueError("--uniform-negatives plus --popular-negatives must be at least 1")
+        if self.query_scale < 0:
+            raise ValueError("--query-scale cannot be negative")
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError("--lr-decay must be in (0, 1]")
         if min(self.uniform_negatives, self.popular_negatives, self.patience, self.threads,

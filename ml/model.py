@@ -38,6 +38,7 @@ class ModelSpec:
     dropout: float
     combine: str = "last"  # track vector: "last" state, or "mean" of all states (LightGCN)
     activation: str = "gelu"  # between rounds: "gelu", or "none" (linear propagation)
+    query_scale: float = 0.0  # > 0: playlist vectors L2-normalized, times a learned scale from this
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,6 +84,10 @@ class PlaylistGraphSAGE(nn.Module):
         self.to_track = nn.ModuleList(
             CsrSAGEConv((d, d), d, aggr="mean") for _ in range(spec.layers - 1))
         self.dropout = nn.Dropout(spec.dropout)
+        # A mean of many diverse seed states is short, so its scores flatten towards the
+        # tracks' norms (popularity); a unit query with one learned scale keeps them sharp.
+        self.query_scale = nn.Parameter(torch.tensor(float(spec.query_scale)),
+                                        requires_grad=spec.query_scale > 0)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -159,7 +164,10 @@ class PlaylistGraphSAGE(nn.Module):
         """p + the mean embedding of the title's known entries: the whole title and its words
         (titles [P, 1 + words], see ml.titles.TitleVocabulary.encode; index 0 is unknown)."""
         count = (titles > 0).sum(dim=1, keepdim=True).clamp(min=1)
-        return p + self.title_embedding(titles).sum(dim=1) / count
+        out = p + self.title_embedding(titles).sum(dim=1) / count
+        if self.spec.query_scale > 0:
+            out = torch.nn.functional.normalize(out, dim=1) * self.query_scale
+        return out
 
     def _playlist_layer(self, layer: int, h: Tensor, p: Tensor | None, adj_pt: Tensor) -> Tensor:
         out = self.to_playlist[layer]((h, p), adj_pt)

@@ -6,7 +6,7 @@ import zlib
 
 import streamlit as st
 
-from dashboard import loaders, recommend_table, serving
+from dashboard import charts, loaders, recommend_table, serving
 from dashboard.formatting import count
 from dashboard.settings import load_settings
 
@@ -35,6 +35,10 @@ st.title("Recommendations")
 if model.name == "gnn":
     st.caption(f"Ranked by the GraphSAGE model of run `{model.run_id}`. A playlist is "
                "represented by its tracks, so playlists the model never saw work too.")
+elif model.run_id is not None:
+    st.caption(f"Ranked by {charts.MODEL_LABELS.get(model.name, model.name)} from run "
+               f"`{model.run_id}`: it has the best validation NDCG of that run's models "
+               "(the Training page has the figures). Playlists the model never saw work too.")
 elif run_id is not None:
     st.warning(f"The trained model cannot be used ({model.note}); recommendations come from "
                "the co-occurrence baseline.", icon=":material/warning:")
