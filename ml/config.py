@@ -9,7 +9,7 @@ from ml.model import ACTIVATION, COMBINE
 from ml.tuning import parse_search
 
 BASELINES = ("popularity", "itemknn", "als")
-DEFAULT_ALS_SEARCH = ("alpha=1,5,20,40;regularization=0.01,0.1,1,10;factors=32,128,256;"
+DEFAULT_ALS_SEARCH = ("alpha=1,5,20,40,80;regularization=0.01,0.1,1,10,30;factors=32,128,256;"
                       "iterations=30")
 
 
@@ -24,6 +24,9 @@ class TrainConfig:
         "help": "track vector: the last state, or the mean of all states (LightGCN)"})
     activation: str = field(default="gelu", metadata={
         "help": "non-linearity between rounds: gelu, or none (linear propagation)"})
+    fold_in: bool = field(default=False, metadata={
+        "help": "add ALS's fold-in of the seeds' track vectors (a learned-weight ridge solve "
+                "that weighs seeds jointly) to the playlist vector"})
     query_scale: float = field(default=0.0, metadata={
         "help": "> 0: playlist vectors are L2-normalized and multiplied by a learned scale "
                 "starting here (0: raw vectors)"})
@@ -143,8 +146,9 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """One `--flag` per field, default None so that only flags given override a base config."""
     for f in fields(TrainConfig):
         default = f.default if f.default is not MISSING else None
-        parser.add_argument(f"--{_flag(f.name)}", dest=f.name, type=type(default), default=None,
-                            metavar=type(default).__name__.upper(),
+        kind = _yes_no if isinstance(default, bool) else type(default)
+        parser.add_argument(f"--{_flag(f.name)}", dest=f.name, type=kind, default=None,
+                            metavar="yes|no" if kind is _yes_no else kind.__name__.upper(),
                             help=f"{f.metadata.get('help', '')} (default: {default})")
 
 
@@ -155,6 +159,14 @@ def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) 
         if given is not None:
             values[f.name] = given
     return TrainConfig(**values)
+
+
+def _yes_no(text: str) -> bool:
+    value = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}.get(
+        text.strip().lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not yes or no")
+    return value
 
 
 def _flag(name: str) -> str:

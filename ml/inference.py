@@ -52,6 +52,7 @@ class GnnScorer:
             last = self.states[-1]
             vectors = last if isinstance(last, Tensor) else torch.from_numpy(np.asarray(last))
         self.vectors = vectors.to(self.device)
+        self.gram = PlaylistGraphSAGE.gram(self.vectors) if model.spec.fold_in else None
         self.titles = titles
 
     @property
@@ -68,7 +69,7 @@ class GnnScorer:
         adj = query_adjacency(local_seeds, len(union), self.device)
         title_idx = torch.from_numpy(self.titles.encode(titles)).to(self.device)
         with eval_mode(self.model):
-            return self.model.playlist_embedding(rows, adj, title_idx)
+            return self.model.playlist_embedding(rows, adj, title_idx, self.gram)
 
     def scores(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> Tensor:
         with torch.no_grad():

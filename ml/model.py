@@ -10,6 +10,7 @@ playlist from a seed list (`playlist_embedding`), with no retraining. Score = do
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
@@ -39,6 +40,7 @@ class ModelSpec:
     combine: str = "last"  # track vector: "last" state, or "mean" of all states (LightGCN)
     activation: str = "gelu"  # between rounds: "gelu", or "none" (linear propagation)
     query_scale: float = 0.0  # > 0: playlist vectors L2-normalized, times a learned scale from this
+    fold_in: bool = False  # add ALS's fold-in of the seeds' vectors to the playlist vector
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -88,6 +90,10 @@ class PlaylistGraphSAGE(nn.Module):
         # tracks' norms (popularity); a unit query with one learned scale keeps them sharp.
         self.query_scale = nn.Parameter(torch.tensor(float(spec.query_scale)),
                                         requires_grad=spec.query_scale > 0)
+        # Fold-in confidence and ridge (log scale, started at what tuned ALS uses) and its
+        # weight beside the SAGE readout; unused unless spec.fold_in.
+        self.fold_in_log = nn.Parameter(torch.tensor([math.log(40.0), math.log(10.0), 0.0]),
+                                        requires_grad=spec.fold_in)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -132,6 +138,8 @@ class PlaylistGraphSAGE(nn.Module):
         states, p = self._propagate(self.track_inputs(inputs), adj_pt, adj_tp)
         last = self.spec.layers - 1
         playlists = self._playlist_layer(last, states[last], p, adj_pt)
+        if self.spec.fold_in:
+            playlists = playlists + self._fold_in(states[-1], adj_pt, self.gram(states[-1]))
         return self._playlist_output(playlists, titles), states[-1]
 
     def _propagate(self, h0: Tensor, adj_pt: Tensor, adj_tp: Tensor
@@ -148,17 +156,46 @@ class PlaylistGraphSAGE(nn.Module):
     def _activate(self, h: Tensor) -> Tensor:
         return torch.nn.functional.gelu(h) if self.spec.activation == "gelu" else h
 
-    def playlist_embedding(self, states: list[Tensor], adj_query: Tensor, titles: Tensor) -> Tensor:
+    def playlist_embedding(self, states: list[Tensor], adj_query: Tensor, titles: Tensor,
+                           gram: Tensor | None = None) -> Tensor:
         """[Q, dim] for Q playlists given by their seed tracks.
 
         states: `track_states` output (rows may be a subset of tracks, matching the
         columns of adj_query); adj_query: CSR [Q, rows of states] seed links (a row may
-        be empty: title only); titles: int64 [Q, 1 + words] (ml.titles.TitleVocabulary.encode).
+        be empty: title only); titles: int64 [Q, 1 + words] (ml.titles.TitleVocabulary.encode);
+        gram: `gram` of all track vectors, needed with `fold_in` when states are a subset.
         """
         p = None
         for layer in range(self.spec.layers):
             p = self._playlist_layer(layer, states[layer], p, adj_query)
+        if self.spec.fold_in:
+            p = p + self._fold_in(states[-1], adj_query,
+                                  self.gram(states[-1]) if gram is None else gram)
         return self._playlist_output(p, titles)
+
+    @staticmethod
+    def gram(vectors: Tensor) -> Tensor:
+        """[dim, dim] VᵀV of all track vectors [T, dim]: the fold-in's "every track is a
+        weak negative" term."""
+        return vectors.T @ vectors
+
+    def _fold_in(self, vectors: Tensor, adj_query: Tensor, gram: Tensor) -> Tensor:
+        """[Q, dim]: the playlist vector ALS would solve for, given these track vectors:
+        argmin_p Σ_t c_t (y_t − ⟨p, v_t⟩)² + λ|p|², y = 1 and c = 1 + α on seeds, y = 0 and
+        c = 1 elsewhere, i.e. (VᵀV + α Σ_s v_s v_sᵀ + λI) p = (1 + α) Σ_s v_s. Unlike a mean,
+        it weighs the seeds jointly: ten near-copies count once, a rare direction counts."""
+        alpha, ridge, weight = self.fold_in_log.exp()
+        crow, cols = adj_query.crow_indices(), adj_query.col_indices()
+        queries, dim = adj_query.shape[0], vectors.shape[1]
+        rows = torch.repeat_interleave(torch.arange(queries, device=vectors.device), crow.diff())
+        seeds = vectors[cols]  # [nnz, dim]
+        outer = torch.zeros(queries, dim, dim, device=vectors.device, dtype=vectors.dtype)
+        outer = outer.index_add(0, rows, seeds.unsqueeze(2) * seeds.unsqueeze(1))
+        target = torch.zeros(queries, dim, device=vectors.device, dtype=vectors.dtype)
+        target = target.index_add(0, rows, seeds)
+        eye = torch.eye(dim, device=vectors.device, dtype=vectors.dtype)
+        system = gram.unsqueeze(0) + alpha * outer + ridge * eye
+        return weight * torch.linalg.solve(system, (1 + alpha) * target)
 
     def _playlist_output(self, p: Tensor, titles: Tensor) -> Tensor:
         """p + the mean embedding of the title's known entries: the whole title and its words

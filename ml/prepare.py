@@ -49,7 +49,8 @@ class TrainingData:
                          num_albums=len(s.album_ids), num_titles=len(self.vocab),
                          feature_dim=ENCODED_DIM, dim=config.dim, layers=config.layers,
                          dropout=config.dropout, combine=config.combine,
-                         activation=config.activation, query_scale=config.query_scale)
+                         activation=config.activation, query_scale=config.query_scale,
+                         fold_in=config.fold_in)
 
     def popularity(self) -> np.ndarray:
         """int64 [T]: training playlists per track."""

@@ -143,9 +143,7 @@ class Trainer:
         states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
         queries = model.playlist_embedding(states, adj_query, self.titles[batch])
         vectors = states[-1]
-        keys = batch.unsqueeze(1) * self.num_tracks + negatives.unsqueeze(0)
-        found = torch.searchsorted(self.edge_keys, keys).clamp(max=len(self.edge_keys) - 1)
-        accidental = self.edge_keys[found] == keys
+        accidental = self._own_tracks(batch, local, negatives)
         log_q = self.sampler.log_expected
         loss = sampled_softmax_loss(queries, pair_query, vectors[positives], vectors[negatives],
                                     log_q[positives], log_q[negatives], accidental)
@@ -153,6 +151,17 @@ class Trainer:
         loss.backward()
         state.optimizer.step()
         return float(loss.detach())
+
+    def _own_tracks(self, batch, local, negatives) -> torch.Tensor:
+        """bool [B, M]: negative m is one of batch playlist b's own tracks."""
+        if self.sampler.exhaustive:  # negatives are all tracks: mark the batch's edges
+            own = local[self.edge_playlist] >= 0
+            mask = torch.zeros(len(batch), self.num_tracks, dtype=torch.bool, device=self.device)
+            mask[local[self.edge_playlist[own]], self.edge_track[own]] = True
+            return mask
+        keys = batch.unsqueeze(1) * self.num_tracks + negatives.unsqueeze(0)
+        found = torch.searchsorted(self.edge_keys, keys).clamp(max=len(self.edge_keys) - 1)
+        return self.edge_keys[found] == keys
 
     def states(self, model: PlaylistGraphSAGE) -> list[torch.Tensor]:
         """Track states over every training edge: what validation, evaluation and serving use."""

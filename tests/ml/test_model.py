@@ -65,12 +65,13 @@ def test_adjacency_without_some_playlists():
 VOCAB = TitleVocabulary(["a", "b", "c"], ["x", "y"])
 
 
-def tiny_model(layers: int, num_tracks=25, dim=8, seed=0, combine="last",
-               activation="gelu") -> tuple[PlaylistGraphSAGE, TrackInputs]:
+def tiny_model(layers: int, num_tracks=25, dim=8, seed=0, combine="last", activation="gelu",
+               query_scale=0.0, fold_in=False) -> tuple[PlaylistGraphSAGE, TrackInputs]:
     torch.manual_seed(seed)
     spec = ModelSpec(num_tracks=num_tracks, num_artists=5, num_albums=6, num_titles=len(VOCAB),
                      feature_dim=ENCODED_DIM, dim=dim, layers=layers, dropout=0.2,
-                     combine=combine, activation=activation)
+                     combine=combine, activation=activation, query_scale=query_scale,
+                     fold_in=fold_in)
     model = PlaylistGraphSAGE(spec)
     inputs = TrackInputs(features=torch.randn(num_tracks, ENCODED_DIM),
                          track=torch.arange(1, num_tracks + 1),
@@ -93,11 +94,14 @@ def test_shapes(layers):
 
 
 @pytest.mark.parametrize("layers", [1, 2, 3])
-@pytest.mark.parametrize("combine,activation", [("last", "gelu"), ("mean", "none")])
-def test_inductive_embedding_equals_message_passing(layers, combine, activation):
+@pytest.mark.parametrize("combine,activation,query_scale,fold_in",
+                         [("last", "gelu", 0.0, False), ("mean", "none", 5.0, True)])
+def test_inductive_embedding_equals_message_passing(layers, combine, activation, query_scale,
+                                                    fold_in):
     """A playlist embedded from its track list as seeds (the path for new playlists) gets the
     same vector as the same playlist inside the graph."""
-    model, inputs = tiny_model(layers, combine=combine, activation=activation)
+    model, inputs = tiny_model(layers, combine=combine, activation=activation,
+                               query_scale=query_scale, fold_in=fold_in)
     p, t = random_graph(9, 25, 70)
     adj_pt, adj_tp = bipartite_adjacency(p, t, 9, 25)
     names = ["", "a", "b", "c", "x", "a y", "y x", "z", "c x"]
@@ -148,3 +152,24 @@ def test_unseen_tracks_still_get_a_vector_from_features():
     vectors = states[-1]
     assert torch.isfinite(vectors).all()
     assert vectors.std(0).sum() > 0  # different features, different vectors
+
+
+def test_fold_in_solves_the_als_least_squares():
+    """The fold-in readout is the minimizer of ALS's weighted loss for the given vectors:
+    its gradient there is zero, and it is what a direct dense solve gives."""
+    model, _ = tiny_model(2, fold_in=True)
+    vectors = torch.randn(25, 8, dtype=torch.float64)
+    seeds = [np.array([1, 4, 9]), np.array([], np.int64), np.array([3])]
+    adj = query_adjacency(seeds, 25)
+    alpha, ridge, weight = model.fold_in_log.detach().double().exp()
+    with torch.no_grad():
+        model.fold_in_log.data = model.fold_in_log.data.double()
+        got = model._fold_in(vectors, adj.to(torch.float64), PlaylistGraphSAGE.gram(vectors))
+    for q, s in enumerate(seeds):
+        c = torch.ones(25, dtype=torch.float64)
+        y = torch.zeros(25, dtype=torch.float64)
+        c[s], y[s] = 1 + alpha, 1.0
+        a = vectors.T @ (c.unsqueeze(1) * vectors) + ridge * torch.eye(8, dtype=torch.float64)
+        expected = weight * torch.linalg.solve(a, vectors.T @ (c * y))
+        assert torch.allclose(got[q], expected, atol=1e-8)
+    assert torch.allclose(got[1], torch.zeros(8, dtype=torch.float64))  # no seeds: nothing

@@ -12,11 +12,13 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 from ml.errors import UserError
-from ml.pipeline import run_training
+from ml.pipeline import build_trainer, run_training
 from ml.runs import active_run, list_runs, read_evaluation, read_metrics, read_status
 from ml.serving import GnnRecommender
+from ml.snapshot import load_snapshot
 from tests.ml.conftest import REPO_ROOT, TASTES, fast_config, run_ml
 
 REQUIRED_METRIC_KEYS = {"epoch", "loss", "seconds", "device", "val_r_precision", "val_ndcg",
@@ -164,3 +166,22 @@ def test_sigterm_cancels_cleanly_and_keeps_the_serving_run(checkerboard, home):
     assert status["state"] == "cancelled" and status["epoch"] >= 1
     assert stdout.strip().splitlines()[-1] == str(run_dir)
     assert active_run(home).run_id == serving.name
+
+
+def test_own_tracks_are_masked_the_same_with_all_tracks_as_negatives(checkerboard, home):
+    """With every track as a negative (an exact softmax) the batch's own tracks are marked
+    from its edges; with sampled negatives by lookup. Both must mark exactly the edges."""
+    snapshot = load_snapshot(checkerboard.catalog, home)
+    _, data, exact = build_trainer(fast_config(uniform_negatives=10**9), snapshot,
+                                   torch.device("cpu"))
+    _, _, sampled = build_trainer(fast_config(), snapshot, torch.device("cpu"))
+    assert exact.sampler.exhaustive and not sampled.sampler.exhaustive
+    batch = torch.from_numpy(data.holdout.train[[0, 7, 30]])
+    local = torch.full((snapshot.num_playlists,), -1, dtype=torch.long)
+    local[batch] = torch.arange(len(batch))
+    everything = torch.arange(snapshot.num_tracks)
+    mask = exact._own_tracks(batch, local, everything)
+    assert torch.equal(mask, sampled._own_tracks(batch, local, everything))
+    for row, playlist in enumerate(batch.tolist()):
+        own = set(data.edge_track[data.edge_playlist == playlist].tolist())
+        assert set(torch.nonzero(mask[row]).flatten().tolist()) == own and own
