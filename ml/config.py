@@ -20,14 +20,14 @@ class TrainConfig:
     layers: int = field(default=3, metadata={
         "help": "playlist<-track rounds; tracks get layers-1 rounds of playlist context"})
     dropout: float = field(default=0.0, metadata={"help": "dropout on hidden states"})
-    combine: str = field(default="last", metadata={
+    combine: str = field(default="mean", metadata={
         "help": "track vector: the last state, or the mean of all states (LightGCN)"})
-    activation: str = field(default="gelu", metadata={
+    activation: str = field(default="none", metadata={
         "help": "non-linearity between rounds: gelu, or none (linear propagation)"})
-    fold_in: bool = field(default=False, metadata={
+    fold_in: bool = field(default=True, metadata={
         "help": "add ALS's fold-in of the seeds' track vectors (a learned-weight ridge solve "
                 "that weighs seeds jointly) to the playlist vector"})
-    query_scale: float = field(default=0.0, metadata={
+    query_scale: float = field(default=10.0, metadata={
         "help": "> 0: playlist vectors are L2-normalized and multiplied by a learned scale "
                 "starting here (0: raw vectors)"})
     id_dropout: float = field(default=0.0, metadata={
@@ -45,15 +45,15 @@ class TrainConfig:
         "help": "training playlists a title word needs to get its own embedding (0: no words)"})
     # optimization
     epochs: int = field(default=40, metadata={"help": "maximum epochs"})
-    patience: int = field(default=6, metadata={
+    patience: int = field(default=4, metadata={
         "help": "stop after this many epochs without a better validation score"})
-    lr: float = field(default=0.005, metadata={"help": "Adam learning rate"})
+    lr: float = field(default=0.01, metadata={"help": "Adam learning rate"})
     lr_patience: int = field(default=2, metadata={
         "help": "multiply the learning rate by --lr-decay after this many epochs without a "
                 "better validation score (0: constant rate)"})
     lr_decay: float = field(default=0.5, metadata={"help": "learning-rate factor on a plateau"})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
-    batch_playlists: int = field(default=512, metadata={"help": "training playlists per step"})
+    batch_playlists: int = field(default=128, metadata={"help": "training playlists per step"})
     targets_per_playlist: int = field(default=50, metadata={
         "help": "hidden tracks scored per training playlist and epoch"})
     title_only_share: float = field(default=0.1, metadata={

@@ -121,12 +121,15 @@ class Trainer:
         cfg, model = self.config, state.model
         inputs = self.inputs
         # Some tracks play "new": no id embedding, no edges, as a track added to the catalog
-        # after training will be; the rest lose only their id sometimes (id_dropout).
+        # after training will be; half of them also without their album, as crawled tracks
+        # and MPD extracts often are (then the artist and features must carry them). The
+        # rest lose only their id sometimes (id_dropout).
         cold = torch.rand(self.num_tracks, generator=gen, device=self.device) < cfg.cold_share
         if cfg.id_dropout > 0 or cfg.cold_share > 0:
             hide = cold | (torch.rand(self.num_tracks, generator=gen, device=self.device)
                            < cfg.id_dropout)
-            inputs = inputs._replace(track=inputs.track * ~hide)
+            no_album = cold & (torch.rand(self.num_tracks, generator=gen, device=self.device) < 0.5)
+            inputs = inputs._replace(track=inputs.track * ~hide, album=inputs.album * ~no_album)
         # The batch's playlists leave the graph, as held-out playlists are never in it.
         adj_pt, adj_tp = self.graph.adjacency(drop=local >= 0,
                                               drop_tracks=cold if cfg.cold_share > 0 else None)
