@@ -52,6 +52,8 @@ def save_model(run_dir: Path, model: PlaylistGraphSAGE, data: TrainingData, stat
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "feature_mean": data.feature_mean.tolist(), "feature_std": data.feature_std.tolist(),
         "titles": data.vocab.titles, "title_tokens": data.vocab.tokens,
+        "title_seed_ptr": torch.from_numpy(data.vocab.seed_ptr),
+        "title_seed_rows": torch.from_numpy(data.vocab.seed_rows),
         "snapshot_version": int(snapshot_version),
     }, run_dir / "model.pt")
     stacked = np.stack([st.detach().cpu().numpy().astype(np.float32) for st in states])
@@ -96,11 +98,16 @@ def load_model(run_dir: Path) -> ServingModel:
     if states.ndim != 3 or states.shape[:2] != (model.spec.layers, len(arrays["track_ids"])):
         raise ArtifactError(f"{run_dir}: track_states.npy does not match model.pt; "
                             "retrain with python -m ml train")
-    return ServingModel(model=model.eval(), titles=TitleVocabulary(saved["titles"],
-                                                                       saved.get("title_tokens", ())),
+    return ServingModel(model=model.eval(), titles=_vocabulary(saved),
                         feature_mean=np.asarray(saved["feature_mean"], np.float32),
                         feature_std=np.asarray(saved["feature_std"], np.float32),
                         snapshot_version=int(saved["snapshot_version"]), states=states, **arrays)
+
+
+def _vocabulary(saved: dict) -> TitleVocabulary:
+    seeds = {k: saved[k].numpy() for k in ("title_seed_ptr", "title_seed_rows") if k in saved}
+    return TitleVocabulary(saved["titles"], saved.get("title_tokens", ()),
+                           seeds.get("title_seed_ptr"), seeds.get("title_seed_rows"))
 
 
 def save_als(run_dir: Path, item_factors: np.ndarray, params: dict) -> None:

@@ -41,6 +41,9 @@ class TrainConfig:
                 "carried by features, artist, album and graph)"})
     title_min_count: int = field(default=2, metadata={
         "help": "training playlists a normalized title needs to get its own embedding"})
+    title_seed_tracks: int = field(default=25, metadata={
+        "help": "a playlist with only a title is read from the tracks most common in training "
+                "playlists with that title, up to this many (0: from the title embedding only)"})
     title_token_min_count: int = field(default=2, metadata={
         "help": "training playlists a title word needs to get its own embedding (0: no words)"})
     # optimization

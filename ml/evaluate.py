@@ -164,7 +164,8 @@ def run_training_data(run_dir: Path, catalog: Catalog, home: Path | None
     held[validation] = held[test] = True
     holdout = Holdout(train=np.flatnonzero(~held), validation=validation, test=test)
     return config, prepare_training_data(snapshot, holdout, config.title_min_count,
-                                         config.id_min_playlists, config.title_token_min_count)
+                                         config.id_min_playlists, config.title_token_min_count,
+                                 config.title_seed_tracks)
 
 
 def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None = None,

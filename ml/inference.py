@@ -60,7 +60,10 @@ class GnnScorer:
         return self.vectors.shape[0]
 
     def playlist_vectors(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> Tensor:
-        """[B, dim] from seed track rows and normalized titles."""
+        """[B, dim] from seed track rows and normalized titles. A playlist with no seeds is
+        read from its title's tracks (`TitleVocabulary.seeds`); they only shape its vector:
+        the caller masks the real seeds alone, so those tracks can still be recommended."""
+        seeds = [s if len(s) else self.titles.seeds(t) for s, t in zip(seeds, titles)]
         union, local = np.unique(np.concatenate([np.asarray(s, np.int64) for s in seeds])
                                  if len(seeds) else np.zeros(0, np.int64), return_inverse=True)
         offsets = np.cumsum([0] + [len(s) for s in seeds])

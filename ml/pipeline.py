@@ -98,7 +98,8 @@ def build_trainer(config: TrainConfig, snapshot, device: torch.device):
                             max_test=config.max_test, max_validation=config.max_validation,
                             seed=config.split_seed)
     data = prepare_training_data(snapshot, holdout, config.title_min_count,
-                                 config.id_min_playlists, config.title_token_min_count)
+                                 config.id_min_playlists, config.title_token_min_count,
+                                 config.title_seed_tracks)
     trainer = Trainer(config, data, device,
                       validation_cases(snapshot, holdout.validation, config.split_seed,
                                        config.max_validation_cases))

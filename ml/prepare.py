@@ -58,7 +58,8 @@ class TrainingData:
 
 
 def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout, title_min_count: int,
-                          id_min_playlists: int = 1, title_token_min_count: int = 0) -> TrainingData:
+                          id_min_playlists: int = 1, title_token_min_count: int = 0,
+                          title_seed_tracks: int = 0) -> TrainingData:
     edge_playlist, edge_track = training_edges(snapshot, holdout.train)
     degree = np.bincount(edge_track, minlength=snapshot.num_tracks)
     track_seen = degree > 0
@@ -67,6 +68,10 @@ def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout, title_min_c
     titles = [snapshot.normalized_title(p) for p in range(snapshot.num_playlists)]
     vocab = TitleVocabulary.build((titles[p] for p in holdout.train.tolist()), title_min_count,
                                   title_token_min_count)
+    if title_seed_tracks > 0:
+        vocab.seed_ptr, vocab.seed_rows = title_seeds(
+            edge_playlist, edge_track, vocab.encode(titles)[:, 0], len(vocab.titles),
+            snapshot.num_tracks, title_seed_tracks)
     mean, std = feature_stats(snapshot.features[track_seen], snapshot.feature_mask[track_seen])
     return TrainingData(
         snapshot=snapshot, holdout=holdout, edge_playlist=edge_playlist, edge_track=edge_track,
@@ -74,6 +79,24 @@ def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout, title_min_c
         artist_seen=artist_seen, album_seen=album_seen, vocab=vocab,
         playlist_titles=vocab.encode(titles), feature_mean=mean, feature_std=std,
         encoded_features=encode_features(snapshot.features, snapshot.feature_mask, mean, std))
+
+
+def title_seeds(edge_playlist: np.ndarray, edge_track: np.ndarray, playlist_title: np.ndarray,
+                num_titles: int, num_tracks: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ptr int64 [num_titles + 2], rows int64): for each whole-title index 1..num_titles, its
+    `k` tracks held by most training playlists with that title (ties: lower row first)."""
+    title = playlist_title[edge_playlist]
+    known = title > 0
+    keys, counts = np.unique(title[known] * num_tracks + edge_track[known], return_counts=True)
+    key_title, key_track = keys // num_tracks, keys % num_tracks
+    order = np.lexsort((key_track, -counts, key_title))
+    key_title, key_track = key_title[order], key_track[order]
+    start = np.searchsorted(key_title, np.arange(num_titles + 2))
+    rank = np.arange(len(key_title)) - start[key_title]
+    keep = rank < k
+    ptr = np.zeros(num_titles + 2, np.int64)
+    np.cumsum(np.bincount(key_title[keep], minlength=num_titles + 1), out=ptr[1:])
+    return ptr, key_track[keep].astype(np.int64)
 
 
 def track_inputs(encoded: np.ndarray, track_rows: np.ndarray, track_seen: np.ndarray,

@@ -37,9 +37,14 @@ class TitleVocabulary:
     "2017" when it was not.
     """
 
-    def __init__(self, titles: Iterable[str], tokens: Iterable[str] = ()):
+    def __init__(self, titles: Iterable[str], tokens: Iterable[str] = (),
+                 seed_ptr: np.ndarray | None = None, seed_rows: np.ndarray | None = None):
         self.titles: list[str] = list(titles)
         self.tokens: list[str] = list(tokens)
+        # Per whole title (vocabulary index i: rows seed_rows[seed_ptr[i]:seed_ptr[i + 1]]),
+        # the tracks most common in training playlists with that title; see `seeds`.
+        self.seed_ptr = np.zeros(len(self.titles) + 2, np.int64) if seed_ptr is None else seed_ptr
+        self.seed_rows = np.zeros(0, np.int64) if seed_rows is None else seed_rows
         self._index = {t: i + 1 for i, t in enumerate(self.titles)}
         offset = len(self.titles) + 1
         self._token_index = {t: offset + i for i, t in enumerate(self.tokens)}
@@ -59,6 +64,13 @@ class TitleVocabulary:
     def __len__(self) -> int:
         """Entries including the unknown slot."""
         return len(self.titles) + 1 + len(self.tokens)
+
+    def seeds(self, normalized: str) -> np.ndarray:
+        """Track rows that stand in for seeds when a playlist has only this title: the title
+        is read the way the model reads any playlist, from tracks, and the graph says
+        which tracks playlists with this title hold."""
+        i = self._index.get(normalized, 0)
+        return self.seed_rows[self.seed_ptr[i]:self.seed_ptr[i + 1]] if i else self.seed_rows[:0]
 
     def index(self, title: str | None) -> int:
         return self._index.get(normalize_title(title), 0)

@@ -101,7 +101,7 @@ def checkerboard(catalog: Catalog) -> Checkerboard:
 
 def fast_config(**overrides) -> TrainConfig:
     """Small and quick, still enough to learn the checkerboard."""
-    values = dict(dim=16, layers=2, epochs=8, patience=0, lr_patience=0, batch_playlists=16, targets_per_playlist=8,
+    values = dict(dim=16, layers=2, epochs=8, patience=0, lr_patience=0, batch_playlists=16, targets_per_playlist=16,
                   test_fraction=0.2, validation_fraction=0.2,
                   uniform_negatives=64, popular_negatives=32, lr=0.02, threads=1,
                   eval_batch=64, baselines="popularity,itemknn", als_iterations=3,

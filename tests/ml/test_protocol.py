@@ -155,3 +155,14 @@ def test_evaluation_excludes_seeds_and_reports_every_scenario(split, checkerboar
     assert set(result["scenarios"]) == {c.scenario for c in cases}
     for entry in result["scenarios"].values():
         assert entry["n"] > 0 and set(entry) == {"seedlover", "popularity", "n"}
+
+
+def test_title_seeds_are_the_titles_most_common_training_tracks():
+    from ml.prepare import title_seeds
+    # playlists 0, 1 titled 1; playlist 2 titled 2; playlist 3 untitled (0)
+    edge_playlist = np.array([0, 0, 0, 1, 1, 2, 2, 3])
+    edge_track = np.array([5, 6, 7, 6, 7, 1, 2, 9])
+    ptr, rows = title_seeds(edge_playlist, edge_track, np.array([1, 1, 2, 0]), num_titles=3,
+                            num_tracks=10, k=2)
+    seeds = [rows[ptr[i]:ptr[i + 1]].tolist() for i in range(4)]
+    assert seeds == [[], [6, 7], [1, 2], []]  # 6 and 7 in two playlists, 5 in one; ties by row

@@ -154,3 +154,12 @@ def test_active_run_serves_the_model_its_evaluation_names(served, checkerboard, 
         recs = rec.recommend(seeds, k=5)
         assert len(recs) == 5 and not {r.track_id for r in recs} & set(seeds)
         assert all(checkerboard.taste_of_track[r.track_id] == taste for r in recs)
+
+
+def test_a_title_alone_is_read_from_its_tracks_which_stay_recommendable(trained, checkerboard,
+                                                                         home):
+    rec = load_recommender(checkerboard.catalog, home)
+    stand_ins = set(rec._catalog_ids(rec.scorer.titles.seeds("techno")).tolist())
+    assert stand_ins and all(checkerboard.taste_of_track[t] == 2 for t in stand_ins)
+    by_title = {r.track_id for r in rec.recommend([], k=40, title="Techno")}
+    assert stand_ins & by_title  # they shape the vector but are not masked as seeds
