@@ -40,11 +40,11 @@ from crawler.client import ApiError, ClientStats  # noqa: E402
 from crawler.config import CrawlConfig, FeatureSources  # noqa: E402
 from crawler.features import FeatureFetcher  # noqa: E402
 from crawler.progress import ProgressLine  # noqa: E402
-from data import crawl_store  # noqa: E402
-from data.contents import natural_contents  # noqa: E402
-from data.crawl_store import DiscoveredPlaylist  # noqa: E402
+from data import crawl_reads, crawl_state  # noqa: E402
+from data.crawl_state import DiscoveredPlaylist  # noqa: E402
 from data.sample import generate_sample  # noqa: E402
 from data.store import Catalog  # noqa: E402
+from tests.catalog_contents import natural_contents  # noqa: E402
 from tests.crawler.fake_spotify import FakeCatalog, FakeSpotify  # noqa: E402
 from tests.crawler.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT  # noqa: E402
 
@@ -146,7 +146,7 @@ def run_naive(fake: FakeSpotify, home: Path, seed: str, args: argparse.Namespace
     started = time.perf_counter()
     with Catalog.open(home) as catalog:
         with catalog.write():
-            crawl_id = crawl_store.create_crawl(catalog, [DiscoveredPlaylist(seed)],
+            crawl_id = crawl_state.create_crawl(catalog, [DiscoveredPlaylist(seed)],
                                                 config.to_dict(), os.getpid())
         client = NaiveClient(fake)
         progress = ProgressLine(StringIO(), enabled=False)
@@ -163,7 +163,7 @@ def _outcome(fake: FakeSpotify, home: Path, wall: float) -> dict:
         run = run + 1 if s == 429 else 0
         longest = max(longest, run)
     with Catalog.open(home) as catalog:
-        progress = crawl_store.crawl_progress(catalog)
+        progress = crawl_reads.crawl_progress(catalog)
         contents = natural_contents(catalog)
     graph = {k: v for k, v in contents.items() if k not in ("meta", "crawls", "crawl_pages")}
     return {"wall_s": wall, "requests": len(statuses), "http_429": statuses.count(429),

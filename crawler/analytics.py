@@ -11,7 +11,7 @@ import statistics
 
 import networkx as nx
 
-from data import crawl_store
+from data import crawl_reads
 from data.store import Catalog
 
 # Betweenness is approximated from this many sampled sources (exact on smaller graphs):
@@ -24,11 +24,11 @@ def playlist_artist_graph(catalog: Catalog, crawl_id: int | None = None) -> nx.G
     edges with attributes contains (tracks, 0 if none) and found (bool)."""
     graph = nx.Graph()
     for spotify_id, playlist_name, artist_uri, artist_name, tracks in \
-            crawl_store.playlist_artist_edges(catalog, crawl_id):
+            crawl_reads.playlist_artist_edges(catalog, crawl_id):
         p, a = _add(graph, spotify_id, playlist_name, artist_uri, artist_name)
         graph.add_edge(p, a, contains=int(tracks), found=False)
     for artist_uri, artist_name, spotify_id, playlist_name, _rank in \
-            crawl_store.artist_find_edges(catalog, crawl_id):
+            crawl_reads.artist_find_edges(catalog, crawl_id):
         p, a = _add(graph, spotify_id, playlist_name, artist_uri, artist_name)
         if graph.has_edge(p, a):
             graph.edges[p, a]["found"] = True

@@ -26,8 +26,8 @@ from crawler.features import FeatureFetcher
 from crawler.parse import (ItemsPage, followers, parse_items_page, parse_playlist,
                            parse_search_page, playlist_record)
 from crawler.progress import ProgressLine, Snapshot
-from data import crawl_store
-from data.crawl_store import DiscoveredPlaylist, FrontierEntry, PendingArtist
+from data import crawl_state
+from data.crawl_state import DiscoveredPlaylist, FrontierEntry, PendingArtist
 from data.store import Catalog, TrackRecord
 
 
@@ -72,18 +72,18 @@ class Crawler:
                  notify: Callable[[str], None]):
         self.catalog, self.client, self.config, self.crawl_id = catalog, client, config, crawl_id
         self.features, self.progress, self.notify = features, progress, notify
-        crawl = crawl_store.get_crawl(catalog, crawl_id)
+        crawl = crawl_state.get_crawl(catalog, crawl_id)
         counters = crawl.counters
         for name in ("requests", "retries", "rate_limited", "waits"):
             setattr(client.stats, name, int(counters[name]))
         client.stats.wait_s = float(counters["wait_s"])
         client.request_budget = config.max_requests
-        self.skipped = {k: int(counters[f"skipped_{k}"]) for k in crawl_store.SKIP_KINDS}
+        self.skipped = {k: int(counters[f"skipped_{k}"]) for k in crawl_state.SKIP_KINDS}
         self._features_outcome = crawl.features
-        heads = crawl_store.sequence_heads(catalog, crawl_id)
+        heads = crawl_state.sequence_heads(catalog, crawl_id)
         self._next_playlist_seq, self._next_visit = heads["playlist"], heads["visit"]
         self._next_artist_seq = heads["artist"]
-        counts = crawl_store.status_counts(catalog, crawl_id)
+        counts = crawl_state.status_counts(catalog, crawl_id)
         self.visited = counts["crawled"] + counts["unreachable"]
         self.unreachable = counts["unreachable"]
         self.frontier = counts["queued"]
@@ -97,8 +97,8 @@ class Crawler:
                 if self.visited >= self.config.max_playlists:
                     return self._finish("done", f"reached --max-playlists "
                                                 f"({self.config.max_playlists})")
-                entry = crawl_store.next_queued(self.catalog, self.crawl_id)
-                if entry is None and not crawl_store.pending_artists(
+                entry = crawl_state.next_queued(self.catalog, self.crawl_id)
+                if entry is None and not crawl_state.pending_artists(
                         self.catalog, self.crawl_id, self.config.max_depth, limit=1):
                     return self._finish("done", "the frontier is empty: every playlist "
                                                 "within --max-depth was visited")
@@ -118,7 +118,7 @@ class Crawler:
             self.progress.message(csv_report)
         with self.catalog.write():
             self._save_counters()
-            crawl_store.set_crawl_state(
+            crawl_state.set_crawl_state(
                 self.catalog, self.crawl_id, state, message=message,
                 resume_after=_iso_ceil(resume_after) if resume_after else None)
         self._show(force=True)
@@ -172,7 +172,7 @@ class Crawler:
             for artist in track.artists:
                 unit.artist_tracks[artist.uri] = unit.artist_tracks.get(artist.uri, 0) + 1
         names = {a.uri: a.name for t in unit.tracks for a in t.artists}
-        known = crawl_store.known_artists(self.catalog, self.crawl_id, unit.artist_tracks)
+        known = crawl_state.known_artists(self.catalog, self.crawl_id, unit.artist_tracks)
         for uri in unit.artist_tracks:  # first-appearance order
             if uri not in known:
                 unit.new_artists.append(PendingArtist(uri, names[uri], self._next_artist_seq,
@@ -193,7 +193,7 @@ class Crawler:
             key = artist.name.strip().casefold()
             earlier = queries.get(key)
             if earlier is None and key:
-                earlier = crawl_store.searched_query(self.catalog, self.crawl_id, key)
+                earlier = crawl_state.searched_query(self.catalog, self.crawl_id, key)
             if earlier is not None or not key:
                 # Same name as an artist searched before: same results, no new request.
                 unit.searches.append(_Search(artist, key, 0, list(earlier or [])))
@@ -201,7 +201,7 @@ class Crawler:
             found, pages = self._search(artist.name.strip(), key)
             queries[key] = [p.spotify_id for p in found]
             unit.searches.append(_Search(artist, key, pages, queries[key]))
-            known = crawl_store.known_playlists(self.catalog, self.crawl_id,
+            known = crawl_state.known_playlists(self.catalog, self.crawl_id,
                                                 [p.spotify_id for p in found])
             for playlist in found:
                 if playlist.spotify_id in known or playlist.spotify_id in met:
@@ -216,7 +216,7 @@ class Crawler:
         (read lazily: after a limit is reached there can be many), then the unit's own."""
         after = -1
         while True:
-            batch = crawl_store.pending_artists(self.catalog, self.crawl_id,
+            batch = crawl_state.pending_artists(self.catalog, self.crawl_id,
                                                 self.config.max_depth, after_seq=after,
                                                 limit=_PENDING_BATCH)
             yield from batch
@@ -251,31 +251,31 @@ class Crawler:
                     track_ids = cat.upsert_tracks(unit.tracks)
                     playlist_id = cat.upsert_playlist(record)
                     cat.set_playlist_tracks(playlist_id, [track_ids[t.uri] for t in unit.tracks])
-                    crawl_store.add_artists(cat, cid, unit.new_artists)
-                    crawl_store.add_playlist_artists(cat, cid, unit.meta.spotify_id,
+                    crawl_state.add_artists(cat, cid, unit.new_artists)
+                    crawl_state.add_playlist_artists(cat, cid, unit.meta.spotify_id,
                                                      unit.artist_tracks)
                     if unit.features:
                         cat.put_audio_features(unit.features, source="spotify-api")
                 else:
                     playlist_id = cat.upsert_playlist(record)
-                crawl_store.mark_visited(
+                crawl_state.mark_visited(
                     cat, cid, unit.meta.spotify_id,
                     status="crawled" if unit.unreachable is None else "unreachable",
                     visit_seq=self._next_visit, playlist_id=playlist_id,
                     tracks=None if unit.unreachable else len(unit.tracks),
                     skipped=None if unit.unreachable else sum(unit.skipped.values()),
                     reason=unit.unreachable)
-                crawl_store.drop_pages(cat, cid, "playlist", [unit.meta.spotify_id])
-                crawl_store.drop_pages(cat, cid, "items", [unit.meta.spotify_id])
+                crawl_state.drop_pages(cat, cid, "playlist", [unit.meta.spotify_id])
+                crawl_state.drop_pages(cat, cid, "items", [unit.meta.spotify_id])
             for search in unit.searches:
-                crawl_store.mark_searched(cat, cid, search.artist.uri, query=search.query,
+                crawl_state.mark_searched(cat, cid, search.artist.uri, query=search.query,
                                           pages=search.pages, found=search.found)
-            crawl_store.enqueue(cat, cid, unit.new_entries)
-            crawl_store.drop_pages(cat, cid, "search", {s.query for s in unit.searches})
+            crawl_state.enqueue(cat, cid, unit.new_entries)
+            crawl_state.drop_pages(cat, cid, "search", {s.query for s in unit.searches})
             skipped = {k: self.skipped[k] + unit.skipped.get(k, 0) for k in self.skipped}
             self._save_counters(skipped)
             if self.features.outcome() != self._features_outcome:
-                crawl_store.set_features_outcome(cat, cid, self.features.outcome())
+                crawl_state.set_features_outcome(cat, cid, self.features.outcome())
         # Only now is the unit stored: update what the progress line shows.
         self.skipped = skipped
         self._features_outcome = self.features.outcome()
@@ -291,7 +291,7 @@ class Crawler:
 
     def _page(self, kind: str, key: str, page: int, fetch: Callable[[], object]) -> tuple[int, object]:
         """(status, body) of one API page: from the unit's cache, else fetched and cached."""
-        cached = crawl_store.cached_page(self.catalog, self.crawl_id, kind, key, page)
+        cached = crawl_state.cached_page(self.catalog, self.crawl_id, kind, key, page)
         if cached is not None:
             return cached[0], orjson.loads(cached[1])
         try:
@@ -299,7 +299,7 @@ class Crawler:
         except ApiError as exc:
             status, body = exc.status, {"error": {"status": exc.status, "message": exc.message}}
         with self.catalog.write():
-            crawl_store.put_page(self.catalog, self.crawl_id, kind, key, page, status,
+            crawl_state.put_page(self.catalog, self.crawl_id, kind, key, page, status,
                                  orjson.dumps(body))
             self._save_counters()
         self._show()
@@ -310,7 +310,7 @@ class Crawler:
         counters = {"requests": s.requests, "retries": s.retries, "rate_limited": s.rate_limited,
                     "waits": s.waits, "wait_s": round(s.wait_s, 3)}
         counters.update({f"skipped_{k}": v for k, v in (skipped or self.skipped).items()})
-        crawl_store.save_counters(self.catalog, self.crawl_id, counters)
+        crawl_state.save_counters(self.catalog, self.crawl_id, counters)
 
     def _show(self, force: bool = False) -> None:
         s = self.client.stats

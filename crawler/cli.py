@@ -30,8 +30,8 @@ from crawler.features import FeatureFetcher
 from crawler.parse import parse_playlist
 from crawler.progress import ProgressLine
 from crawler.seeds import SeedError, parse_playlist_ref
-from data import crawl_store
-from data.crawl_store import DiscoveredPlaylist
+from data import crawl_reads, crawl_state
+from data.crawl_state import DiscoveredPlaylist
 from data.home import catalog_path, home_dir
 from data.store import Catalog
 
@@ -94,7 +94,7 @@ def _main(args: argparse.Namespace) -> int:
     home = home_dir(args.home)
     catalog = _open_catalog(home)
     with catalog:
-        previous = crawl_store.latest_crawl(catalog)
+        previous = crawl_state.latest_crawl(catalog)
         _refuse_if_running(previous)
         if args.resume:
             if previous is None:
@@ -121,11 +121,11 @@ def _main(args: argparse.Namespace) -> int:
                                  f"({previous.state}) will not be resumed")
             seeds = [DiscoveredPlaylist(seed)] if seed else _my_playlists(client)
             with catalog.write():
-                _refuse_if_running(crawl_store.latest_crawl(catalog))  # started meanwhile?
-                crawl_id = crawl_store.create_crawl(catalog, seeds, config.to_dict(), os.getpid())
-                crawl_store.save_counters(catalog, crawl_id, {"requests": client.stats.requests})
+                _refuse_if_running(crawl_state.latest_crawl(catalog))  # started meanwhile?
+                crawl_id = crawl_state.create_crawl(catalog, seeds, config.to_dict(), os.getpid())
+                crawl_state.save_counters(catalog, crawl_id, {"requests": client.stats.requests})
         sources = parse_feature_sources(config.audio_features)
-        crawl = crawl_store.get_crawl(catalog, crawl_id)
+        crawl = crawl_state.get_crawl(catalog, crawl_id)
         features = FeatureFetcher(client, sources, progress.message,
                                   api_forbidden=sources.api and crawl.features in ("forbidden",
                                                                                    "csv"))
@@ -208,7 +208,7 @@ def _resumed_config(stored: dict, explicit: dict) -> CrawlConfig:
     return config
 
 
-def _refuse_if_running(crawl: crawl_store.CrawlRow | None) -> None:
+def _refuse_if_running(crawl: crawl_state.CrawlRow | None) -> None:
     if crawl is None or crawl.state != "running" or not crawl.pid or crawl.pid == os.getpid():
         return
     try:
@@ -222,7 +222,7 @@ def _refuse_if_running(crawl: crawl_store.CrawlRow | None) -> None:
 
 def _claim(catalog: Catalog, crawl_id: int, config: CrawlConfig, progress: ProgressLine) -> int:
     """Mark the crawl running under this process (after a rate-limit stop's wait, if short)."""
-    crawl = crawl_store.get_crawl(catalog, crawl_id)
+    crawl = crawl_state.get_crawl(catalog, crawl_id)
     if crawl.resume_after:
         wait = (datetime.fromisoformat(crawl.resume_after)
                 - datetime.now(timezone.utc)).total_seconds()
@@ -233,15 +233,15 @@ def _claim(catalog: Catalog, crawl_id: int, config: CrawlConfig, progress: Progr
             progress.message(f"waiting {wait:.0f} s, as Spotify asked when the crawl stopped")
             time.sleep(wait)
     with catalog.write():
-        latest = crawl_store.latest_crawl(catalog)
+        latest = crawl_state.latest_crawl(catalog)
         _refuse_if_running(latest)  # another process may have claimed it meanwhile
         if crawl.config.get("items_page_size") != config.items_page_size:
             # The playlist in flight has pages cached at the old size: read it again.
-            head = crawl_store.next_queued(catalog, crawl_id)
+            head = crawl_state.next_queued(catalog, crawl_id)
             if head is not None:
-                crawl_store.drop_pages(catalog, crawl_id, "items", [head.playlist.spotify_id])
-        crawl_store.update_config(catalog, crawl_id, config.to_dict())
-        crawl_store.set_crawl_state(catalog, crawl_id, "running", pid=os.getpid())
+                crawl_state.drop_pages(catalog, crawl_id, "items", [head.playlist.spotify_id])
+        crawl_state.update_config(catalog, crawl_id, config.to_dict())
+        crawl_state.set_crawl_state(catalog, crawl_id, "running", pid=os.getpid())
     return crawl_id
 
 
@@ -287,7 +287,7 @@ def _failed(catalog: Catalog, crawl_id: int, home: Path, exc: Exception) -> int:
     message = f"internal error ({type(exc).__name__}: {exc}); details in {log}"
     try:
         with catalog.write():
-            crawl_store.set_crawl_state(catalog, crawl_id, "failed", message=message)
+            crawl_state.set_crawl_state(catalog, crawl_id, "failed", message=message)
     except Exception:  # the store itself may be what failed; the message still matters
         pass
     print(f"error: {message}; the crawl can continue with --resume", file=sys.stderr)
@@ -300,9 +300,9 @@ def _exit_status(catalog: Catalog, result: CrawlResult) -> int:
         return EXIT_ERROR
     if result.state == "stopped":
         return EXIT_STOPPED
-    progress = crawl_store.crawl_progress(catalog, result.crawl_id)
+    progress = crawl_reads.crawl_progress(catalog, result.crawl_id)
     if progress["crawled"] == 0 and progress["visited"] > 0:
-        reasons = {p["reason"] for p in crawl_store.unreachable_playlists(catalog,
+        reasons = {p["reason"] for p in crawl_reads.unreachable_playlists(catalog,
                                                                           result.crawl_id)}
         print(f"error: no playlist could be read ({'; '.join(sorted(reasons))})",
               file=sys.stderr)
@@ -311,7 +311,7 @@ def _exit_status(catalog: Catalog, result: CrawlResult) -> int:
 
 
 def summary(catalog: Catalog, result: CrawlResult) -> str:
-    p = crawl_store.crawl_progress(catalog, result.crawl_id)
+    p = crawl_reads.crawl_progress(catalog, result.crawl_id)
     skipped = ", ".join(f"{n} {kind}" for kind, n in p["skipped"].items())
     lines = [
         f"crawl #{result.crawl_id} {result.state}: {result.message}",

@@ -11,8 +11,8 @@ from typing import Callable
 
 from crawler.client import ApiError, SpotifyClient
 from crawler.config import FeatureSources
-from data import crawl_store
-from data.features import FeaturesFileError, import_features
+from data import crawl_state
+from data.features_import import FeaturesFileError, import_features
 from data.schema import AUDIO_FEATURES
 from data.store import Catalog, TrackRecord
 
@@ -36,7 +36,7 @@ class FeatureFetcher:
         """Features for those of `tracks` the catalog has none for (empty once forbidden)."""
         if not self.api_on:
             return []
-        have = crawl_store.uris_with_features(catalog, [t.uri for t in tracks])
+        have = crawl_state.uris_with_features(catalog, [t.uri for t in tracks])
         wanted = list(dict.fromkeys(t.uri for t in tracks if t.uri not in have))
         rows: list[tuple[str, dict[str, float | None]]] = []
         for i in range(0, len(wanted), _BATCH):

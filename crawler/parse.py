@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from data.crawl_store import DiscoveredPlaylist
+from data.crawl_state import DiscoveredPlaylist
 from data.store import ArtistRef, PlaylistRecord, TrackRecord
 
 _TRACK_URI = re.compile(r"^spotify:track:[0-9A-Za-z]{22}$")

@@ -1,4 +1,4 @@
-"""Crawl state for the pages, read through `data.crawl_store`, cached per store version.
+"""Crawl state for the pages, read through `data.crawl_reads`, cached per store version.
 
 Every crawl step commits and bumps the store version, so while a crawl runs these
 reads refresh on each poll; between crawls they are served from the cache.
@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.loaders import open_catalog
-from data import crawl_store
+from data import crawl_reads
 
 PLAYLIST_COLUMNS = ["name", "owner_name", "depth", "found_via", "status", "reason", "tracks",
                     "total", "skipped", "spotify_id"]
@@ -20,7 +20,7 @@ PLAYLIST_COLUMNS = ["name", "owner_name", "depth", "found_via", "status", "reaso
 @dataclass(frozen=True)
 class CrawlSummary:
     available: bool  # a crawl was ever started in this home
-    progress: dict = field(default_factory=dict)  # crawl_store.crawl_progress of the latest
+    progress: dict = field(default_factory=dict)  # crawl_reads.crawl_progress of the latest
 
     @property
     def frontier(self) -> int:
@@ -38,7 +38,7 @@ class CrawlSummary:
 @st.cache_data(max_entries=8, show_spinner=False)
 def summary(home: str, version: int) -> CrawlSummary:
     with open_catalog(home) as catalog:
-        progress = crawl_store.crawl_progress(catalog)
+        progress = crawl_reads.crawl_progress(catalog)
     return CrawlSummary(available=bool(progress), progress=progress)
 
 
@@ -47,7 +47,7 @@ def playlists(home: str, version: int, status: str | None = None,
               limit: int = 500) -> pd.DataFrame:
     """The latest crawl's playlists (visited in order, then the frontier); `status` filters."""
     with open_catalog(home) as catalog:
-        rows = crawl_store.crawl_playlists(catalog, status=status, limit=limit)
+        rows = crawl_reads.crawl_playlists(catalog, status=status, limit=limit)
     return pd.DataFrame(rows, columns=PLAYLIST_COLUMNS)
 
 

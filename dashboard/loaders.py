@@ -15,8 +15,9 @@ from typing import Iterator
 import pandas as pd
 import streamlit as st
 
-from data import dashboard_reads as reads
-from data.stats import GraphStats, graph_stats
+from data import catalog_reads as reads
+from data.stats import (GraphStats, graph_stats, ingested_slice_count, last_ingest_at,
+                        store_size_bytes)
 from data.store import Catalog
 
 
@@ -40,9 +41,9 @@ def stats(home: str, version: int) -> GraphStats:
 @st.cache_data(max_entries=4, show_spinner=False)
 def store_health(home: str, version: int) -> dict:
     with open_catalog(home) as catalog:
-        return {"size_bytes": reads.store_size_bytes(catalog),
-                "last_ingest_at": reads.last_ingest_at(catalog),
-                "slices": reads.ingested_slice_count(catalog)}
+        return {"size_bytes": store_size_bytes(catalog),
+                "last_ingest_at": last_ingest_at(catalog),
+                "slices": ingested_slice_count(catalog)}
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -5,7 +5,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from data.dashboard_reads import Evidence
+from data.catalog_reads import Evidence
 
 COLUMNS = ["rank", "track", "artist", "score", "shared_playlists", "why", "examples",
            "track_id", "uri", "link"]

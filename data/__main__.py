@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             print(report.summary())
             return 0 if report.ok else 1
         if args.command == "features":
-            from data.features import FeaturesFileError, import_features
+            from data.features_import import FeaturesFileError, import_features
             try:
                 report = import_features(catalog, args.csv)
             except FeaturesFileError as exc:

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from data.features import import_features
+from data.features_import import import_features
 from data.home import BUNDLED_SAMPLE
 from data.ingest import IngestReport, ingest
 from data.store import Catalog

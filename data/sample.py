@@ -87,7 +87,7 @@ def generate_sample(n_playlists: int, seed: int, out_dir: Path, *, slice_size: i
         raise ValueError("seed must be non-negative")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cat = sc.Catalog(n_playlists, seed)
+    cat = sc.SyntheticCatalog(n_playlists, seed)
     writer = _Writer(cat, seed)
     ext = ".json.gz" if gzip else ".json"
     stamp = _generated_on(seed)
@@ -150,7 +150,7 @@ class Block:
     tracks: np.ndarray    # catalog track ids, playlist after playlist, in position order
 
 
-def sample_block(cat: sc.Catalog, rng: np.random.Generator, n: int) -> Block:
+def sample_block(cat: sc.SyntheticCatalog, rng: np.random.Generator, n: int) -> Block:
     """Track lists for `n` playlists, vectorised."""
     G = sc.N_GENRES
     share = np.array([g.share for g in sc.GENRES])
@@ -230,7 +230,7 @@ def sample_block(cat: sc.Catalog, rng: np.random.Generator, n: int) -> Block:
 
 # ----------------------------------------------------------------------------- writing
 class _Writer:
-    def __init__(self, cat: sc.Catalog, seed: int):
+    def __init__(self, cat: sc.SyntheticCatalog, seed: int):
         self.cat = cat
         self.seed = int(seed)
         self.names = sc.Names(cat)
@@ -354,7 +354,7 @@ def _generated_on(seed: int) -> str:
             f"{(h >> 24) % 60:02d}.{(h >> 32) % 1_000_000:06d}")
 
 
-def _features_csv(cat: sc.Catalog, names: sc.Names, tracks: np.ndarray,
+def _features_csv(cat: sc.SyntheticCatalog, names: sc.Names, tracks: np.ndarray,
                   chunk: int = 20_000) -> Iterator[bytes]:
     """audio_features.csv, in chunks of rows."""
     f = sc.audio_features(cat, tracks)

@@ -210,7 +210,7 @@ def partner_matrix() -> np.ndarray:
     return aff / aff.sum(axis=1, keepdims=True)
 
 
-class Catalog:
+class SyntheticCatalog:
     """Artists (grouped by genre), albums and tracks (grouped by artist), as arrays.
 
     artist ids are 0..n_artists-1, genre blocks contiguous; track ids are contiguous
@@ -460,7 +460,7 @@ class Names:
     entities of a kind never share an id; the rest come from a hash of (seed, index).
     """
 
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: SyntheticCatalog):
         self.cat = catalog
         self._salt = mix64(catalog.seed ^ 0x6E616D6573)
         self._artist: dict[int, str] = {}
@@ -703,7 +703,7 @@ _CONT = (("danceability", 0, "logit", 0.35, 0.45), ("energy", 1, "logit", 0.35, 
          ("tempo", 8, "bpm", 7.0, 14.0))
 
 
-def audio_features(cat: Catalog, tracks: np.ndarray) -> dict[str, np.ndarray]:
+def audio_features(cat: SyntheticCatalog, tracks: np.ndarray) -> dict[str, np.ndarray]:
     """Audio features for `tracks` (sorted catalog ids): genre centroid + artist offset +
     track noise. Deterministic in (catalog seed, the set of tracks)."""
     tracks = np.asarray(tracks, dtype=np.int64)

@@ -105,11 +105,6 @@ class Catalog:
 
     # ---- transactions and version -------------------------------------------------
 
-    @property
-    def conn(self) -> sqlite3.Connection:
-        """The raw connection, for modules inside `data/` only."""
-        return self._conn
-
     def version(self) -> int:
         """Monotonically increasing; changes with every committed write that changed rows."""
         return int(self._conn.execute(
@@ -138,6 +133,50 @@ class Catalog:
     def _require_write(self) -> None:
         if not self._in_write:
             raise RuntimeError("writes must happen inside Catalog.write()")
+
+    @contextmanager
+    def read(self) -> Iterator["Catalog"]:
+        """One read transaction: every query inside sees the same store version, even
+        while another process writes. Inside `write()` or `read()` it is that transaction."""
+        if self._conn.in_transaction:
+            yield self
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self._conn.execute("COMMIT")
+
+    # ---- SQL for the modules of `data/` ----------------------------------------------
+    # The read and write modules (catalog_reads, graph_reads, crawl_state, ...) hold their
+    # own SQL and run it through these, so the connection stays the Catalog's alone.
+
+    def query(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
+        """Run a read; iterate the cursor or call fetchone()/fetchall()."""
+        return self._conn.execute(sql, tuple(params))
+
+    def query_dicts(self, sql: str, params: Sequence = ()) -> list[dict]:
+        """A read's rows as dicts keyed by column name."""
+        cur = self._conn.execute(sql, tuple(params))
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+    def query_int_columns(self, sql: str, n: int, params: Sequence = ()) -> tuple[np.ndarray, ...]:
+        """A read of `n` integer columns as `n` int64 arrays (no Python row objects kept)."""
+        flat = np.fromiter((v for row in self._conn.execute(sql, tuple(params)) for v in row),
+                           dtype=np.int64)
+        cols = flat.reshape(-1, n)
+        return tuple(np.ascontiguousarray(cols[:, i]) for i in range(n))
+
+    def execute(self, sql: str, params: Sequence = ()) -> sqlite3.Cursor:
+        """Run a write; only inside `write()`, so it commits with its unit of work."""
+        self._require_write()
+        return self._conn.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> sqlite3.Cursor:
+        """Run a write once per row; only inside `write()`."""
+        self._require_write()
+        return self._conn.executemany(sql, rows)
 
     @contextmanager
     def bulk_load(self) -> Iterator["Catalog"]:
@@ -337,22 +376,22 @@ class Catalog:
     def playlist_track_edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(playlist_id, position, track_id) int64 arrays for every playlist–track row,
         sorted by playlist then position."""
-        return self._int_columns(
+        return self.query_int_columns(
             "SELECT playlist_id, position, track_id FROM playlist_tracks "
             "ORDER BY playlist_id, position", 3)
 
     def track_artist_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(track_id, artist_id) for the primary (first) artist of each track."""
-        return self._int_columns(
+        return self.query_int_columns(
             "SELECT track_id, artist_id FROM track_artists WHERE position = 0", 2)
 
     def track_ids(self) -> np.ndarray:
-        return self._int_columns("SELECT id FROM tracks ORDER BY id", 1)[0]
+        return self.query_int_columns("SELECT id FROM tracks ORDER BY id", 1)[0]
 
     def playlist_ids(self, source: str | None = None) -> np.ndarray:
         if source is None:
-            return self._int_columns("SELECT id FROM playlists ORDER BY id", 1)[0]
-        return self._int_columns(
+            return self.query_int_columns("SELECT id FROM playlists ORDER BY id", 1)[0]
+        return self.query_int_columns(
             "SELECT id FROM playlists WHERE source = ? ORDER BY id", 1, (source,))[0]
 
     def audio_feature_rows(self) -> tuple[np.ndarray, np.ndarray]:
@@ -388,23 +427,10 @@ class Catalog:
             (playlist_id,))]
 
     def _dict_rows(self, sql: str, ids: Sequence[int] | None, id_column: str = "id") -> list[dict]:
-        cur = self._conn.cursor()
-        out: list[dict] = []
-        chunks = [None] if ids is None else chunked(ids)
-        for chunk in chunks:
-            if chunk is None:
-                cur.execute(sql + f" ORDER BY {id_column}")
-            else:
-                cur.execute(sql + f" WHERE {id_column} IN ({','.join('?' * len(chunk))})", chunk)
-            names = [d[0] for d in cur.description]
-            out.extend(dict(zip(names, row)) for row in cur)
-        return out
-
-    def _int_columns(self, sql: str, n: int, params: tuple = ()) -> tuple[np.ndarray, ...]:
-        flat = np.fromiter((v for row in self._conn.execute(sql, params) for v in row),
-                           dtype=np.int64)
-        cols = flat.reshape(-1, n)
-        return tuple(np.ascontiguousarray(cols[:, i]) for i in range(n))
+        if ids is None:
+            return self.query_dicts(sql + f" ORDER BY {id_column}")
+        return [row for chunk in chunked(ids) for row in self.query_dicts(
+            sql + f" WHERE {id_column} IN ({','.join('?' * len(chunk))})", chunk)]
 
 
 def chunked(items: Iterable, size: int = _CHUNK) -> list[list]:

@@ -165,7 +165,7 @@ def _runs(home: Path) -> int:
 
 
 def _track_uri(text: str) -> str:
-    from data.features import to_track_uri
+    from data.features_import import to_track_uri
     text = text.strip()
     return text if text.isdigit() else (to_track_uri(text) or text)
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crawler.seeds import SeedError, parse_playlist_ref
-from data.dashboard_reads import search_playlists
-from data.playlist_lookup import playlist_by_source, playlists_titled
+from data.catalog_reads import playlist_by_source, playlists_titled, search_playlists
 from data.store import Catalog
 from ml.errors import UserError
 

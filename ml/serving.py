@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from data.snapshot_reads import track_metadata
+from data.graph_reads import track_metadata
 from data.store import Catalog
 from ml.artifacts import ArtifactError, ServingModel, load_als, load_model
 from ml.baselines import ALS, ItemKNN, Popularity, Ranker, TitlePopularity, interaction_matrix

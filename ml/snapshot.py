@@ -16,7 +16,7 @@ import numpy as np
 
 from data.home import cache_dir
 from data.schema import AUDIO_FEATURES
-from data.snapshot_reads import GraphTables, read_graph_tables
+from data.graph_reads import GraphTables, read_graph_tables
 from data.store import Catalog
 from ml.titles import normalize_title
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from data import crawl_store
-from data.contents import natural_contents
+from data import crawl_reads, crawl_state
 from data.ingest import ingest
 from data.store import Catalog
+from tests.catalog_contents import natural_contents
 from tests.crawler.conftest import crawled_tracks, tiny_id
 from tests.crawler.fake_spotify import FakeSpotify
 from tests.crawler.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
@@ -17,7 +17,7 @@ from tests.crawler.oracle import expected_crawl
 
 
 def _visits(catalog: Catalog) -> list[dict]:
-    return crawl_store.crawl_playlists(catalog, status=None)
+    return crawl_reads.crawl_playlists(catalog, status=None)
 
 
 def _results(catalog: Catalog) -> dict:
@@ -50,7 +50,7 @@ def test_tiny_crawl_visits_in_the_order_worked_out_by_hand(tiny: FakeSpotify, cr
         assert cat.count("tracks") == 6  # A1 A2 B1 C1 E1 F1 (D1 only in unreachable ones)
         artists = {t["artist"] for t in cat.tracks()}
         assert artists == {"Alpha", "Bravo", "Charlie", "Echo", "Foxtrot"}
-        progress = crawl_store.crawl_progress(cat)
+        progress = crawl_reads.crawl_progress(cat)
         # searched: A, B (depth 0), C (1), E (2); F (depth 3) is at the depth limit
         assert (progress["artists"], progress["artists_searched"]) == (5, 4)
         assert progress["state"] == "done" and "frontier is empty" in progress["message"]
@@ -66,7 +66,7 @@ def test_depth_limit_zero_visits_only_the_seed_and_searches_nothing(tiny: FakeSp
     assert run.rc == 0, run.err
     assert not [r for r in tiny.api_requests() if "/search" in r.path]
     with Catalog.open(home) as cat:
-        assert crawl_store.visit_order(cat, 1) == [tiny_id(tiny, 0)]
+        assert crawl_reads.visit_order(cat, 1) == [tiny_id(tiny, 0)]
 
 
 def test_playlist_limit_stops_searching_once_the_frontier_is_enough_and_resume_extends_it(
@@ -75,13 +75,13 @@ def test_playlist_limit_stops_searching_once_the_frontier_is_enough_and_resume_e
                 "--max-playlists", "3")
     assert run.rc == 0, run.err
     with Catalog.open(home) as cat:
-        assert crawl_store.visit_order(cat, 1) == [tiny_id(tiny, p) for p in (0, 1, 2)]
+        assert crawl_reads.visit_order(cat, 1) == [tiny_id(tiny, p) for p in (0, 1, 2)]
     # Alpha's search filled the frontier to the limit: Bravo's and Charlie's were not needed
     assert [r.params["q"] for r in tiny.api_requests() if "/search" in r.path] == ["Alpha"]
     run = crawl(tiny, "--resume", "--max-playlists", "100")
     assert run.rc == 0, run.err
     with Catalog.open(home) as cat:
-        assert crawl_store.visit_order(cat, 1) == [tiny_id(tiny, p) for p in (0, 1, 2, 3, 4, 5, 7)]
+        assert crawl_reads.visit_order(cat, 1) == [tiny_id(tiny, p) for p in (0, 1, 2, 3, 4, 5, 7)]
     assert [r.params["q"] for r in tiny.api_requests() if "/search" in r.path] == \
         ["Alpha", "Bravo", "Charlie", "Echo"]
 
@@ -93,7 +93,7 @@ def test_user_auth_reads_own_restricted_playlist_and_starts_from_own_playlists(
     run = crawl(tiny, "--user-auth", "--max-depth", "3")
     assert run.rc == 0, run.err
     with Catalog.open(home) as cat:
-        order = crawl_store.visit_order(cat, 1)
+        order = crawl_reads.visit_order(cat, 1)
         # bob's only playlist (3, restricted) is the seed and readable for him; Delta leads to 6
         assert order[0] == tiny_id(tiny, 3)
         assert tiny_id(tiny, 6) in order
@@ -114,7 +114,7 @@ def test_sample_crawl_matches_the_oracle_and_the_servers_data(fake: FakeSpotify,
                               search_pages=search_pages)
     with Catalog.open(home) as cat:
         rows = {r["spotify_id"]: r for r in _visits(cat)}
-        assert crawl_store.visit_order(cat, 1) == expected.order
+        assert crawl_reads.visit_order(cat, 1) == expected.order
         for visit in expected.visits:
             row = rows[visit.spotify_id]
             assert (row["depth"], row["found_via_uri"], row["status"]) == \
@@ -188,7 +188,7 @@ def test_request_limit_stops_cleanly_and_resume_finishes_like_one_crawl(
     assert run.rc == 3, run.err
     assert "continue with: python -m crawler --resume" in run.out
     with Catalog.open(home) as cat:
-        progress = crawl_store.crawl_progress(cat)
+        progress = crawl_reads.crawl_progress(cat)
         assert progress["state"] == "stopped" and "--max-requests" in progress["message"]
         assert progress["requests"] == 9
     assert len(fake.api_requests()) == 9
@@ -214,14 +214,14 @@ def test_a_crawl_started_with_pages_of_100_resumes_with_pages_of_50(
     args = ["--seed-playlist", fake.catalog.seed_playlist().id, "--max-playlists", "12"]
     assert crawl(fake, *args, "--max-requests", "5").rc == 3
     with Catalog.open(home) as cat, cat.write():
-        crawl_store.update_config(cat, 1, {**crawl_store.get_crawl(cat, 1).config,
+        crawl_state.update_config(cat, 1, {**crawl_state.get_crawl(cat, 1).config,
                                            "items_page_size": 100})
     run = crawl(fake, "--resume", "--max-requests", "5000")
     assert run.rc == 0, run.err
     assert "--items-page-size 100, above the API's maximum; continuing with 50" in run.err
     assert [r for r in fake.api_requests() if r.status == 400] == []
     with Catalog.open(home) as cat:
-        assert crawl_store.get_crawl(cat, 1).config["items_page_size"] == ITEMS_LIMIT
+        assert crawl_state.get_crawl(cat, 1).config["items_page_size"] == ITEMS_LIMIT
         resumed = crawled_tracks(cat)
     monkeypatch.setenv("PLAYLISTGRAPH_HOME", str(tmp_path / "fresh"))
     assert crawl(fake, *args).rc == 0
@@ -237,5 +237,5 @@ def test_limits_hold_on_a_larger_crawl(fake: FakeSpotify, crawl, home: Path):
         rows = _visits(cat)
         visited = [r for r in rows if r["visit_seq"] is not None]
         assert len(visited) <= 60 and max(r["depth"] for r in rows) <= 1
-        assert crawl_store.crawl_progress(cat)["requests"] <= 400
+        assert crawl_reads.crawl_progress(cat)["requests"] <= 400
     assert len(fake.api_requests()) <= 400

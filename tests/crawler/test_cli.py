@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawler.seeds import SeedError, parse_playlist_ref
-from data import crawl_store
+from data import crawl_reads
 from data.store import Catalog
 from tests.crawler.conftest import (REPO_ROOT, crawler_command, crawler_env, error_lines,
                                     run_crawler, tiny_id)
@@ -138,7 +138,7 @@ def test_a_second_crawler_is_refused_while_one_runs(tiny: FakeSpotify, home: Pat
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with Catalog.open(home) as cat:
-                if crawl_store.crawl_progress(cat).get("state") == "running":
+                if crawl_reads.crawl_progress(cat).get("state") == "running":
                     break
             time.sleep(0.05)
         second = crawl(tiny, "--resume")

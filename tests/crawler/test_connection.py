@@ -11,7 +11,7 @@ from crawler.connection import (DEFAULT_API_BASE, DEFAULT_TOKEN_URL, ENV_API_BAS
                                 ConnectionSettingError, SecretsSource, SpotifyConnection)
 from crawler.credentials import CredentialsError
 from dashboard.crawl_job import CrawlRequest, crawl_arguments, credentials_env, dashboard_connection
-from data import crawl_store
+from data import crawl_state
 from data.store import Catalog
 from tests.crawler.conftest import FAST, error_lines, run_crawler, tiny_id
 from tests.crawler.fake_spotify import FakeSpotify
@@ -78,7 +78,7 @@ def test_the_cli_crawls_where_the_environment_points(tiny: FakeSpotify, home: Pa
     assert done.returncode == 0, done.stderr
     assert tiny.api_requests(), "the crawl went elsewhere"
     with Catalog.open(home) as cat:
-        config = crawl_store.latest_crawl(cat).config
+        config = crawl_state.latest_crawl(cat).config
     assert (config["api_base"], config["token_url"]) == (tiny.base_url, tiny.token_url)
 
 
@@ -118,7 +118,7 @@ def test_the_dashboard_resolves_like_the_cli(tiny: FakeSpotify, home: Path, tmp_
     done = _crawl_seed(tiny, home, tmp_path, **{ENV_API_BASE: tiny.base_url})
     assert done.returncode == 0, done.stderr
     with Catalog.open(home) as cat:
-        used = crawl_store.latest_crawl(cat).config
+        used = crawl_state.latest_crawl(cat).config
 
     for name in ("SPOTIPY_CLIENT_ID", "SPOTIPY_CLIENT_SECRET", ENV_TOKEN_URL):
         monkeypatch.delenv(name, raising=False)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from data import crawl_store
-from data.contents import natural_contents
+from data import crawl_reads
 from data.schema import AUDIO_FEATURES
 from data.store import Catalog
+from tests.catalog_contents import natural_contents
 from tests.crawler.conftest import crawled_tracks, tiny_id
 from tests.crawler.fake_spotify import FakeSpotify
 from tests.crawler.oracle import expected_crawl
@@ -36,13 +36,13 @@ def test_junk_items_and_null_search_results_are_skipped_and_counted(fake: FakeSp
         fake.catalog.by_id[pid]))
     assert sum(junk.values()) >= 8  # the sample gives this crawl junk of every kind
     with Catalog.open(home) as cat:
-        assert crawl_store.visit_order(cat, 1) == expected.order
-        progress = crawl_store.crawl_progress(cat)
+        assert crawl_reads.visit_order(cat, 1) == expected.order
+        progress = crawl_reads.crawl_progress(cat)
         assert progress["skipped"] == {k: junk[k] for k in ("null", "local", "episode", "invalid")}
         got = crawled_tracks(cat)
         for pid in crawled:
             assert got[pid] == [t.uri for t in fake.catalog.by_id[pid].tracks]
-        rows = {r["spotify_id"]: r for r in crawl_store.crawl_playlists(cat)}
+        rows = {r["spotify_id"]: r for r in crawl_reads.crawl_playlists(cat)}
         for pid in crawled:
             assert rows[pid]["skipped"] == len(fake.catalog.junk_plan(fake.catalog.by_id[pid]))
     # a legacy ('track' key) and a 2026 ('item' key) playlist were both read
@@ -70,7 +70,7 @@ def test_faults_are_survived_counted_and_change_nothing(fake: FakeSpotify, crawl
     assert [f.fired for f in faults] == [2, 1, 1, 1, 1, 1]
     assert _graph(home) == _graph(clean_home)
     with Catalog.open(home) as cat:
-        progress = crawl_store.crawl_progress(cat)
+        progress = crawl_reads.crawl_progress(cat)
     assert progress["retries"] == 6 and progress["rate_limited"] == 1
     assert progress["waits"] == 7 and progress["requests"] == clean_requests + 7
     assert "waiting 1 s" in run.err and "server error 500" in run.err
@@ -104,8 +104,8 @@ def test_audio_features_come_from_the_api_when_it_answers(tiny: FakeSpotify, cra
         assert set(stored) == {t.uri for t in tiny.catalog.by_pid[0].tracks}
         for i, t in enumerate(tiny.catalog.by_pid[0].tracks):
             assert list(stored[t.uri]) == pytest.approx([0.5 + i / 100] * len(AUDIO_FEATURES))
-        assert crawl_store.crawl_progress(cat)["features"] == "api"
-        sources = {r[0] for r in cat.conn.execute("SELECT DISTINCT source FROM audio_features")}
+        assert crawl_reads.crawl_progress(cat)["features"] == "api"
+        sources = {r[0] for r in cat.query("SELECT DISTINCT source FROM audio_features")}
         assert sources == {"spotify-api"}
 
 
@@ -118,7 +118,7 @@ def test_audio_features_403_warns_once_and_falls_back_to_the_csv(fake: FakeSpoti
     assert run.err.count("audio features: the API answered 403") == 1
     assert len([r for r in fake.api_requests() if "audio-features" in r.path]) == 1
     with Catalog.open(home) as cat:
-        assert crawl_store.crawl_progress(cat)["features"] == "csv"
+        assert crawl_reads.crawl_progress(cat)["features"] == "csv"
         # every crawled track has the CSV's features
         assert cat.count("audio_features") == cat.count("tracks") > 0
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from data import crawl_store
-from data.contents import natural_contents
+from data import crawl_reads
 from data.store import Catalog
+from tests.catalog_contents import natural_contents
 from tests.crawler.conftest import REPO_ROOT, crawler_command, crawler_env, error_lines, run_crawler
 from tests.crawler.fake_spotify import FakeCatalog, FakeSpotify
 
@@ -24,7 +24,7 @@ _HOW_IT_WENT = {"meta", "crawls"}
 def _contents(home: Path) -> dict:
     with Catalog.open(home) as cat:
         contents = natural_contents(cat)
-        assert crawl_store.pages_in_flight(cat, 1) == 0
+        assert crawl_reads.pages_in_flight(cat, 1) == 0
     return {k: v for k, v in contents.items() if k not in _HOW_IT_WENT}
 
 
@@ -74,7 +74,7 @@ def test_sigkill_then_resume_gives_the_same_catalog(fake: FakeSpotify, home: Pat
                                                     share: float, delay_s: float):
     _kill_after(fake, home, crawl_args, 1 + int(share * (reference.requests - 2)), delay_s)
     with Catalog.open(home) as cat:
-        assert crawl_store.crawl_progress(cat)["state"] == "running"  # as the kill left it
+        assert crawl_reads.crawl_progress(cat)["state"] == "running"  # as the kill left it
     resumed = run_crawler(home, fake, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert _contents(home) == reference.contents
@@ -92,14 +92,14 @@ def test_long_retry_after_stops_cleanly_and_resumes_after_the_wait(
     assert "Spotify asks to wait 3 s" in stopped.stdout
     assert "Traceback" not in stopped.stderr
     with Catalog.open(home) as cat:
-        progress = crawl_store.crawl_progress(cat)
+        progress = crawl_reads.crawl_progress(cat)
         assert progress["state"] == "stopped" and progress["resume_after"]
         assert progress["rate_limited"] == 1
     too_early = run_crawler(home, fake, "--resume", "--max-wait-s", "0")
     assert too_early.returncode == 2
     assert len(error_lines(too_early.stderr)) == 1 and "wait until" in too_early.stderr
     with Catalog.open(home) as cat:
-        resume_after = datetime.fromisoformat(crawl_store.crawl_progress(cat)["resume_after"])
+        resume_after = datetime.fromisoformat(crawl_reads.crawl_progress(cat)["resume_after"])
     time.sleep(max(0.0, (resume_after - datetime.now(timezone.utc)).total_seconds()))
     resumed = run_crawler(home, fake, "--resume")
     assert resumed.returncode == 0, resumed.stderr
@@ -120,6 +120,6 @@ def test_sigterm_stops_cleanly_and_resume_finishes(fake: FakeSpotify, home: Path
     assert proc.returncode == 3, err
     assert "interrupted" in out and "Traceback" not in err
     with Catalog.open(home) as cat:
-        assert crawl_store.crawl_progress(cat)["state"] == "stopped"
+        assert crawl_reads.crawl_progress(cat)["state"] == "stopped"
     assert run_crawler(home, fake, "--resume").returncode == 0
     assert _contents(home) == reference.contents

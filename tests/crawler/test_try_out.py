@@ -13,7 +13,7 @@ import pytest
 from dashboard import jobs
 from dashboard.crawl_job import CrawlRequest, start_crawl
 from dashboard.settings import load_settings
-from data import crawl_store
+from data import crawl_reads, crawl_state
 from data.store import Catalog
 from data.home import BUNDLED_SAMPLE
 from tests.crawler.conftest import REPO_ROOT
@@ -89,9 +89,9 @@ def test_a_cli_crawl_with_only_the_pasted_lines(try_out, home: Path, tmp_path: P
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with Catalog.open(home) as cat:
-        progress = crawl_store.crawl_progress(cat)
+        progress = crawl_reads.crawl_progress(cat)
         assert progress["visited"] == 5 and progress["crawled"] >= 1
-        assert crawl_store.latest_crawl(cat).config["api_base"] == \
+        assert crawl_state.latest_crawl(cat).config["api_base"] == \
             _pasted(lines)["PLAYLISTGRAPH_SPOTIFY_API_BASE"]
 
 
@@ -110,4 +110,4 @@ def test_a_crawl_page_job_with_only_the_pasted_lines(try_out, home: Path, tmp_pa
     status = jobs.wait_for_job("crawl", home, timeout_s=120)
     assert status.state == "done", status.message
     with Catalog.open(home) as cat:
-        assert crawl_store.crawl_progress(cat)["visited"] == 5
+        assert crawl_reads.crawl_progress(cat)["visited"] == 5

@@ -128,7 +128,7 @@ def test_recommendation_frame_and_csv_round_trip() -> None:
     import io
 
     from dashboard import recommend_table
-    from data.dashboard_reads import Evidence
+    from data.catalog_reads import Evidence
 
     recs = [(7, 2.5), (9, 1.0)]
     tracks = {7: {"name": "Pebble", "artist": "Stone Band", "uri": "spotify:track:D"}}

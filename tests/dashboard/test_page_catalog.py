@@ -60,7 +60,7 @@ def test_overview_on_an_empty_catalog_loaded_elsewhere_shows_zero_not_errors(
         home: Path, catalog, tiny: dict) -> None:
     # A catalog with playlists but no tracks at all would divide by zero without care.
     with catalog.write():
-        catalog.conn.execute("DELETE FROM playlist_tracks")
+        catalog.execute("DELETE FROM playlist_tracks")
     at = open_page()
     assert metrics(at)["Density"] == "0.0000"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from data.features import import_features
+from data.features_import import import_features
 from data.ingest import ingest
 from data.sample import generate_sample
 from data.store import Catalog

@@ -14,7 +14,7 @@ import pytest
 
 from dashboard import jobs
 from dashboard.charts import MODEL_LABELS
-from data.features import import_features
+from data.features_import import import_features
 from data.home import runs_dir
 from data.ingest import ingest
 from data.sample import generate_sample

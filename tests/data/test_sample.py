@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from data.sample import SampleManifest, generate_sample
-from data.sample_catalog import Catalog
+from data.sample_catalog import SyntheticCatalog
 
 N, SEED = 3000, 7
 
@@ -158,11 +158,11 @@ def test_popularity_is_heavy_tailed(sample):
 def test_catalog_grows_like_the_mpd():
     """At 1M playlists the catalog shows ~ the MPD's 2.26M tracks, 296K artists, 735K albums,
     without building a big catalog for small samples."""
-    tracks, artists, albums = Catalog(1_000_000, SEED).expected_unique(1_000_000)
+    tracks, artists, albums = SyntheticCatalog(1_000_000, SEED).expected_unique(1_000_000)
     assert 2.0e6 <= tracks <= 2.5e6
     assert 2.6e5 <= artists <= 3.3e5
     assert 6.4e5 <= albums <= 8.3e5
-    small = Catalog(N, SEED)
+    small = SyntheticCatalog(N, SEED)
     assert small.n_tracks < 500_000
 
 

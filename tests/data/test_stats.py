@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from data.features import import_features
+from data.features_import import import_features
 from data.ingest import ingest
 from data.stats import graph_stats
 from data.store import ArtistRef, Catalog, PlaylistRecord, TrackRecord

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import data.snapshot_reads
+import data.graph_reads
 import ml.snapshot
 from data.schema import AUDIO_FEATURES
 from data.store import ArtistRef, PlaylistRecord, TrackRecord
@@ -97,7 +97,7 @@ def test_a_torn_cache_file_is_rebuilt(catalog, home):
 def test_reads_are_one_transaction(catalog, home, monkeypatch):
     """The version in the snapshot is the one its arrays were read at."""
     _tiny(catalog)
-    tables = data.snapshot_reads.read_graph_tables(catalog)
+    tables = data.graph_reads.read_graph_tables(catalog)
     assert tables.version == catalog.version()
     assert len(tables.edge_track) == 7  # rows, before the repeat is dropped
 

@@ -1,7 +1,8 @@
-"""data.dashboard_reads on the tiny catalog, where every answer is known by hand."""
+"""data.catalog_reads, and the store health in data.stats, on the tiny catalog, where every
+answer is known by hand."""
 from __future__ import annotations
 
-from data import dashboard_reads as reads
+from data import catalog_reads as reads, stats
 from data.store import Catalog
 
 
@@ -62,8 +63,8 @@ def test_cooccurrence_evidence_with_no_seeds_is_empty(catalog: Catalog, tiny: di
 
 
 def test_store_health(catalog: Catalog, tiny: dict) -> None:
-    size = reads.store_size_bytes(catalog)
+    size = stats.store_size_bytes(catalog)
     on_disk = sum(p.stat().st_size for p in catalog.path.parent.glob("catalog.sqlite*"))
     assert size == on_disk > 0
-    assert reads.last_ingest_at(catalog) == "2025-01-02T03:04:05+00:00"
-    assert reads.ingested_slice_count(catalog) == 0
+    assert stats.last_ingest_at(catalog) == "2025-01-02T03:04:05+00:00"
+    assert stats.ingested_slice_count(catalog) == 0

@@ -1,5 +1,6 @@
-"""Reads the model needs beyond the `Catalog` read methods: one consistent copy of the
-playlist–track graph with its metadata, and track metadata for tracks added later.
+"""Reads of the graph the model is built from, beyond the `Catalog` read methods: one
+consistent copy of the playlist–track graph with its metadata, and the metadata of
+tracks added later (artist, album, audio features).
 
 Everything in `read_graph_tables` comes from one read transaction, so the arrays and
 the store version describe the same state even while a crawl or an ingest writes.
@@ -11,9 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-from data.store import Catalog
-
-_CHUNK = 5000
+from data.schema import AUDIO_FEATURES
+from data.store import Catalog, chunked
 
 
 @dataclass
@@ -33,22 +33,18 @@ class GraphTables:
 
 def read_graph_tables(catalog: Catalog) -> GraphTables:
     """Everything the graph snapshot is built from, as of one store version."""
-    c = catalog.conn
-    c.execute("BEGIN")
-    try:
+    with catalog.read():
         version = catalog.version()
-        track_ids, albums = _int_pairs(c.execute(
-            "SELECT id, coalesce(album_id, -1) FROM tracks ORDER BY id"))
+        track_ids, albums = catalog.query_int_columns(
+            "SELECT id, coalesce(album_id, -1) FROM tracks ORDER BY id", 2)
         art_track, art_id = catalog.track_artist_pairs()
         track_artist = np.full(len(track_ids), -1, np.int64)
         if len(art_track):
             track_artist[np.searchsorted(track_ids, art_track)] = art_id
         edge_playlist, edge_position, edge_track = catalog.playlist_track_edges()
         order = np.lexsort((edge_position, edge_playlist))  # the docstring's order, made sure
-        rows = c.execute("SELECT id, name FROM playlists ORDER BY id").fetchall()
+        rows = catalog.query("SELECT id, name FROM playlists ORDER BY id").fetchall()
         feature_ids, features = catalog.audio_feature_rows()
-    finally:
-        c.execute("COMMIT")
     return GraphTables(
         version=version, track_ids=track_ids, track_artist=track_artist, track_album=albums,
         edge_playlist=edge_playlist[order], edge_position=edge_position[order],
@@ -69,13 +65,11 @@ class TrackMetadata:
 
 def track_metadata(catalog: Catalog, ids: Sequence[int]) -> TrackMetadata:
     """Artist, album and audio features for the given tracks (e.g. ones added after training)."""
-    from data.schema import AUDIO_FEATURES
     wanted = sorted({int(i) for i in ids})
     rows: list[tuple] = []
     cols = ", ".join(f"af.{c}" for c in AUDIO_FEATURES)
-    for i in range(0, len(wanted), _CHUNK):
-        chunk = wanted[i:i + _CHUNK]
-        rows.extend(catalog.conn.execute(
+    for chunk in chunked(wanted):
+        rows.extend(catalog.query(
             f"SELECT t.id, coalesce(t.album_id, -1), coalesce(ta.artist_id, -1), "
             f"af.track_id IS NOT NULL, {cols} FROM tracks t "
             f"LEFT JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0 "
@@ -89,17 +83,3 @@ def track_metadata(catalog: Catalog, ids: Sequence[int]) -> TrackMetadata:
         album=np.array([r[1] for r in rows], np.int64),
         artist=np.array([r[2] for r in rows], np.int64),
         features=feats, has_features=np.array([bool(r[3]) for r in rows], bool))
-
-
-def playlist_by_source_id(catalog: Catalog, source_id: str) -> int | None:
-    """The catalog id of the playlist with this MPD pid or Spotify playlist id, if stored."""
-    row = catalog.conn.execute(
-        "SELECT id FROM playlists WHERE source_id = ? ORDER BY source = 'spotify' DESC LIMIT 1",
-        (source_id,)).fetchone()
-    return row[0] if row else None
-
-
-def _int_pairs(cursor) -> tuple[np.ndarray, np.ndarray]:
-    flat = np.fromiter((v for row in cursor for v in row), dtype=np.int64)
-    pairs = flat.reshape(-1, 2)
-    return np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])

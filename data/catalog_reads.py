@@ -1,9 +1,9 @@
-"""Catalog reads the dashboard needs beyond `Catalog` and `data.stats`.
+"""Reads over the catalog's tables beyond the `Catalog` read methods.
 
-Search (playlists by title, tracks by name or artist), crawled owners and their
-playlists, the co-occurrence evidence behind a recommendation ("why"), and store
-health (size on disk, last ingest). Every result is small: search results and
-evidence are capped, so no caller can pull the edge table through here.
+Finding playlists (by source id, by exact title, by title words), tracks by name or
+artist, playlist owners and their tracks, and the co-occurrence evidence behind a
+recommendation ("why"). Every result is small: search results and evidence are capped,
+so no caller can pull the edge table through here.
 """
 from __future__ import annotations
 
@@ -21,10 +21,28 @@ def _like_pattern(query: str) -> str:
     return f"%{escaped}%"
 
 
-def _rows(catalog: Catalog, sql: str, params: Sequence = ()) -> list[dict]:
-    cur = catalog.conn.execute(sql, tuple(params))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur]
+# ---- a playlist by what a user typed ------------------------------------------------
+
+def playlist_by_source(catalog: Catalog, source: str, source_id: str) -> int | None:
+    """The catalog id of the playlist with this source ('mpd' or 'spotify') and id, if stored."""
+    row = catalog.query("SELECT id FROM playlists WHERE source = ? AND source_id = ?",
+                        (source, source_id)).fetchone()
+    return row[0] if row else None
+
+
+def playlist_by_source_id(catalog: Catalog, source_id: str) -> int | None:
+    """The catalog id of the playlist with this MPD pid or Spotify playlist id, if stored."""
+    row = catalog.query(
+        "SELECT id FROM playlists WHERE source_id = ? ORDER BY source = 'spotify' DESC LIMIT 1",
+        (source_id,)).fetchone()
+    return row[0] if row else None
+
+
+def playlists_titled(catalog: Catalog, title: str, limit: int = 10) -> list[int]:
+    """Ids of the playlists whose title is `title`, ignoring case and outer spaces."""
+    return [r[0] for r in catalog.query(
+        "SELECT id FROM playlists WHERE lower(trim(name)) = lower(trim(?)) ORDER BY id LIMIT ?",
+        (title, limit))]
 
 
 # ---- search -------------------------------------------------------------------------
@@ -36,16 +54,16 @@ def search_playlists(catalog: Catalog, query: str, limit: int = 50) -> list[dict
     Ranked by the length the source reported (stored rows where it reported none), so
     only the `limit` rows returned are counted. An empty query lists the longest playlists.
     """
-    return _rows(catalog,
-                 "SELECT m.id, m.name, m.source, m.source_id, m.owner_name, "
-                 "(SELECT count(*) FROM playlist_tracks pt WHERE pt.playlist_id = m.id) AS tracks "
-                 "FROM (SELECT p.id, p.name, p.source, p.source_id, p.owner_name, "
-                 "      coalesce(p.num_tracks, (SELECT count(*) FROM playlist_tracks pt "
-                 "                              WHERE pt.playlist_id = p.id)) AS length "
-                 "      FROM playlists p WHERE p.name LIKE ? ESCAPE '\\' "
-                 "      ORDER BY length DESC, p.id LIMIT ?) m "
-                 "ORDER BY m.length DESC, m.id",
-                 (_like_pattern(query), limit))
+    return catalog.query_dicts(
+        "SELECT m.id, m.name, m.source, m.source_id, m.owner_name, "
+        "(SELECT count(*) FROM playlist_tracks pt WHERE pt.playlist_id = m.id) AS tracks "
+        "FROM (SELECT p.id, p.name, p.source, p.source_id, p.owner_name, "
+        "      coalesce(p.num_tracks, (SELECT count(*) FROM playlist_tracks pt "
+        "                              WHERE pt.playlist_id = p.id)) AS length "
+        "      FROM playlists p WHERE p.name LIKE ? ESCAPE '\\' "
+        "      ORDER BY length DESC, p.id LIMIT ?) m "
+        "ORDER BY m.length DESC, m.id",
+        (_like_pattern(query), limit))
 
 
 _TRACK_HITS = 5000  # matches ranked by popularity; past this, the first found are ranked
@@ -57,20 +75,20 @@ def search_tracks(catalog: Catalog, query: str, limit: int = 50) -> list[dict]:
     Each row: id, name, artist (primary), playlists (distinct playlists holding it).
     """
     pattern = _like_pattern(query)
-    return _rows(catalog,
-                 "WITH hits AS ("
-                 "  SELECT id FROM tracks WHERE name LIKE ?1 ESCAPE '\\' "
-                 "  UNION SELECT ta.track_id FROM artists a "
-                 "  JOIN track_artists ta ON ta.artist_id = a.id WHERE a.name LIKE ?1 ESCAPE '\\' "
-                 "  LIMIT ?3) "
-                 "SELECT t.id, t.name, ar.name AS artist, "
-                 "(SELECT count(DISTINCT pt.playlist_id) FROM playlist_tracks pt "
-                 " WHERE pt.track_id = t.id) AS playlists "
-                 "FROM hits h JOIN tracks t ON t.id = h.id "
-                 "LEFT JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0 "
-                 "LEFT JOIN artists ar ON ar.id = ta.artist_id "
-                 "ORDER BY playlists DESC, t.id LIMIT ?2",
-                 (pattern, limit, _TRACK_HITS))
+    return catalog.query_dicts(
+        "WITH hits AS ("
+        "  SELECT id FROM tracks WHERE name LIKE ?1 ESCAPE '\\' "
+        "  UNION SELECT ta.track_id FROM artists a "
+        "  JOIN track_artists ta ON ta.artist_id = a.id WHERE a.name LIKE ?1 ESCAPE '\\' "
+        "  LIMIT ?3) "
+        "SELECT t.id, t.name, ar.name AS artist, "
+        "(SELECT count(DISTINCT pt.playlist_id) FROM playlist_tracks pt "
+        " WHERE pt.track_id = t.id) AS playlists "
+        "FROM hits h JOIN tracks t ON t.id = h.id "
+        "LEFT JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0 "
+        "LEFT JOIN artists ar ON ar.id = ta.artist_id "
+        "ORDER BY playlists DESC, t.id LIMIT ?2",
+        (pattern, limit, _TRACK_HITS))
 
 
 # ---- owners (users) -----------------------------------------------------------------
@@ -80,19 +98,19 @@ def playlist_owners(catalog: Catalog, source: str = "spotify") -> list[dict]:
 
     `tracks` counts distinct tracks over all the owner's playlists. Largest first.
     """
-    return _rows(catalog,
-                 "SELECT p.owner_id, max(p.owner_name) AS owner_name, "
-                 "count(DISTINCT p.id) AS playlists, count(DISTINCT pt.track_id) AS tracks "
-                 "FROM playlists p JOIN playlist_tracks pt ON pt.playlist_id = p.id "
-                 "WHERE p.source = ? AND p.owner_id IS NOT NULL "
-                 "GROUP BY p.owner_id ORDER BY tracks DESC, p.owner_id",
-                 (source,))
+    return catalog.query_dicts(
+        "SELECT p.owner_id, max(p.owner_name) AS owner_name, "
+        "count(DISTINCT p.id) AS playlists, count(DISTINCT pt.track_id) AS tracks "
+        "FROM playlists p JOIN playlist_tracks pt ON pt.playlist_id = p.id "
+        "WHERE p.source = ? AND p.owner_id IS NOT NULL "
+        "GROUP BY p.owner_id ORDER BY tracks DESC, p.owner_id",
+        (source,))
 
 
 def owner_track_ids(catalog: Catalog, owner_id: str, source: str = "spotify") -> list[int]:
     """All tracks of the owner's playlists merged: distinct, in playlist then position order."""
     seen: dict[int, None] = {}
-    for (track_id,) in catalog.conn.execute(
+    for (track_id,) in catalog.query(
             "SELECT pt.track_id FROM playlists p JOIN playlist_tracks pt ON pt.playlist_id = p.id "
             "WHERE p.source = ? AND p.owner_id = ? ORDER BY p.id, pt.position",
             (source, owner_id)):
@@ -131,7 +149,7 @@ def cooccurrence_evidence(catalog: Catalog, seed_ids: Sequence[int], track_ids: 
     track_marks = ",".join("?" * len(tracks))
     per_seed: dict[int, dict[int, set[int]]] = {t: {} for t in tracks}  # track -> seed -> playlists
     per_playlist: dict[int, dict[int, set[int]]] = {t: {} for t in tracks}  # track -> pl -> seeds
-    for track_id, playlist_id, seed_id in catalog.conn.execute(
+    for track_id, playlist_id, seed_id in catalog.query(
             f"SELECT DISTINCT a.track_id, a.playlist_id, b.track_id "
             f"FROM playlist_tracks a JOIN playlist_tracks b ON b.playlist_id = a.playlist_id "
             f"WHERE a.track_id IN ({track_marks}) AND b.track_id IN ({seed_marks})",
@@ -152,24 +170,3 @@ def cooccurrence_evidence(catalog: Catalog, seed_ids: Sequence[int], track_ids: 
     for track_id, ids in examples.items():
         out[track_id].example_playlists = [names[p] for p in ids if p in names]
     return out
-
-
-# ---- store health ---------------------------------------------------------------------
-
-def store_size_bytes(catalog: Catalog) -> int:
-    """Bytes on disk of the database with its WAL and shared-memory files."""
-    total = 0
-    for suffix in ("", "-wal", "-shm"):
-        path = catalog.path.with_name(catalog.path.name + suffix)
-        if path.exists():
-            total += path.stat().st_size
-    return total
-
-
-def last_ingest_at(catalog: Catalog) -> str | None:
-    """ISO time of the last MPD ingest that added playlists, or None."""
-    return catalog.meta("last_ingest_at")
-
-
-def ingested_slice_count(catalog: Catalog) -> int:
-    return catalog.count("ingested_slices")

@@ -6,6 +6,7 @@ therefore drops the ids of artists, albums, tracks and playlists and replaces ev
 reference to one of them (found through the schema's foreign keys, so new tables are
 covered) by its natural key: a URI, or '<source>:<source_id>' for a playlist.
 `table_rows` keeps the raw rows, ids included, for checking that nothing changed at all.
+The tests and the crawl benchmark compare catalogs with these.
 """
 from __future__ import annotations
 
@@ -28,11 +29,10 @@ def natural_contents(catalog: Catalog) -> dict[str, list[tuple]]:
     Columns keep the table's order; a keyed table's own `id` is left out and a column
     referencing a keyed table holds that row's natural key (NULL stays NULL).
     """
-    conn = catalog.conn
     out = {}
     for table in table_names(catalog):
-        columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
-        refs = {r[3]: r[2] for r in conn.execute(f'PRAGMA foreign_key_list("{table}")')}
+        columns = [r[1] for r in catalog.query(f'PRAGMA table_info("{table}")')]
+        refs = {r[3]: r[2] for r in catalog.query(f'PRAGMA foreign_key_list("{table}")')}
         select, joins = [], []
         for i, col in enumerate(columns):
             if col in _WHEN.get(table, ()) or (col == "id" and table in NATURAL_KEYS):
@@ -45,18 +45,18 @@ def natural_contents(catalog: Catalog) -> dict[str, list[tuple]]:
             else:
                 select.append(f't."{col}"')
         sql = f'SELECT {", ".join(select)} FROM "{table}" t {" ".join(joins)}'
-        out[table] = _sorted(conn.execute(sql))
+        out[table] = _sorted(catalog.query(sql))
     return out
 
 
 def table_rows(catalog: Catalog) -> dict[str, list[tuple]]:
     """{table: sorted rows} for every table, exactly as stored (ids and timestamps included)."""
-    return {table: _sorted(catalog.conn.execute(f'SELECT * FROM "{table}"'))
+    return {table: _sorted(catalog.query(f'SELECT * FROM "{table}"'))
             for table in table_names(catalog)}
 
 
 def table_names(catalog: Catalog) -> list[str]:
-    return [r[0] for r in catalog.conn.execute(
+    return [r[0] for r in catalog.query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY name")]
 

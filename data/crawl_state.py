@@ -1,8 +1,10 @@
 """The crawler's tables (migration 2): crawls, frontier and visited playlists, artists and
 their searches, the playlist–artist graph, and the page cache of the unit in flight.
 
-All crawler SQL lives here. Writes must run inside `Catalog.write()`, so a crawler
-commits one playlist's whole unit (its catalog rows and these) in one transaction.
+The crawler's writes and the frontier it works from; what the dashboard and the
+analytics read about a crawl is in `data.crawl_reads`. Writes must run inside
+`Catalog.write()`, so a crawler commits one playlist's whole unit (its catalog rows and
+these) in one transaction.
 Artists are passed in and out by URI; the tables keep the catalog's artist ids.
 """
 from __future__ import annotations
@@ -72,9 +74,8 @@ class CrawlRow:
 def create_crawl(catalog: Catalog, seeds: Sequence[DiscoveredPlaylist], config: dict,
                  pid: int) -> int:
     """A new crawl in state 'running' with its seeds queued at depth 0."""
-    catalog._require_write()
     at = now_iso()
-    crawl_id = catalog.conn.execute(
+    crawl_id = catalog.execute(
         "INSERT INTO crawls (seeds, config, state, pid, started_at, updated_at) "
         "VALUES (?, ?, 'running', ?, ?, ?) RETURNING id",
         (json.dumps([s.spotify_id for s in seeds]), json.dumps(config), pid, at, at)).fetchone()[0]
@@ -83,12 +84,12 @@ def create_crawl(catalog: Catalog, seeds: Sequence[DiscoveredPlaylist], config: 
 
 
 def latest_crawl(catalog: Catalog) -> CrawlRow | None:
-    row = catalog.conn.execute("SELECT max(id) FROM crawls").fetchone()
+    row = catalog.query("SELECT max(id) FROM crawls").fetchone()
     return get_crawl(catalog, row[0]) if row[0] is not None else None
 
 
 def get_crawl(catalog: Catalog, crawl_id: int) -> CrawlRow | None:
-    cur = catalog.conn.execute(
+    cur = catalog.query(
         f"SELECT id, seeds, config, state, message, resume_after, pid, started_at, updated_at, "
         f"features, {', '.join(COUNTERS)} FROM crawls WHERE id = ?", (crawl_id,))
     row = cur.fetchone()
@@ -101,30 +102,26 @@ def get_crawl(catalog: Catalog, crawl_id: int) -> CrawlRow | None:
 
 def set_crawl_state(catalog: Catalog, crawl_id: int, state: str, *, message: str | None = None,
                     resume_after: str | None = None, pid: int | None = None) -> None:
-    catalog._require_write()
     if state not in STATES:
         raise ValueError(f"unknown crawl state {state!r}")
-    catalog.conn.execute(
+    catalog.execute(
         "UPDATE crawls SET state = ?, message = ?, resume_after = ?, pid = ?, updated_at = ? "
         "WHERE id = ?", (state, message, resume_after, pid, now_iso(), crawl_id))
 
 
 def update_config(catalog: Catalog, crawl_id: int, config: dict) -> None:
-    catalog._require_write()
-    catalog.conn.execute("UPDATE crawls SET config = ? WHERE id = ?",
+    catalog.execute("UPDATE crawls SET config = ? WHERE id = ?",
                          (json.dumps(config), crawl_id))
 
 
 def set_features_outcome(catalog: Catalog, crawl_id: int, outcome: str) -> None:
-    catalog._require_write()
-    catalog.conn.execute("UPDATE crawls SET features = ? WHERE id = ?", (outcome, crawl_id))
+    catalog.execute("UPDATE crawls SET features = ? WHERE id = ?", (outcome, crawl_id))
 
 
 def save_counters(catalog: Catalog, crawl_id: int, counters: dict[str, float]) -> None:
     """Store the crawl's counters (absolute values, not increments)."""
-    catalog._require_write()
     names = [c for c in COUNTERS if c in counters]
-    catalog.conn.execute(
+    catalog.execute(
         f"UPDATE crawls SET {', '.join(f'{c} = ?' for c in names)}, updated_at = ? WHERE id = ?",
         (*(counters[c] for c in names), now_iso(), crawl_id))
 
@@ -133,8 +130,7 @@ def save_counters(catalog: Catalog, crawl_id: int, counters: dict[str, float]) -
 
 def enqueue(catalog: Catalog, crawl_id: int, entries: Iterable[FrontierEntry]) -> None:
     """Queue playlists the crawl has not met before (ones it has met are left as they are)."""
-    catalog._require_write()
-    catalog.conn.executemany(
+    catalog.executemany(
         "INSERT OR IGNORE INTO crawl_playlists (crawl_id, spotify_id, seq, depth, found_via, "
         "status, name, description, owner_id, owner_name, collaborative, total) "
         "VALUES (?, ?, ?, ?, (SELECT id FROM artists WHERE uri = ?), 'queued', ?, ?, ?, ?, ?, ?)",
@@ -146,7 +142,7 @@ def enqueue(catalog: Catalog, crawl_id: int, entries: Iterable[FrontierEntry]) -
 
 def next_queued(catalog: Catalog, crawl_id: int) -> FrontierEntry | None:
     """The frontier's head: the queued playlist met first."""
-    row = catalog.conn.execute(
+    row = catalog.query(
         "SELECT cp.spotify_id, cp.name, cp.description, cp.owner_id, cp.owner_name, "
         "cp.collaborative, cp.total, cp.seq, cp.depth, a.uri FROM crawl_playlists cp "
         "LEFT JOIN artists a ON a.id = cp.found_via "
@@ -162,10 +158,9 @@ def next_queued(catalog: Catalog, crawl_id: int) -> FrontierEntry | None:
 def mark_visited(catalog: Catalog, crawl_id: int, spotify_id: str, *, status: str,
                  visit_seq: int, playlist_id: int, tracks: int | None = None,
                  skipped: int | None = None, reason: str | None = None) -> None:
-    catalog._require_write()
     if status not in ("crawled", "unreachable"):
         raise ValueError(f"unknown visit status {status!r}")
-    catalog.conn.execute(
+    catalog.execute(
         "UPDATE crawl_playlists SET status = ?, visit_seq = ?, playlist_id = ?, tracks = ?, "
         "skipped = ?, reason = ? WHERE crawl_id = ? AND spotify_id = ?",
         (status, visit_seq, playlist_id, tracks, skipped, reason, crawl_id, spotify_id))
@@ -175,7 +170,7 @@ def known_playlists(catalog: Catalog, crawl_id: int, spotify_ids: Iterable[str])
     """Those of `spotify_ids` the crawl has met (queued or visited)."""
     found: set[str] = set()
     for chunk in chunked(spotify_ids):
-        found.update(r[0] for r in catalog.conn.execute(
+        found.update(r[0] for r in catalog.query(
             f"SELECT spotify_id FROM crawl_playlists WHERE crawl_id = ? "
             f"AND spotify_id IN ({','.join('?' * len(chunk))})", (crawl_id, *chunk)))
     return found
@@ -183,20 +178,20 @@ def known_playlists(catalog: Catalog, crawl_id: int, spotify_ids: Iterable[str])
 
 def sequence_heads(catalog: Catalog, crawl_id: int) -> dict[str, int]:
     """The next free playlist seq, visit seq and artist seq of a crawl."""
-    c = catalog.conn
+
     return {
-        "playlist": c.execute("SELECT coalesce(max(seq), -1) + 1 FROM crawl_playlists "
+        "playlist": catalog.query("SELECT coalesce(max(seq), -1) + 1 FROM crawl_playlists "
                               "WHERE crawl_id = ?", (crawl_id,)).fetchone()[0],
-        "visit": c.execute("SELECT coalesce(max(visit_seq), -1) + 1 FROM crawl_playlists "
+        "visit": catalog.query("SELECT coalesce(max(visit_seq), -1) + 1 FROM crawl_playlists "
                            "WHERE crawl_id = ?", (crawl_id,)).fetchone()[0],
-        "artist": c.execute("SELECT coalesce(max(seq), -1) + 1 FROM crawl_artists "
+        "artist": catalog.query("SELECT coalesce(max(seq), -1) + 1 FROM crawl_artists "
                             "WHERE crawl_id = ?", (crawl_id,)).fetchone()[0],
     }
 
 
 def status_counts(catalog: Catalog, crawl_id: int) -> dict[str, int]:
     counts = {"queued": 0, "crawled": 0, "unreachable": 0}
-    counts.update(catalog.conn.execute(
+    counts.update(catalog.query(
         "SELECT status, count(*) FROM crawl_playlists WHERE crawl_id = ? GROUP BY status",
         (crawl_id,)))
     return counts
@@ -207,7 +202,7 @@ def status_counts(catalog: Catalog, crawl_id: int) -> dict[str, int]:
 def known_artists(catalog: Catalog, crawl_id: int, uris: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for chunk in chunked(uris):
-        found.update(r[0] for r in catalog.conn.execute(
+        found.update(r[0] for r in catalog.query(
             f"SELECT a.uri FROM crawl_artists ca JOIN artists a ON a.id = ca.artist_id "
             f"WHERE ca.crawl_id = ? AND a.uri IN ({','.join('?' * len(chunk))})",
             (crawl_id, *chunk)))
@@ -216,8 +211,7 @@ def known_artists(catalog: Catalog, crawl_id: int, uris: Iterable[str]) -> set[s
 
 def add_artists(catalog: Catalog, crawl_id: int, artists: Iterable[PendingArtist]) -> None:
     """Record artists met for the first time (already stored in `artists` by URI)."""
-    catalog._require_write()
-    catalog.conn.executemany(
+    catalog.executemany(
         "INSERT OR IGNORE INTO crawl_artists (crawl_id, artist_id, seq, depth) "
         "SELECT ?, id, ?, ? FROM artists WHERE uri = ?",
         ((crawl_id, a.seq, a.depth, a.uri) for a in artists))
@@ -227,7 +221,7 @@ def pending_artists(catalog: Catalog, crawl_id: int, max_depth: int, *, after_se
                     limit: int = 100) -> list[PendingArtist]:
     """Up to `limit` artists not searched yet (seq > after_seq) whose finds would stay
     within `max_depth`, in seq order."""
-    return [PendingArtist(*row) for row in catalog.conn.execute(
+    return [PendingArtist(*row) for row in catalog.query(
         "SELECT a.uri, a.name, ca.seq, ca.depth FROM crawl_artists ca "
         "JOIN artists a ON a.id = ca.artist_id "
         "WHERE ca.crawl_id = ? AND ca.searched = 0 AND ca.seq > ? AND ca.depth < ? "
@@ -236,12 +230,12 @@ def pending_artists(catalog: Catalog, crawl_id: int, max_depth: int, *, after_se
 
 def searched_query(catalog: Catalog, crawl_id: int, query: str) -> list[str] | None:
     """The playlists (in rank order) an earlier search with the same query found, or None."""
-    row = catalog.conn.execute(
+    row = catalog.query(
         "SELECT artist_id FROM crawl_artists WHERE crawl_id = ? AND query = ? AND searched = 1 "
         "LIMIT 1", (crawl_id, query)).fetchone()
     if row is None:
         return None
-    return [r[0] for r in catalog.conn.execute(
+    return [r[0] for r in catalog.query(
         "SELECT spotify_id FROM crawl_artist_finds WHERE crawl_id = ? AND artist_id = ? "
         "ORDER BY rank", (crawl_id, row[0]))]
 
@@ -249,22 +243,20 @@ def searched_query(catalog: Catalog, crawl_id: int, query: str) -> list[str] | N
 def mark_searched(catalog: Catalog, crawl_id: int, artist_uri: str, *, query: str, pages: int,
                   found: Sequence[str]) -> None:
     """Record an artist's search and its finds (artist → playlist edges, in rank order)."""
-    catalog._require_write()
-    c = catalog.conn
-    artist_id = c.execute("SELECT id FROM artists WHERE uri = ?", (artist_uri,)).fetchone()[0]
-    c.execute("UPDATE crawl_artists SET searched = 1, query = ?, pages = ?, found = ? "
-              "WHERE crawl_id = ? AND artist_id = ?",
-              (query, pages, len(found), crawl_id, artist_id))
-    c.executemany("INSERT OR IGNORE INTO crawl_artist_finds (crawl_id, artist_id, spotify_id, rank) "
-                  "VALUES (?, ?, ?, ?)",
-                  ((crawl_id, artist_id, sid, rank) for rank, sid in enumerate(found)))
+    artist_id = catalog.query("SELECT id FROM artists WHERE uri = ?",
+                              (artist_uri,)).fetchone()[0]
+    catalog.execute("UPDATE crawl_artists SET searched = 1, query = ?, pages = ?, found = ? "
+                    "WHERE crawl_id = ? AND artist_id = ?",
+                    (query, pages, len(found), crawl_id, artist_id))
+    catalog.executemany("INSERT OR IGNORE INTO crawl_artist_finds "
+                        "(crawl_id, artist_id, spotify_id, rank) VALUES (?, ?, ?, ?)",
+                        ((crawl_id, artist_id, sid, rank) for rank, sid in enumerate(found)))
 
 
 def add_playlist_artists(catalog: Catalog, crawl_id: int, spotify_id: str,
                          track_counts: dict[str, int]) -> None:
     """Playlist–artist edges: {artist URI: tracks by that artist in the playlist}."""
-    catalog._require_write()
-    catalog.conn.executemany(
+    catalog.executemany(
         "INSERT INTO crawl_playlist_artists (crawl_id, spotify_id, artist_id, tracks) "
         "SELECT ?, ?, id, ? FROM artists WHERE uri = ? "
         "ON CONFLICT DO UPDATE SET tracks = excluded.tracks",
@@ -274,7 +266,7 @@ def add_playlist_artists(catalog: Catalog, crawl_id: int, spotify_id: str,
 def uris_with_features(catalog: Catalog, uris: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for chunk in chunked(uris):
-        found.update(r[0] for r in catalog.conn.execute(
+        found.update(r[0] for r in catalog.query(
             f"SELECT t.uri FROM tracks t JOIN audio_features af ON af.track_id = t.id "
             f"WHERE t.uri IN ({','.join('?' * len(chunk))})", chunk))
     return found
@@ -284,131 +276,19 @@ def uris_with_features(catalog: Catalog, uris: Iterable[str]) -> set[str]:
 
 def put_page(catalog: Catalog, crawl_id: int, kind: str, key: str, page: int, status: int,
              body: bytes) -> None:
-    catalog._require_write()
-    catalog.conn.execute(
+    catalog.execute(
         "INSERT OR REPLACE INTO crawl_pages (crawl_id, kind, key, page, status, body) "
         "VALUES (?, ?, ?, ?, ?, ?)", (crawl_id, kind, key, page, status, body))
 
 
 def cached_page(catalog: Catalog, crawl_id: int, kind: str, key: str,
                 page: int) -> tuple[int, bytes] | None:
-    row = catalog.conn.execute(
+    row = catalog.query(
         "SELECT status, body FROM crawl_pages WHERE crawl_id = ? AND kind = ? AND key = ? "
         "AND page = ?", (crawl_id, kind, key, page)).fetchone()
     return None if row is None else (row[0], bytes(row[1]))
 
 
 def drop_pages(catalog: Catalog, crawl_id: int, kind: str, keys: Iterable[str]) -> None:
-    catalog._require_write()
-    catalog.conn.executemany("DELETE FROM crawl_pages WHERE crawl_id = ? AND kind = ? AND key = ?",
+    catalog.executemany("DELETE FROM crawl_pages WHERE crawl_id = ? AND kind = ? AND key = ?",
                              ((crawl_id, kind, k) for k in keys))
-
-
-# ---- reads for the dashboard and analytics -----------------------------------------------
-
-def crawl_progress(catalog: Catalog, crawl_id: int | None = None) -> dict:
-    """Live progress of a crawl (the latest one by default); {} when there is none.
-
-    Keys: crawl_id, state, message, resume_after, seeds, started_at, updated_at, pid,
-    max_playlists, max_depth, max_requests, visited, crawled, unreachable, frontier,
-    artists, artists_searched, requests, retries, rate_limited, waits, wait_s,
-    skipped (dict by kind), skipped_total, features.
-    """
-    crawl = get_crawl(catalog, crawl_id) if crawl_id is not None else latest_crawl(catalog)
-    if crawl is None:
-        return {}
-    counts = status_counts(catalog, crawl.id)
-    artists, searched = catalog.conn.execute(
-        "SELECT count(*), coalesce(sum(searched), 0) FROM crawl_artists WHERE crawl_id = ?",
-        (crawl.id,)).fetchone()
-    skipped = {k: int(crawl.counters[f"skipped_{k}"]) for k in SKIP_KINDS}
-    return {
-        "crawl_id": crawl.id, "state": crawl.state, "message": crawl.message,
-        "resume_after": crawl.resume_after, "seeds": crawl.seeds,
-        "started_at": crawl.started_at, "updated_at": crawl.updated_at, "pid": crawl.pid,
-        "max_playlists": crawl.config.get("max_playlists"),
-        "max_depth": crawl.config.get("max_depth"),
-        "max_requests": crawl.config.get("max_requests"),
-        "visited": counts["crawled"] + counts["unreachable"], "crawled": counts["crawled"],
-        "unreachable": counts["unreachable"], "frontier": counts["queued"],
-        "artists": artists, "artists_searched": searched,
-        **{c: crawl.counters[c] for c in ("requests", "retries", "rate_limited", "waits")},
-        "wait_s": float(crawl.counters["wait_s"]),
-        "skipped": skipped, "skipped_total": sum(skipped.values()), "features": crawl.features,
-    }
-
-
-def crawl_playlists(catalog: Catalog, crawl_id: int | None = None, *,
-                    status: str | None = None, limit: int = 1000) -> list[dict]:
-    """The crawl's playlists (visited in visit order, then the frontier in BFS order).
-
-    Keys: spotify_id, name, owner_id, owner_name, depth, found_via (artist name),
-    found_via_uri, status, reason, tracks, total, skipped, playlist_id, seq, visit_seq.
-    """
-    crawl_id = _crawl_id(catalog, crawl_id)
-    if crawl_id is None:
-        return []
-    where, params = "cp.crawl_id = ?", [crawl_id]
-    if status is not None:
-        where += " AND cp.status = ?"
-        params.append(status)
-    cur = catalog.conn.execute(
-        "SELECT cp.spotify_id, cp.name, cp.owner_id, cp.owner_name, cp.depth, "
-        "a.name AS found_via, a.uri AS found_via_uri, cp.status, cp.reason, cp.tracks, "
-        "cp.total, cp.skipped, cp.playlist_id, cp.seq, cp.visit_seq FROM crawl_playlists cp "
-        f"LEFT JOIN artists a ON a.id = cp.found_via WHERE {where} "
-        "ORDER BY cp.visit_seq IS NULL, cp.visit_seq, cp.seq LIMIT ?", (*params, limit))
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur]
-
-
-def unreachable_playlists(catalog: Catalog, crawl_id: int | None = None,
-                          limit: int = 1000) -> list[dict]:
-    """Playlists whose items the API refused, with the reason (same keys as crawl_playlists)."""
-    return crawl_playlists(catalog, crawl_id, status="unreachable", limit=limit)
-
-
-def frontier(catalog: Catalog, crawl_id: int | None = None, limit: int = 1000) -> list[dict]:
-    """The queued playlists in the order the crawl will visit them."""
-    return crawl_playlists(catalog, crawl_id, status="queued", limit=limit)
-
-
-def visit_order(catalog: Catalog, crawl_id: int) -> list[str]:
-    """Spotify ids of the visited playlists, in the order the crawl visited them."""
-    return [r[0] for r in catalog.conn.execute(
-        "SELECT spotify_id FROM crawl_playlists WHERE crawl_id = ? AND visit_seq IS NOT NULL "
-        "ORDER BY visit_seq", (crawl_id,))]
-
-
-def playlist_artist_edges(catalog: Catalog, crawl_id: int | None = None) -> list[tuple]:
-    """(playlist spotify_id, playlist name, artist uri, artist name, tracks) for every
-    playlist–artist edge of the crawl (all crawls when crawl_id is None)."""
-    where, params = ("", ()) if crawl_id is None else ("WHERE pa.crawl_id = ?", (crawl_id,))
-    return catalog.conn.execute(
-        "SELECT pa.spotify_id, cp.name, a.uri, a.name, sum(pa.tracks) "
-        "FROM crawl_playlist_artists pa JOIN artists a ON a.id = pa.artist_id "
-        "JOIN crawl_playlists cp ON cp.crawl_id = pa.crawl_id AND cp.spotify_id = pa.spotify_id "
-        f"{where} GROUP BY pa.spotify_id, a.uri ORDER BY pa.spotify_id, a.uri", params).fetchall()
-
-
-def artist_find_edges(catalog: Catalog, crawl_id: int | None = None) -> list[tuple]:
-    """(artist uri, artist name, playlist spotify_id, playlist name, rank) for every
-    artist → found-playlist edge (all crawls when crawl_id is None)."""
-    where, params = ("", ()) if crawl_id is None else ("WHERE f.crawl_id = ?", (crawl_id,))
-    return catalog.conn.execute(
-        "SELECT a.uri, a.name, f.spotify_id, cp.name, min(f.rank) "
-        "FROM crawl_artist_finds f JOIN artists a ON a.id = f.artist_id "
-        "JOIN crawl_playlists cp ON cp.crawl_id = f.crawl_id AND cp.spotify_id = f.spotify_id "
-        f"{where} GROUP BY a.uri, f.spotify_id ORDER BY a.uri, f.spotify_id", params).fetchall()
-
-
-def pages_in_flight(catalog: Catalog, crawl_id: int) -> int:
-    return catalog.conn.execute("SELECT count(*) FROM crawl_pages WHERE crawl_id = ?",
-                                (crawl_id,)).fetchone()[0]
-
-
-def _crawl_id(catalog: Catalog, crawl_id: int | None) -> int | None:
-    if crawl_id is not None:
-        return crawl_id
-    row = catalog.conn.execute("SELECT max(id) FROM crawls").fetchone()
-    return row[0]

@@ -1,0 +1,115 @@
+"""What a crawl looks like from outside, for the dashboard and the crawler's analytics:
+its live progress, its playlists (visited, unreachable, the frontier) and the
+playlist–artist and artist → found-playlist edges. Reads only; the crawler's writes
+and the frontier it works from are in `data.crawl_state`.
+"""
+from __future__ import annotations
+
+from data.crawl_state import SKIP_KINDS, get_crawl, latest_crawl, status_counts
+from data.store import Catalog
+
+
+def crawl_progress(catalog: Catalog, crawl_id: int | None = None) -> dict:
+    """Live progress of a crawl (the latest one by default); {} when there is none.
+
+    Keys: crawl_id, state, message, resume_after, seeds, started_at, updated_at, pid,
+    max_playlists, max_depth, max_requests, visited, crawled, unreachable, frontier,
+    artists, artists_searched, requests, retries, rate_limited, waits, wait_s,
+    skipped (dict by kind), skipped_total, features.
+    """
+    crawl = get_crawl(catalog, crawl_id) if crawl_id is not None else latest_crawl(catalog)
+    if crawl is None:
+        return {}
+    counts = status_counts(catalog, crawl.id)
+    artists, searched = catalog.query(
+        "SELECT count(*), coalesce(sum(searched), 0) FROM crawl_artists WHERE crawl_id = ?",
+        (crawl.id,)).fetchone()
+    skipped = {k: int(crawl.counters[f"skipped_{k}"]) for k in SKIP_KINDS}
+    return {
+        "crawl_id": crawl.id, "state": crawl.state, "message": crawl.message,
+        "resume_after": crawl.resume_after, "seeds": crawl.seeds,
+        "started_at": crawl.started_at, "updated_at": crawl.updated_at, "pid": crawl.pid,
+        "max_playlists": crawl.config.get("max_playlists"),
+        "max_depth": crawl.config.get("max_depth"),
+        "max_requests": crawl.config.get("max_requests"),
+        "visited": counts["crawled"] + counts["unreachable"], "crawled": counts["crawled"],
+        "unreachable": counts["unreachable"], "frontier": counts["queued"],
+        "artists": artists, "artists_searched": searched,
+        **{c: crawl.counters[c] for c in ("requests", "retries", "rate_limited", "waits")},
+        "wait_s": float(crawl.counters["wait_s"]),
+        "skipped": skipped, "skipped_total": sum(skipped.values()), "features": crawl.features,
+    }
+
+
+def crawl_playlists(catalog: Catalog, crawl_id: int | None = None, *,
+                    status: str | None = None, limit: int = 1000) -> list[dict]:
+    """The crawl's playlists (visited in visit order, then the frontier in BFS order).
+
+    Keys: spotify_id, name, owner_id, owner_name, depth, found_via (artist name),
+    found_via_uri, status, reason, tracks, total, skipped, playlist_id, seq, visit_seq.
+    """
+    crawl_id = _crawl_id(catalog, crawl_id)
+    if crawl_id is None:
+        return []
+    where, params = "cp.crawl_id = ?", [crawl_id]
+    if status is not None:
+        where += " AND cp.status = ?"
+        params.append(status)
+    return catalog.query_dicts(
+        "SELECT cp.spotify_id, cp.name, cp.owner_id, cp.owner_name, cp.depth, "
+        "a.name AS found_via, a.uri AS found_via_uri, cp.status, cp.reason, cp.tracks, "
+        "cp.total, cp.skipped, cp.playlist_id, cp.seq, cp.visit_seq FROM crawl_playlists cp "
+        f"LEFT JOIN artists a ON a.id = cp.found_via WHERE {where} "
+        "ORDER BY cp.visit_seq IS NULL, cp.visit_seq, cp.seq LIMIT ?", (*params, limit))
+
+
+def unreachable_playlists(catalog: Catalog, crawl_id: int | None = None,
+                          limit: int = 1000) -> list[dict]:
+    """Playlists whose items the API refused, with the reason (same keys as crawl_playlists)."""
+    return crawl_playlists(catalog, crawl_id, status="unreachable", limit=limit)
+
+
+def frontier(catalog: Catalog, crawl_id: int | None = None, limit: int = 1000) -> list[dict]:
+    """The queued playlists in the order the crawl will visit them."""
+    return crawl_playlists(catalog, crawl_id, status="queued", limit=limit)
+
+
+def visit_order(catalog: Catalog, crawl_id: int) -> list[str]:
+    """Spotify ids of the visited playlists, in the order the crawl visited them."""
+    return [r[0] for r in catalog.query(
+        "SELECT spotify_id FROM crawl_playlists WHERE crawl_id = ? AND visit_seq IS NOT NULL "
+        "ORDER BY visit_seq", (crawl_id,))]
+
+
+def playlist_artist_edges(catalog: Catalog, crawl_id: int | None = None) -> list[tuple]:
+    """(playlist spotify_id, playlist name, artist uri, artist name, tracks) for every
+    playlist–artist edge of the crawl (all crawls when crawl_id is None)."""
+    where, params = ("", ()) if crawl_id is None else ("WHERE pa.crawl_id = ?", (crawl_id,))
+    return catalog.query(
+        "SELECT pa.spotify_id, cp.name, a.uri, a.name, sum(pa.tracks) "
+        "FROM crawl_playlist_artists pa JOIN artists a ON a.id = pa.artist_id "
+        "JOIN crawl_playlists cp ON cp.crawl_id = pa.crawl_id AND cp.spotify_id = pa.spotify_id "
+        f"{where} GROUP BY pa.spotify_id, a.uri ORDER BY pa.spotify_id, a.uri", params).fetchall()
+
+
+def artist_find_edges(catalog: Catalog, crawl_id: int | None = None) -> list[tuple]:
+    """(artist uri, artist name, playlist spotify_id, playlist name, rank) for every
+    artist → found-playlist edge (all crawls when crawl_id is None)."""
+    where, params = ("", ()) if crawl_id is None else ("WHERE f.crawl_id = ?", (crawl_id,))
+    return catalog.query(
+        "SELECT a.uri, a.name, f.spotify_id, cp.name, min(f.rank) "
+        "FROM crawl_artist_finds f JOIN artists a ON a.id = f.artist_id "
+        "JOIN crawl_playlists cp ON cp.crawl_id = f.crawl_id AND cp.spotify_id = f.spotify_id "
+        f"{where} GROUP BY a.uri, f.spotify_id ORDER BY a.uri, f.spotify_id", params).fetchall()
+
+
+def pages_in_flight(catalog: Catalog, crawl_id: int) -> int:
+    return catalog.query("SELECT count(*) FROM crawl_pages WHERE crawl_id = ?",
+                                (crawl_id,)).fetchone()[0]
+
+
+def _crawl_id(catalog: Catalog, crawl_id: int | None) -> int | None:
+    if crawl_id is not None:
+        return crawl_id
+    row = catalog.query("SELECT max(id) FROM crawls").fetchone()
+    return row[0]
