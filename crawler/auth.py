@@ -17,9 +17,9 @@ from spotipy.exceptions import SpotifyOauthError
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyPKCE
 
 from crawler.credentials import Credentials
+from data.home import user_token_path
 
 USER_SCOPE = "playlist-read-private playlist-read-collaborative"
-USER_TOKEN_FILE = "spotify-user-token.json"
 
 
 class SignInError(RuntimeError):
@@ -65,7 +65,7 @@ def user_auth(credentials: Credentials, token_url: str, redirect_uri: str, home:
     """PKCE flow (no secret needed); the user's token is cached in the home directory."""
     auth = SpotifyPKCE(
         client_id=credentials.client_id, redirect_uri=redirect_uri, scope=USER_SCOPE,
-        cache_handler=PrivateTokenFile(home / USER_TOKEN_FILE), requests_session=session,
+        cache_handler=PrivateTokenFile(user_token_path(home)), requests_session=session,
         requests_timeout=timeout_s, open_browser=True)
     auth.OAUTH_TOKEN_URL = token_url
     auth.OAUTH_AUTHORIZE_URL = authorize_url(token_url)

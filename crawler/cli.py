@@ -32,11 +32,10 @@ from crawler.progress import ProgressLine
 from crawler.seeds import SeedError, parse_playlist_ref
 from data import crawl_reads, crawl_state
 from data.crawl_state import DiscoveredPlaylist
-from data.home import catalog_path, home_dir
+from data.home import catalog_path, crawl_log_path, home_dir
 from data.store import Catalog
 
 EXIT_DONE, EXIT_ERROR, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
-LOG_FILE = "crawler.log"
 
 
 class UsageError(Exception):
@@ -280,7 +279,7 @@ def _interrupt(signum, frame):
 
 
 def _failed(catalog: Catalog, crawl_id: int, home: Path, exc: Exception) -> int:
-    log = home / LOG_FILE
+    log = crawl_log_path(home)
     with open(log, "a", encoding="utf-8") as fh:
         fh.write(f"--- {datetime.now(timezone.utc).isoformat(timespec='seconds')} crawl "
                  f"#{crawl_id}\n{traceback.format_exc()}")

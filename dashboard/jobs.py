@@ -2,7 +2,7 @@
 
 A job is `python -m <module> <args>` run under a small supervisor
 (`python -m dashboard.jobs supervise ...`) in its own process group. Per job name,
-under `<home>/jobs/<name>/`:
+under `job_dir(name)` (`<home>/jobs/<name>/`, named in `data.home`):
 
 - `lock`   — exists while a job of that name runs; holds the supervisor's pid. A
              second start while it exists raises `JobAlreadyRunning`; a lock whose
@@ -32,7 +32,8 @@ from typing import Mapping, Sequence
 
 import psutil
 
-from data.home import home_dir
+from data.home import (ENV_VAR, JOB_LOCK_FILE, JOB_LOG_FILE, JOB_STATUS_FILE, home_dir,
+                       job_dir)
 
 _STARTING_GRACE_S = 30.0  # a lock without a pid is a start in progress for this long
 _children: dict[int, subprocess.Popen] = {}  # supervisors started by this process, to reap them
@@ -63,14 +64,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def job_dir(name: str, home: Path | None = None) -> Path:
-    path = (home or home_dir()) / "jobs" / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def log_path(name: str, home: Path | None = None) -> Path:
-    return job_dir(name, home) / "output.log"
+    return job_dir(name, home) / JOB_LOG_FILE
 
 
 def _write_status(path: Path, status: JobStatus) -> None:
@@ -80,7 +75,7 @@ def _write_status(path: Path, status: JobStatus) -> None:
 
 
 def _read_status(name: str, directory: Path) -> JobStatus:
-    path = directory / "status.json"
+    path = directory / JOB_STATUS_FILE
     try:
         raw = json.loads(path.read_text())
         known = {k: raw[k] for k in JobStatus.__dataclass_fields__ if k in raw}
@@ -127,7 +122,7 @@ def _clear_if_stale(lock: Path) -> None:
 def job_status(name: str, home: Path | None = None) -> JobStatus:
     """The job's status; a 'running' job whose processes are gone reads as failed."""
     directory = job_dir(name, home)
-    lock = directory / "lock"
+    lock = directory / JOB_LOCK_FILE
     _clear_if_stale(lock)
     status = _read_status(name, directory)
     locked, _ = _lock_pid(lock)
@@ -148,21 +143,21 @@ def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | 
     """
     home = home or home_dir()
     directory = job_dir(name, home)
-    lock = directory / "lock"
+    lock = directory / JOB_LOCK_FILE
     _clear_if_stale(lock)
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         raise JobAlreadyRunning(
             f"a {name} job is already running; wait for it or cancel it") from None
-    status_path = directory / "status.json"
+    status_path = directory / JOB_STATUS_FILE
     status = JobStatus(name=name, state="running", command=[module, *args], started_at=_now(),
                        message="starting…")
     try:
         # Written before the supervisor exists, so a reader never sees the previous job's
         # state under a fresh lock; the supervisor overwrites it with its pids.
         _write_status(status_path, status)
-        child_env = {**os.environ, **(env or {}), "PLAYLISTGRAPH_HOME": str(home),
+        child_env = {**os.environ, **(env or {}), ENV_VAR: str(home),
                      "PYTHONUNBUFFERED": "1"}
         popen = subprocess.Popen(
             [sys.executable, "-m", "dashboard.jobs", "supervise", "--name", name,
@@ -185,7 +180,7 @@ def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | 
 
 def cancel_job(name: str, home: Path | None = None) -> bool:
     """SIGTERM the job's process group. True if a running job was signalled."""
-    exists, pid = _lock_pid(job_dir(name, home) / "lock")
+    exists, pid = _lock_pid(job_dir(name, home) / JOB_LOCK_FILE)
     if not exists or not _alive(pid):
         return False
     try:
@@ -233,8 +228,8 @@ def _last_line(path: Path) -> str:
 
 def supervise(name: str, directory: Path, command: list[str]) -> int:
     """Run `python -m <command>`, keep status.json current, release the lock at the end."""
-    status_path = directory / "status.json"
-    log = directory / "output.log"
+    status_path = directory / JOB_STATUS_FILE
+    log = directory / JOB_LOG_FILE
     started_at = _read_status(name, directory).started_at or _now()
     status = JobStatus(name=name, state="running", command=command,
                        supervisor_pid=os.getpid(), started_at=started_at, message="running")
@@ -267,7 +262,7 @@ def supervise(name: str, directory: Path, command: list[str]) -> int:
         _write_status(status_path, status)
         return 0
     finally:
-        (directory / "lock").unlink(missing_ok=True)
+        (directory / JOB_LOCK_FILE).unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from data.command_line import add_home_argument, home_option, missing_package_hint
-from data.home import home_dir
+from data.home import home_dir, runs_dir
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,7 +89,7 @@ def _evaluate(args: argparse.Namespace, home: Path) -> int:
     from ml.errors import UserError
     run_dir = resolve_run(args.run, home)
     if run_dir is None:
-        raise UserError(f"no run {args.run!r} under {home / 'runs'}; "
+        raise UserError(f"no run {args.run!r} under {runs_dir(home)}; "
                         "list runs with python -m ml runs")
     evaluation = evaluate_run(run_dir, home, device=args.device, progress=not args.no_progress)
     print(evaluation_tables(evaluation))

@@ -18,7 +18,7 @@ from typing import Iterator, TextIO
 
 import torch
 
-from data.home import catalog_path, home_dir
+from data.home import catalog_path, home_dir, runs_dir
 from data.store import Catalog
 from ml.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.config import TrainConfig
@@ -150,7 +150,7 @@ def _resumed_run(resume: str, given: TrainConfig, overrides: set[str],
                  home: Path) -> tuple[Path, TrainConfig, dict]:
     run_dir = resolve_run(resume, home)
     if run_dir is None:
-        raise UserError(f"no run {resume!r} under {home / 'runs'}; list runs with python -m ml runs")
+        raise UserError(f"no run {resume!r} under {runs_dir(home)}; list runs with python -m ml runs")
     checkpoint = load_checkpoint(run_dir / "checkpoint.pt")  # ArtifactError is a UserError
     config = _resumed_config(checkpoint["config"], given, overrides)
     _validate(config)

@@ -17,10 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from data.home import runs_dir
+from data.home import ACTIVE_FILE, active_run_file, runs_dir
 
 STATES = ("running", "evaluating", "done", "failed", "cancelled")
-ACTIVE_FILE = "ACTIVE"
 
 
 @dataclass
@@ -142,7 +141,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def _active_id(home: Path | None) -> str | None:
     try:
-        return (runs_dir(home) / ACTIVE_FILE).read_text(encoding="utf-8").strip() or None
+        return active_run_file(home).read_text(encoding="utf-8").strip() or None
     except (OSError, UnicodeDecodeError):
         return None
 

@@ -88,7 +88,8 @@ def test_playlist_limit_stops_searching_once_the_frontier_is_enough_and_resume_e
 
 def test_user_auth_reads_own_restricted_playlist_and_starts_from_own_playlists(
         tiny: FakeSpotify, crawl, home: Path):
-    from crawler.auth import USER_TOKEN_FILE, PrivateTokenFile
+    from crawler.auth import PrivateTokenFile
+    from data.home import USER_TOKEN_FILE
     PrivateTokenFile(home / USER_TOKEN_FILE).save_token_to_cache(tiny.issue_user_token("bob"))
     run = crawl(tiny, "--user-auth", "--max-depth", "3")
     assert run.rc == 0, run.err

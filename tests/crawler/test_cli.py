@@ -150,7 +150,8 @@ def test_a_second_crawler_is_refused_while_one_runs(tiny: FakeSpotify, home: Pat
 
 def test_user_auth_without_a_terminal_or_with_a_revoked_token_is_a_one_line_error(
         tiny: FakeSpotify, crawl, home: Path):
-    from crawler.auth import USER_TOKEN_FILE, PrivateTokenFile
+    from crawler.auth import PrivateTokenFile
+    from data.home import USER_TOKEN_FILE
     run = crawl(tiny, "--user-auth")  # no cached token, and no terminal to sign in from
     assert run.rc == 1 and run.err.count("\n") == 1 and "in a terminal" in run.err
     revoked = dict(tiny.issue_user_token("bob"), expires_at=0, refresh_token="revoked")

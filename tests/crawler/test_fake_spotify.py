@@ -152,7 +152,8 @@ def test_pkce_sign_in_against_the_fake(tiny: FakeSpotify, home, monkeypatch: pyt
     import threading
     import webbrowser
 
-    from crawler.auth import USER_TOKEN_FILE, user_auth
+    from crawler.auth import user_auth
+    from data.home import USER_TOKEN_FILE
     from crawler.credentials import Credentials
 
     with socket.socket() as s:  # a free port for spotipy's redirect listener
