@@ -35,10 +35,10 @@ from spotipy.exceptions import SpotifyException  # noqa: E402
 from spotipy.oauth2 import SpotifyClientCredentials  # noqa: E402
 
 from crawler import cli  # noqa: E402
+from crawler.audio_features import FeatureFetcher  # noqa: E402
 from crawler.bfs import Crawler  # noqa: E402
 from crawler.client import ApiError, ClientStats  # noqa: E402
 from crawler.config import CrawlConfig, FeatureSources  # noqa: E402
-from crawler.features import FeatureFetcher  # noqa: E402
 from crawler.progress import ProgressLine  # noqa: E402
 from data import crawl_reads, crawl_state  # noqa: E402
 from data.crawl_state import DiscoveredPlaylist  # noqa: E402

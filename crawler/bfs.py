@@ -20,9 +20,9 @@ from typing import Callable, Iterator
 
 import orjson
 
+from crawler.audio_features import FeatureFetcher
 from crawler.client import ApiError, AuthError, CrawlStop, SpotifyClient
 from crawler.config import CrawlConfig
-from crawler.features import FeatureFetcher
 from crawler.parse import (ItemsPage, followers, parse_items_page, parse_playlist,
                            parse_search_page, playlist_record)
 from crawler.progress import ProgressLine, Snapshot

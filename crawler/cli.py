@@ -20,13 +20,13 @@ from pathlib import Path
 import psutil
 import requests
 
+from crawler.audio_features import FeatureFetcher
 from crawler.auth import SignInError, app_auth, sign_in, user_auth
 from crawler.bfs import Crawler, CrawlResult
 from crawler.client import ApiError, AuthError, ClientSettings, CrawlStop, SpotifyClient
 from crawler.config import PAGE_MAXIMA, CrawlConfig, parse_feature_sources, shape_fields
 from crawler.connection import RESOLUTION_HELP, ConnectionSettingError, SpotifyConnection
 from crawler.credentials import CredentialsError
-from crawler.features import FeatureFetcher
 from crawler.parse import parse_playlist
 from crawler.progress import ProgressLine
 from crawler.seeds import SeedError, parse_playlist_ref
@@ -99,7 +99,7 @@ def _main(args: argparse.Namespace) -> int:
             if previous is None:
                 raise UsageError(f"nothing to resume: no crawl in {home}; start one with "
                                  "--seed-playlist")
-            config = _resumed_config(previous.config, explicit)
+            config = _resumed_crawl_config(previous.config, explicit)
         else:
             config = CrawlConfig(**explicit)
             if seed is None and not config.user_auth:
@@ -190,7 +190,9 @@ def _validate(config: CrawlConfig) -> None:
                          "by track id or URI")
 
 
-def _resumed_config(stored: dict, explicit: dict) -> CrawlConfig:
+def _resumed_crawl_config(stored: dict, explicit: dict) -> CrawlConfig:
+    """The stored crawl's config with the flags given anew; a flag that would change the
+    crawl's shape is ignored with a note (the stored value is kept), never refused."""
     config = CrawlConfig.from_dict(stored)
     for name, value in explicit.items():
         if name in shape_fields() and value != getattr(config, name):

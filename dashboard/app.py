@@ -16,7 +16,8 @@ if str(_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import bootstrap, serving, sidebar  # noqa: E402
+from dashboard import bootstrap, sidebar  # noqa: E402
+from dashboard.reads import recommender  # noqa: E402
 from dashboard.settings import SettingsError, load_settings  # noqa: E402
 
 st.set_page_config(page_title="PlaylistGraph", page_icon="🎧", layout="wide",
@@ -28,7 +29,7 @@ except SettingsError as exc:
     st.error(str(exc))
     st.stop()
 
-serving.prewarm()
+recommender.prewarm()
 bootstrap.ensure_catalog_ready(settings)
 
 _VIEWS = Path(__file__).resolve().parent / "views"

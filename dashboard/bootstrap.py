@@ -12,8 +12,8 @@ import time
 
 import streamlit as st
 
-from dashboard import jobs, training_job
-from dashboard.loaders import open_catalog
+from dashboard.jobs import runner, training_job
+from dashboard.reads.loaders import open_catalog
 from dashboard.settings import DashboardSettings
 from data.bundled import load_bundled_sample, needs_sample
 from data.home import BUNDLED_SAMPLE
@@ -74,7 +74,7 @@ def start_default_training(settings: DashboardSettings) -> None:
     """Start the first training run: once per home, only while no run exists."""
     if list_runs(settings.home):
         return
-    status = jobs.job_status(training_job.TRAIN_JOB, settings.home)
+    status = runner.job_status(training_job.TRAIN_JOB, settings.home)
     if status.state != "idle":  # started before (running, finished or failed): user's call now
         return
     with open_catalog(settings.home) as catalog:
@@ -82,7 +82,7 @@ def start_default_training(settings: DashboardSettings) -> None:
             return
     try:
         training_job.start_training(settings)
-    except jobs.JobAlreadyRunning:
+    except runner.JobAlreadyRunning:
         return
     st.toast("Training a first model in the background. Until it is ready, recommendations "
              "come from the co-occurrence baseline.", icon=":material/model_training:")

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import jobs, serving, training_job
-from dashboard.formatting import when
+from dashboard.frames.formatting import when
+from dashboard.jobs import runner, training_job
+from dashboard.reads import recommender
 from dashboard.settings import DashboardSettings
 
 POLL_S = 2.0
 
 
 def render(settings: DashboardSettings) -> None:
-    running = jobs.job_status(training_job.TRAIN_JOB, settings.home).running
+    running = runner.job_status(training_job.TRAIN_JOB, settings.home).running
     with st.sidebar:
         st.fragment(_model_panel, run_every=POLL_S if running else None)(settings, running)
 
@@ -27,7 +28,7 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
         st.rerun(scope="app")  # the job ended: refresh every page (maybe a new model serves)
 
     st.markdown("#### Model in use")
-    run_id = serving.serving_run_id(settings.home)
+    run_id = recommender.serving_run_id(settings.home)
     if run_id:
         st.markdown(":material/hub: **GraphSAGE**")
         st.caption(f"run {run_id}")
@@ -39,7 +40,7 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
                  key="retrain", width="stretch"):
         try:
             training_job.start_training(settings)
-        except jobs.JobAlreadyRunning:
+        except runner.JobAlreadyRunning:
             st.warning("A training run is already in progress; wait for it to finish or "
                        "cancel it.", icon=":material/hourglass_top:")
         else:

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import crawl_info, crawl_job, jobs, loaders
-from dashboard.formatting import when
+from dashboard.frames import crawl_graph
+from dashboard.frames.formatting import when
+from dashboard.jobs import crawl_job, runner
+from dashboard.reads import crawl_info, loaders
 from dashboard.settings import DashboardSettings, load_settings
 
 POLL_S = 2.0
@@ -26,7 +28,7 @@ def _start(request: crawl_job.CrawlRequest) -> None:
         crawl_job.start_crawl(request, settings, st.secrets)
     except crawl_job.CrawlSetupError as exc:
         st.error(str(exc), icon=":material/error:")
-    except jobs.JobAlreadyRunning:
+    except runner.JobAlreadyRunning:
         st.warning("A crawl is already running; stop it or wait for it to finish.",
                    icon=":material/hourglass_top:")
     else:
@@ -105,7 +107,7 @@ def _progress_panel(settings: DashboardSettings, was_running: bool) -> None:
         st.toast("Stopping the crawl; it can be resumed later.")
     if job.state != "idle":
         with st.expander("Crawler output (last lines)"):
-            st.code(jobs.log_tail(crawl_job.CRAWL_JOB, settings.home) or "(nothing yet)",
+            st.code(runner.log_tail(crawl_job.CRAWL_JOB, settings.home) or "(nothing yet)",
                     language=None)
 
 
@@ -131,7 +133,7 @@ st.subheader("Playlist–artist graph")
 st.caption("Crawled playlists linked to the artists of their tracks; artists lead the BFS to "
            "new playlists through search.")
 stats = crawl_info.graph_stats(home, version)
-figures = crawl_info.graph_metrics(stats)
+figures = crawl_graph.graph_metrics(stats)
 if not figures:
     st.caption("Empty until the crawl has read a playlist.")
 else:
@@ -139,7 +141,7 @@ else:
         row = st.columns(4)
         for col, (label, value, help_text) in zip(row, figures[start:start + 4]):
             col.metric(label, value, help=help_text, border=True)
-    top = crawl_info.top_artists_frame(stats)
+    top = crawl_graph.top_artists_frame(stats)
     if not top.empty:
         st.markdown("**Most central artists** (PageRank in the playlist–artist graph)")
         st.dataframe(top, hide_index=True, width="stretch",

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import charts, degree_stats, loaders
+from dashboard.frames import charts, degree_stats
+from dashboard.reads import loaders
 from dashboard.settings import load_settings
 
 settings = load_settings()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import crawl_info, loaders
-from dashboard.formatting import compact, human_bytes, percent, when
+from dashboard.frames.formatting import compact, human_bytes, percent, when
+from dashboard.reads import crawl_info, loaders
 from dashboard.settings import load_settings
 
 settings = load_settings()

@@ -6,8 +6,9 @@ import zlib
 
 import streamlit as st
 
-from dashboard import charts, loaders, recommend_table, serving
-from dashboard.formatting import count
+from dashboard.frames import charts, recommend_table
+from dashboard.frames.formatting import count
+from dashboard.reads import loaders, recommender
 from dashboard.settings import load_settings
 
 SOURCE_LABELS = {"mpd": "MPD", "spotify": "Crawled"}
@@ -28,8 +29,8 @@ def _pick(label: str, options: dict, key: str):
 settings = load_settings()
 home = str(settings.home)
 version = loaders.store_version(home)
-run_id = serving.serving_run_id(home)
-model = serving.serving_model(home, version, run_id)
+run_id = recommender.serving_run_id(home)
+model = recommender.serving_model(home, version, run_id)
 
 st.title("Recommendations")
 if model.name == "gnn":
@@ -123,7 +124,7 @@ k = st.slider("Number of recommendations", 5, 100, 20, step=5, key="rec_k")
 if not seeds:
     st.stop()
 
-recs, skipped = serving.recommend(home, version, model.run_id, tuple(seeds), k, title)
+recs, skipped = recommender.recommend(home, version, model.run_id, tuple(seeds), k, title)
 seed_rows = loaders.track_rows(home, version, tuple(seeds))
 seed_names = dict(zip(seed_rows["id"], seed_rows["name"].fillna("")))
 rec_ids = tuple(t for t, _ in recs)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, run_frames, run_reads, serving
+from dashboard.frames import charts, run_frames
+from dashboard.reads import recommender, training_runs
 from dashboard.settings import load_settings
 
 STATE_LABELS = {"running": "Training", "evaluating": "Evaluating", "done": "Done",
@@ -13,8 +14,8 @@ VAL_METRICS = ("val_r_precision", "val_ndcg", "val_recall@100")
 
 settings = load_settings()
 home = str(settings.home)
-runs = run_reads.all_runs(home)
-active = serving.serving_run_id(home)
+runs = training_runs.all_runs(home)
+active = recommender.serving_run_id(home)
 
 st.title("Training runs")
 st.caption("GraphSAGE runs on the catalog's playlist–track graph. Each run logs loss and "

@@ -10,7 +10,7 @@ import pytest
 from crawler.connection import (DEFAULT_API_BASE, DEFAULT_TOKEN_URL, ENV_API_BASE, ENV_TOKEN_URL,
                                 ConnectionSettingError, SecretsSource, SpotifyConnection)
 from crawler.credentials import CredentialsError
-from dashboard.crawl_job import CrawlRequest, crawl_arguments, credentials_env, dashboard_connection
+from dashboard.jobs.crawl_job import CrawlRequest, crawl_arguments, credentials_env, dashboard_connection
 from data import crawl_state
 from data.store import Catalog
 from tests.crawler.conftest import FAST, error_lines, run_crawler, tiny_id

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import jobs
-from dashboard.crawl_job import CrawlRequest, start_crawl
+from dashboard.jobs import runner as jobs
+from dashboard.jobs.crawl_job import CrawlRequest, start_crawl
 from dashboard.settings import load_settings
 from data import crawl_reads, crawl_state
 from data.store import Catalog

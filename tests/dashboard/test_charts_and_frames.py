@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from dashboard import charts, degree_stats, run_frames
+from dashboard.frames import charts, degree_stats, run_frames
 
 EVALUATION = {
     "overall": {
@@ -127,7 +127,7 @@ def test_evaluation_chart_groups_models_per_scenario() -> None:
 def test_recommendation_frame_and_csv_round_trip() -> None:
     import io
 
-    from dashboard import recommend_table
+    from dashboard.frames import recommend_table
     from data.catalog_reads import Evidence
 
     recs = [(7, 2.5), (9, 1.0)]
@@ -161,7 +161,7 @@ def test_metric_pivot_marks_the_best_model_per_scenario() -> None:
 
 
 def test_spotify_links_only_for_track_uris() -> None:
-    from dashboard.recommend_table import spotify_link
+    from dashboard.frames.recommend_table import spotify_link
 
     assert spotify_link("spotify:track:4uLU6hMCjMI75M1A2tKUQC") == \
         "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"
@@ -171,7 +171,7 @@ def test_spotify_links_only_for_track_uris() -> None:
 def test_formatting_of_sizes_times_and_counts() -> None:
     from datetime import datetime, timezone
 
-    from dashboard.formatting import ago, count, human_bytes, when
+    from dashboard.frames.formatting import ago, count, human_bytes, when
 
     assert [human_bytes(n) for n in (512, 98_304, 32_296_140)] == ["512 B", "96.0 KB",
                                                                    "30.8 MB"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dashboard import degree_stats
+from dashboard.frames import degree_stats
 
 
 def test_summary_of_a_small_histogram() -> None:

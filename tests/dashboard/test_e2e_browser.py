@@ -98,7 +98,7 @@ def app_url(home: Path, fake_spotify):
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
     # Background jobs live in their own process groups: stop any still running.
-    from dashboard import jobs
+    from dashboard.jobs import runner as jobs
     for name in ("train", "crawl"):
         jobs.cancel_job(name, home)
     log.close()
@@ -188,7 +188,7 @@ def _wait_for(predicate, timeout_s: float, what: str, poll_s: float = 1.0):
 
 
 def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
-    from dashboard import jobs
+    from dashboard.jobs import runner as jobs
     from data.store import Catalog
     from ml.runs import active_run
 

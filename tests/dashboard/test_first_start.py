@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import jobs
+from dashboard.jobs import runner as jobs
 from data.home import BUNDLED_SAMPLE
 from tests.dashboard.apptest_helpers import metrics, open_page
 from tests.dashboard.conftest import sql

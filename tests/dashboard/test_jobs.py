@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import jobs
+from dashboard.jobs import runner as jobs
 
 JOB = "tests.dashboard.sample_job"
 

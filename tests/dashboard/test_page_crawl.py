@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import jobs
+from dashboard.jobs import runner as jobs
 from data.sample import generate_sample
 from tests.dashboard.apptest_helpers import frame_with, metrics, open_page, selectbox, texts
 from tests.dashboard.conftest import sql

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import jobs
-from dashboard.charts import MODEL_LABELS
+from dashboard.frames.charts import MODEL_LABELS
+from dashboard.jobs import runner as jobs
 from data.features_import import import_features
 from data.home import runs_dir
 from data.ingest import ingest

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard import jobs, run_reads
+from dashboard.jobs import runner
+from dashboard.reads import training_runs
 from dashboard.settings import DashboardSettings
 
 TRAIN_JOB = "train"
@@ -17,7 +18,7 @@ TRAIN_JOB = "train"
 
 @dataclass(frozen=True)
 class TrainingProgress:
-    job: jobs.JobStatus
+    job: runner.JobStatus
     run_id: str | None = None
     state: str | None = None  # the run's own state (running, evaluating, done, ...)
     epoch: int | None = None
@@ -33,26 +34,26 @@ class TrainingProgress:
         return max(0.0, min(1.0, self.epoch / self.epochs))
 
 
-def start_training(settings: DashboardSettings) -> jobs.JobStatus:
+def start_training(settings: DashboardSettings) -> runner.JobStatus:
     """Start a training run in the background (JobAlreadyRunning if one runs)."""
-    return jobs.start_job(TRAIN_JOB, "ml", ["train", *settings.train_args], home=settings.home)
+    return runner.start_job(TRAIN_JOB, "ml", ["train", *settings.train_args], home=settings.home)
 
 
 def cancel_training(settings: DashboardSettings) -> bool:
-    return jobs.cancel_job(TRAIN_JOB, settings.home)
+    return runner.cancel_job(TRAIN_JOB, settings.home)
 
 
-def _run_of_job(home: Path, job: jobs.JobStatus) -> run_reads.RunView | None:
+def _run_of_job(home: Path, job: runner.JobStatus) -> training_runs.RunView | None:
     if job.pid is None:
         return None
-    for info in run_reads.run_infos(home):
+    for info in training_runs.run_infos(home):
         if (info.status or {}).get("pid") == job.pid:
-            return run_reads.read_run(info)
+            return training_runs.read_run(info)
     return None
 
 
 def training_progress(settings: DashboardSettings) -> TrainingProgress:
-    job = jobs.job_status(TRAIN_JOB, settings.home)
+    job = runner.job_status(TRAIN_JOB, settings.home)
     run = _run_of_job(settings.home, job) if job.state != "idle" else None
     if run is None:
         return TrainingProgress(job=job, message=job.message)

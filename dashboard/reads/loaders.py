@@ -1,10 +1,10 @@
-"""Cached reads for the pages.
+"""Cached catalog reads for the pages (the crawl's are in `crawl_info`, the recommender
+in `recommender`, training runs in `training_runs`).
 
 Catalog reads are keyed on (home, store version): a write anywhere (ingest, crawl)
 bumps the version and the next page run reads fresh data; between writes every page
-and session shares one result. The recommender is keyed on the serving run too. Each
-read opens its own short-lived connection: sqlite connections are not shared
-between Streamlit's script threads.
+and session shares one result. Each read opens its own short-lived connection: sqlite
+connections are not shared between Streamlit's script threads.
 """
 from __future__ import annotations
 

@@ -24,7 +24,8 @@ def serving_run_id(home: str | Path) -> str | None:
 
 
 @dataclass
-class ServingModel:
+class SharedRecommender:
+    """The recommender in use, shared by every session of the server."""
     name: str  # 'gnn' or 'itemknn'
     run_id: str | None
     note: str  # why this recommender serves, when it is a fallback
@@ -51,12 +52,12 @@ def prewarm() -> threading.Thread:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
-def serving_model(home: str, version: int, run_id: str | None) -> ServingModel:
+def serving_model(home: str, version: int, run_id: str | None) -> SharedRecommender:
     from ml.serving import load_recommender
 
     with Catalog.open(Path(home)) as catalog:
         recommender = load_recommender(catalog, home=Path(home))
-    return ServingModel(name=recommender.name, run_id=recommender.run_id,
+    return SharedRecommender(name=recommender.name, run_id=recommender.run_id,
                         note=recommender.note, _recommender=recommender,
                         _lock=threading.Lock())
 

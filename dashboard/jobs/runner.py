@@ -1,7 +1,7 @@
 """Background jobs (retraining, crawling) started from the dashboard.
 
 A job is `python -m <module> <args>` run under a small supervisor
-(`python -m dashboard.jobs supervise ...`) in its own process group. Per job name,
+(`python -m dashboard.jobs.runner supervise ...`) in its own process group. Per job name,
 under `job_dir(name)` (`<home>/jobs/<name>/`, named in `data.home`):
 
 - `lock`   — exists while a job of that name runs; holds the supervisor's pid. A
@@ -32,8 +32,8 @@ from typing import Mapping, Sequence
 
 import psutil
 
-from data.home import (ENV_VAR, JOB_LOCK_FILE, JOB_LOG_FILE, JOB_STATUS_FILE, home_dir,
-                       job_dir)
+from data.home import (ENV_VAR, JOB_LOCK_FILE, JOB_LOG_FILE, JOB_STATUS_FILE, REPO_ROOT,
+                       home_dir, job_dir)
 
 _STARTING_GRACE_S = 30.0  # a lock without a pid is a start in progress for this long
 _children: dict[int, subprocess.Popen] = {}  # supervisors started by this process, to reap them
@@ -160,9 +160,9 @@ def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | 
         child_env = {**os.environ, **(env or {}), ENV_VAR: str(home),
                      "PYTHONUNBUFFERED": "1"}
         popen = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.jobs", "supervise", "--name", name,
+            [sys.executable, "-m", "dashboard.jobs.runner", "supervise", "--name", name,
              "--dir", str(directory), "--", module, *args],
-            cwd=Path(__file__).resolve().parent.parent, env=child_env,
+            cwd=REPO_ROOT, env=child_env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
         os.write(fd, str(popen.pid).encode())
@@ -266,7 +266,7 @@ def supervise(name: str, directory: Path, command: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dashboard.jobs")
+    parser = argparse.ArgumentParser(prog="python -m dashboard.jobs.runner")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("supervise", help="(internal) run a job and record its status")
     p.add_argument("--name", required=True)

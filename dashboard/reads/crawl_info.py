@@ -1,4 +1,5 @@
 """Crawl state for the pages, read through `data.crawl_reads`, cached per store version.
+The figures and tables built from it are in `dashboard.frames.crawl_graph`.
 
 Every crawl step commits and bumps the store version, so while a crawl runs these
 reads refresh on each poll; between crawls they are served from the cache.
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import streamlit as st
 
-from dashboard.loaders import open_catalog
+from dashboard.reads.loaders import open_catalog
 from data import crawl_reads
 
 PLAYLIST_COLUMNS = ["name", "owner_name", "depth", "found_via", "status", "reason", "tracks",
@@ -58,31 +59,3 @@ def graph_stats(home: str, version: int) -> dict:
 
     with open_catalog(home) as catalog:
         return playlist_artist_graph_stats(catalog)
-
-
-def graph_metrics(stats: dict) -> list[tuple[str, str, str]]:
-    """(label, value, help) for the playlist–artist graph's headline figures."""
-    if not stats.get("playlists") and not stats.get("artists"):
-        return []
-    pd_, ad = stats["playlist_degree"], stats["artist_degree"]
-    return [
-        ("Playlists", f"{stats['playlists']:,}", "Crawled and unreachable playlists in the graph."),
-        ("Artists", f"{stats['artists']:,}", "Artists of crawled tracks and searched artists."),
-        ("Edges", f"{stats['edges']:,}",
-         f"{stats['contains_edges']:,} 'holds tracks by' and {stats['found_edges']:,} 'found by "
-         "searching' links (an edge can be both)."),
-        ("Components", f"{stats['components']:,}",
-         f"The largest holds {stats['largest_component']:,} nodes."),
-        ("Largest component", f"{stats['largest_component_share']:.1%}",
-         "Share of all nodes in the largest connected component."),
-        ("Artists per playlist", f"{pd_['mean']:.1f}",
-         f"Median {pd_['median']:.0f}, max {pd_['max']:,}."),
-        ("Playlists per artist", f"{ad['mean']:.1f}",
-         f"Median {ad['median']:.0f}, max {ad['max']:,}."),
-    ]
-
-
-def top_artists_frame(stats: dict) -> pd.DataFrame:
-    """The most central artists (PageRank), for a table."""
-    return pd.DataFrame(stats.get("top_artists") or [],
-                        columns=["name", "degree", "pagerank", "betweenness", "uri"])

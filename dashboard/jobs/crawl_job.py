@@ -14,7 +14,7 @@ from crawler.connection import (ConnectionSettingError, Endpoints, SecretsSource
                                 SpotifyConnection)
 from crawler.credentials import ENV_ID, ENV_SECRET, CredentialsError
 from crawler.seeds import SeedError, parse_playlist_ref
-from dashboard import jobs
+from dashboard.jobs import runner
 from dashboard.settings import DashboardSettings
 
 CRAWL_JOB = "crawl"
@@ -73,7 +73,7 @@ def crawl_arguments(request: CrawlRequest, endpoints: Endpoints) -> list[str]:
 
 
 def start_crawl(request: CrawlRequest, settings: DashboardSettings,
-                secrets: Mapping | None = None) -> jobs.JobStatus:
+                secrets: Mapping | None = None) -> runner.JobStatus:
     """Start the crawl job; CrawlSetupError or JobAlreadyRunning when it cannot start."""
     connection = dashboard_connection(secrets)
     try:
@@ -81,13 +81,13 @@ def start_crawl(request: CrawlRequest, settings: DashboardSettings,
     except (ConnectionSettingError, CredentialsError) as exc:
         raise CrawlSetupError(str(exc)) from None
     env = credentials_env(connection)
-    return jobs.start_job(CRAWL_JOB, "crawler", args, home=settings.home, env=env)
+    return runner.start_job(CRAWL_JOB, "crawler", args, home=settings.home, env=env)
 
 
 def stop_crawl(settings: DashboardSettings) -> bool:
     """SIGTERM: the crawler saves its state and can continue with --resume."""
-    return jobs.cancel_job(CRAWL_JOB, settings.home)
+    return runner.cancel_job(CRAWL_JOB, settings.home)
 
 
-def crawl_job_status(settings: DashboardSettings) -> jobs.JobStatus:
-    return jobs.job_status(CRAWL_JOB, settings.home)
+def crawl_job_status(settings: DashboardSettings) -> runner.JobStatus:
+    return runner.job_status(CRAWL_JOB, settings.home)

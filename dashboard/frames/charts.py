@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from dashboard.run_frames import scenario_label
+from dashboard.frames.run_frames import scenario_label
 
 MODEL_LABELS = {"gnn": "GraphSAGE", "popularity": "Popularity", "itemknn": "Item kNN",
                 "als": "ALS"}

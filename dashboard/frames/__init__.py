@@ -1,0 +1,1 @@
+"""Pure functions from data to data frames, figures and Altair charts (no Streamlit)."""

@@ -1,0 +1,1 @@
+"""Background jobs started from the dashboard: the runner, retraining and crawling."""

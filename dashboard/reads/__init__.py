@@ -1,0 +1,1 @@
+"""Cached reads for the pages: catalog, crawl, training runs and the recommender in use."""
