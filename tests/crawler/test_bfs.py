@@ -11,8 +11,8 @@ from data.ingest import ingest
 from data.store import Catalog
 from tests.catalog_contents import natural_contents
 from tests.crawler.conftest import crawled_tracks, tiny_id
-from tests.crawler.fake_spotify import FakeSpotify
-from tests.crawler.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
+from tests.fake_spotify import FakeSpotify
+from tests.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
 from tests.crawler.oracle import expected_crawl
 
 

@@ -58,7 +58,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def fake_spotify():
-    from tests.crawler.fake_spotify import FakeSpotify
+    from tests.fake_spotify import FakeSpotify
 
     fake = FakeSpotify(BUNDLED_SAMPLE)
     fake.start()
