@@ -32,6 +32,7 @@ from ml.artifacts import save_model  # noqa: E402
 from ml.features import ENCODED_DIM  # noqa: E402
 from ml.model import ModelSpec, PlaylistGraphSAGE  # noqa: E402
 from ml.serving import GnnRecommender  # noqa: E402
+from ml.config import TrainConfig  # noqa: E402
 from ml.titles import TitleVocabulary  # noqa: E402
 
 SEED_COUNTS = (0, 1, 10, 50, 100)
@@ -41,10 +42,14 @@ def write_run(run_dir: Path, num_tracks: int, dim: int, layers: int) -> None:
     """A full-size run directory through the same writer training uses."""
     artists, albums = num_tracks // 8, num_tracks // 3
     torch.manual_seed(0)
+    default = TrainConfig()  # the served model's shape: fold-in readout, normalized queries
     model = PlaylistGraphSAGE(ModelSpec(num_tracks=num_tracks, num_artists=artists,
                                         num_albums=albums, num_titles=20_001,
                                         feature_dim=ENCODED_DIM, dim=dim, layers=layers,
-                                        dropout=0.0))
+                                        dropout=0.0, combine=default.combine,
+                                        activation=default.activation,
+                                        query_scale=default.query_scale,
+                                        fold_in=default.fold_in))
     states = [torch.randn(num_tracks, dim) for _ in range(layers)]
     ones = np.ones
     data = SimpleNamespace(
