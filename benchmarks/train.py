@@ -6,7 +6,7 @@
    wall time (snapshot, training, baselines, evaluation) and the test metrics.
    Writes benchmarks/results/train-cpu.json.
 2. GPU, full MPD scale: a generated graph of 1M playlists, 2.26M tracks, 66M edges
-   (ml.synthetic: arrays, no JSON or SQLite), trained with the same Trainer until early
+   (tests/ml/synthetic.py: arrays, no JSON or SQLite), trained with the same Trainer until early
    stopping. Reports epoch time, edges/s, time to converge and peak GPU memory (targets
    on one H100: an epoch < 30 s, convergence < 10 min). Without CUDA it is skipped with
    a message and no file is written. Writes benchmarks/results/train-gpu.json.
@@ -40,8 +40,8 @@ from ml.config import TrainConfig  # noqa: E402
 from ml.pipeline import build_trainer  # noqa: E402
 from ml.runs import read_evaluation, read_metrics  # noqa: E402
 from ml.runtime import configure_torch  # noqa: E402
-from ml.synthetic import synthetic_snapshot  # noqa: E402
 from ml.train import new_state, timed_epoch  # noqa: E402
+from tests.ml.synthetic import synthetic_snapshot  # noqa: E402
 
 MPD = {"playlists": 1_000_000, "tracks": 2_262_292, "edges": 66_346_428}
 

@@ -22,9 +22,10 @@ from data.home import catalog_path, home_dir, runs_dir
 from data.store import Catalog
 from ml.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.config import TrainConfig
-from ml.evaluate import evaluate_run, evaluation_tables
+from ml.evaluate import evaluation_tables
 from ml.prepare import prepare_training_data
 from ml.protocol import holdout_split, validation_cases
+from ml.run_evaluation import evaluate_run
 from ml.runs import (activate, append_metrics, new_run_dir, read_status, resolve_run,
                      write_json_atomic, write_status)
 from ml.errors import UserError

@@ -22,12 +22,12 @@ from data.store import Catalog
 from ml.artifacts import ArtifactError, ServingModel, load_als, load_model
 from ml.baselines import ALS, ItemKNN, Popularity, Ranker, TitlePopularity, interaction_matrix
 from ml.errors import UserError
-from ml.evaluate import BaselineInputs, build_baselines, run_training_data
 from ml.features import encode_features
 from ml.graph import bipartite_adjacency
 from ml.inference import GnnScorer, eval_mode
 from ml.prepare import track_inputs
 from ml.ranking import top_k
+from ml.run_evaluation import BaselineInputs, build_baselines, run_training_data
 from ml.runs import active_run, read_evaluation
 from ml.snapshot import GraphSnapshot, load_snapshot
 from ml.titles import normalize_title

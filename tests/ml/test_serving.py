@@ -12,7 +12,7 @@ import torch
 from data.schema import AUDIO_FEATURES
 from data.store import ArtistRef, TrackRecord
 from ml.artifacts import load_model
-from ml.evaluate import run_training_data
+from ml.run_evaluation import run_training_data
 from ml.graph import bipartite_adjacency
 from ml.inference import eval_mode
 from ml.pipeline import run_training

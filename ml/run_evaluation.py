@@ -1,0 +1,156 @@
+"""A run's evaluation from its files: the run's training data rebuilt from its split, its
+baselines fitted (ALS tuned on validation), the served model chosen on validation and
+`evaluation.json` written. The scoring itself is `ml.evaluate` (pure).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence, TextIO
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from data.store import Catalog
+from ml.artifacts import load_model, load_split, save_als
+from ml.baselines import ALS, ItemKNN, Popularity, Ranker, TitlePopularity, interaction_matrix
+from ml.config import TrainConfig
+from ml.errors import UserError
+from ml.evaluate import evaluate_rankers, served_model
+from ml.inference import GnnScorer
+from ml.metrics import MAX_RECOMMENDATIONS
+from ml.prepare import TrainingData, prepare_training_data
+from ml.protocol import Case, Holdout, make_cases, validation_cases
+from ml.runs import write_json_atomic
+from ml.runtime import resolve_device, snapshot_of_version
+from ml.tuning import AlsParams, coordinate_search, parse_search
+
+
+@dataclass
+class BaselineInputs:
+    """What every baseline is fitted from: the training playlists' [P, T] interactions, the
+    popularity tie-break and the title fallback used when a playlist has no seeds."""
+    interactions: sp.csr_matrix
+    popularity: Popularity
+    by_title: TitlePopularity
+
+    @classmethod
+    def of(cls, data: TrainingData) -> "BaselineInputs":
+        s = data.snapshot
+        interactions = interaction_matrix(data.edge_playlist, data.edge_track, s.num_playlists,
+                                          s.num_tracks)
+        popularity = Popularity(interactions)
+        train_titles = [""] * s.num_playlists
+        for p in data.holdout.train.tolist():
+            train_titles[p] = s.normalized_title(p)
+        return cls(interactions, popularity,
+                   TitlePopularity(interactions, train_titles, popularity))
+
+
+def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfig,
+                    threads: int = 0, validation: list[Case] | None = None
+                    ) -> tuple[list[Ranker], dict | None]:
+    """The requested baselines, trained on the training playlists of `data`, and the ALS
+    search ({"params", "trials"}; None without ALS). With `validation` cases and a
+    `config.als_search`, ALS is tuned on them (ml.tuning); else it uses the als_* fields."""
+    inputs = BaselineInputs.of(data)
+    out: list[Ranker] = []
+    als_report = None
+    for name in names:
+        if name == "popularity":
+            out.append(inputs.popularity)
+        elif name == "itemknn":
+            out.append(ItemKNN(inputs.interactions, inputs.by_title))
+        elif name == "als":
+            def fit(params: AlsParams) -> ALS:
+                return ALS(inputs.interactions, inputs.by_title, factors=params.factors,
+                           regularization=params.regularization, alpha=params.alpha,
+                           iterations=params.iterations, seed=config.seed, threads=threads)
+
+            def score(params: AlsParams) -> float:
+                result = evaluate_rankers([fit(params)], validation, data.snapshot.track_artist,
+                                          batch_size=config.eval_batch)
+                return result["overall"]["als"]["ndcg"]
+
+            params = AlsParams(config.als_factors, config.als_regularization, config.als_alpha,
+                               config.als_iterations)
+            trials: list[dict] = []
+            if validation and config.als_search:
+                params, trials = coordinate_search(params, parse_search(config.als_search), score)
+            out.append(fit(params))
+            als_report = {"params": vars(params), "trials": trials}
+    return out, als_report
+
+
+def run_training_data(run_dir: Path, catalog: Catalog, home: Path | None
+                      ) -> tuple[TrainConfig, TrainingData]:
+    """The run's config and training data, rebuilt from its snapshot version and split."""
+    config = TrainConfig.from_dict(_read_config(run_dir))
+    version, validation_ids, test_ids = load_split(run_dir)
+    snapshot = snapshot_of_version(catalog, version, home, f"reading {run_dir.name}")
+    validation = np.array([snapshot.playlist_index(int(p)) for p in validation_ids], np.int64)
+    test = np.array([snapshot.playlist_index(int(p)) for p in test_ids], np.int64)
+    if (validation < 0).any() or (test < 0).any():
+        raise UserError(f"{run_dir.name} does not match snapshot v{version}; retrain")
+    held = np.zeros(snapshot.num_playlists, bool)
+    held[validation] = held[test] = True
+    holdout = Holdout(train=np.flatnonzero(~held), validation=validation, test=test)
+    return config, prepare_training_data(snapshot, holdout, config.title_min_count,
+                                         config.id_min_playlists, config.title_token_min_count,
+                                 config.title_seed_tracks)
+
+
+def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None = None,
+                 progress: bool = False, err: TextIO = sys.stderr) -> dict:
+    """Evaluate a trained run on its test playlists beside the baselines; writes evaluation.json."""
+    served = load_model(run_dir)
+    with Catalog.open(home) as catalog:
+        config, data = run_training_data(run_dir, catalog, home)
+    snapshot, holdout = data.snapshot, data.holdout
+    if len(served.track_ids) != snapshot.num_tracks:
+        raise UserError(f"{run_dir.name} does not match snapshot v{snapshot.version}; retrain")
+    cases = make_cases(snapshot, holdout.test, config.split_seed)
+    if not cases:
+        raise UserError(f"{run_dir.name} has no test playlists to evaluate; ingest more data")
+    torch_device = resolve_device(device or config.device)
+    gnn = GnnScorer(served.model.to(torch_device), served.states, served.titles, torch_device,
+                    vectors=torch.from_numpy(np.array(served.states[-1])))
+    checks = validation_cases(snapshot, holdout.validation, config.split_seed,
+                              config.max_validation_cases)
+    baselines, als_report = build_baselines(config.baseline_names(), data, config,
+                                            config.threads, validation=checks)
+    rankers = [gnn, *baselines]
+    # The served model is chosen on validation, never on the test playlists reported below.
+    on_validation = evaluate_rankers(rankers, checks, snapshot.track_artist,
+                                     batch_size=config.eval_batch)["overall"]
+    evaluation = evaluate_rankers(rankers, cases, snapshot.track_artist,
+                                  batch_size=config.eval_batch, progress=progress, err=err)
+    evaluation["served"] = served_model(on_validation)
+    evaluation["validation"] = {"overall": on_validation, "cases": len(checks),
+                                "playlists": int(len(holdout.validation)), "selected_by": "ndcg"}
+    if als_report is not None:
+        evaluation["als"] = als_report
+        als = next(r for r in baselines if r.name == "als")
+        save_als(run_dir, als.item_factors.numpy(), als_report["params"])
+    evaluation["protocol"] = {
+        "run_id": run_dir.name, "snapshot_version": snapshot.version,
+        "test_playlists": int(len(holdout.test)), "cases": len(cases),
+        "train_playlists": int(len(holdout.train)), "tracks_ranked": snapshot.num_tracks,
+        "recommendations": MAX_RECOMMENDATIONS, "overall": "mean over scenarios",
+        "split_seed": config.split_seed}
+    write_json_atomic(run_dir / "evaluation.json", evaluation)
+    return evaluation
+
+
+def _read_config(run_dir: Path) -> dict:
+    try:
+        raw = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{run_dir}/config.json is missing or corrupt ({exc.__class__.__name__}); "
+                        "not a complete run") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{run_dir}/config.json is not a run configuration")
+    return raw
