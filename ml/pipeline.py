@@ -1,5 +1,8 @@
 """`python -m ml train` end to end: snapshot → split → train → export → evaluate → activate.
 
+`build_trainer` and `fit` (the epoch loop: early stopping, learning-rate decay, best
+weights) are the set-up and the loop that `benchmarks/train.py` uses too.
+
 The run directory is written as it goes (config, status, metrics per epoch,
 checkpoint per epoch), so the dashboard can follow a run and `--resume` can continue
 one. ACTIVE moves to the new run only after its evaluation succeeded; a failed or
@@ -12,9 +15,10 @@ import signal
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, TextIO
+from typing import Callable, Iterator, TextIO
 
 import torch
 
@@ -165,10 +169,28 @@ def _validate(config: TrainConfig) -> None:
         raise UserError(str(exc)) from None
 
 
-def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_version: int,
-         device: torch.device, progress: bool, out: TextIO) -> None:
-    write_status(run_dir, "running", state.epoch, config.epochs,
-                 f"training from epoch {state.epoch + 1}")
+@dataclass
+class EpochReport:
+    """One finished epoch, as `fit` hands it to its `on_epoch`."""
+    epoch: int
+    loss: float
+    seconds: float  # the epoch with its validation
+    train_seconds: float  # the training steps alone
+    validation: dict[str, float]  # val_r_precision, val_ndcg, ... (Trainer.validate)
+    score: float  # validation[config.early_stopping]
+    improved: bool  # a new best: its weights are now state.best_model
+
+
+def fit(config: TrainConfig, trainer: Trainer, state, *, progress: bool = False,
+        deadline: float | None = None,
+        on_epoch: Callable[[EpochReport], None] | None = None) -> None:
+    """Train `state` from its last epoch up to `config.epochs`: the one epoch loop.
+
+    Keeps the best weights by `config.early_stopping` in `state.best_model`, halves the
+    learning rate every `lr_patience` epochs without a new best, and stops after
+    `patience` of them (`state.stopped`), or once `time.perf_counter()` passes `deadline`.
+    `on_epoch` sees every epoch after `state` is updated (run files, a benchmark's table).
+    """
     for epoch in range(state.epoch + 1, config.epochs + 1):
         if state.stopped:
             break
@@ -178,7 +200,8 @@ def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_v
             raise UserError(f"the loss diverged at epoch {epoch}; lower --lr and retrain")
         val = trainer.validate(state.model)
         score = val[config.early_stopping]
-        if score > state.best_metric + 1e-9:
+        improved = score > state.best_metric + 1e-9
+        if improved:
             state.best_metric, state.best_epoch, state.bad_epochs = score, epoch, 0
             state.best_model = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
         else:
@@ -189,27 +212,43 @@ def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_v
                     group["lr"] *= config.lr_decay
         state.epoch = epoch
         state.stopped = state.bad_epochs >= config.patience > 0
-        seconds = time.perf_counter() - started
-        append_metrics(run_dir, {"epoch": epoch, "loss": loss, "seconds": round(seconds, 3),
-                                 "train_seconds": round(train_seconds, 3), "device": str(device),
+        if on_epoch is not None:
+            on_epoch(EpochReport(epoch, loss, time.perf_counter() - started, train_seconds, val,
+                                 score, improved))
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+
+
+def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_version: int,
+         device: torch.device, progress: bool, out: TextIO) -> None:
+    """`fit` with the run directory kept current: metrics, checkpoint and status per epoch."""
+    write_status(run_dir, "running", state.epoch, config.epochs,
+                 f"training from epoch {state.epoch + 1}")
+
+    def record(r: EpochReport) -> None:
+        epoch, loss, val = r.epoch, r.loss, r.validation
+        append_metrics(run_dir, {"epoch": epoch, "loss": loss, "seconds": round(r.seconds, 3),
+                                 "train_seconds": round(r.train_seconds, 3), "device": str(device),
                                  "steps": trainer.last_epoch_steps,
                                  "lr": state.optimizer.param_groups[0]["lr"],
                                  "edges_per_s": round(trainer.last_epoch_edges
-                                                      / max(train_seconds, 1e-9)),
+                                                      / max(r.train_seconds, 1e-9)),
                                  **{k: round(v, 6) for k, v in val.items()},
                                  "best_epoch": state.best_epoch})
         save_checkpoint(run_dir / "checkpoint.pt", {
             "config": config.to_dict(), "spec": state.model.spec.to_dict(),
             "snapshot_version": snapshot_version, **state.to_checkpoint()})
         write_status(run_dir, "running", epoch, config.epochs,
-                     f"epoch {epoch}: loss {loss:.4f}, {config.early_stopping} {score:.4f}")
+                     f"epoch {epoch}: loss {loss:.4f}, {config.early_stopping} {r.score:.4f}")
         print(f"epoch {epoch:3d}/{config.epochs}  loss {loss:8.4f}  "
               f"val r-prec {val['val_r_precision']:.4f}  ndcg {val['val_ndcg']:.4f}  "
-              f"recall@100 {val['val_recall@100']:.4f}  {seconds:6.1f}s  {device}"
+              f"recall@100 {val['val_recall@100']:.4f}  {r.seconds:6.1f}s  {device}"
               + ("  *" if state.best_epoch == epoch else ""), file=out, flush=True)
         if state.stopped:
             print(f"early stop: no better {config.early_stopping} for {config.patience} epochs; "
                   f"best epoch {state.best_epoch}", file=out, flush=True)
+
+    fit(config, trainer, state, progress=progress, on_epoch=record)
 
 
 def _resumed_config(stored: dict, given: TrainConfig, overrides: set[str]) -> TrainConfig:
