@@ -1,4 +1,5 @@
-"""The training loop: full-graph GraphSAGE, sampled-softmax loss, early stopping on validation.
+"""Training steps: full-graph GraphSAGE, sampled-softmax loss, validation (the epoch loop
+with early stopping is `ml.pipeline.fit`).
 
 Every step propagates the whole graph (sparse CSR) and scores a batch of training
 playlists' targets against shared negatives. Each epoch draws a fresh seed/target
