@@ -23,6 +23,7 @@ from ml.graph import csr_mean
 
 
 COMBINE = ("last", "mean")
+FOLD_IN_SEEDS = 8192  # seed links per fold-in chunk: 8192 × 64 × 64 floats = 128 MB
 ACTIVATION = ("gelu", "none")
 
 
@@ -186,16 +187,25 @@ class PlaylistGraphSAGE(nn.Module):
         it weighs the seeds jointly: ten near-copies count once, a rare direction counts."""
         alpha, ridge, weight = self.fold_in_log.exp()
         crow, cols = adj_query.crow_indices(), adj_query.col_indices()
-        queries, dim = adj_query.shape[0], vectors.shape[1]
-        rows = torch.repeat_interleave(torch.arange(queries, device=vectors.device), crow.diff())
-        seeds = vectors[cols]  # [nnz, dim]
-        outer = torch.zeros(queries, dim, dim, device=vectors.device, dtype=vectors.dtype)
-        outer = outer.index_add(0, rows, seeds.unsqueeze(2) * seeds.unsqueeze(1))
-        target = torch.zeros(queries, dim, device=vectors.device, dtype=vectors.dtype)
-        target = target.index_add(0, rows, seeds)
-        eye = torch.eye(dim, device=vectors.device, dtype=vectors.dtype)
-        system = gram.unsqueeze(0) + alpha * outer + ridge * eye
-        return weight * torch.linalg.solve(system, (1 + alpha) * target)
+        dim, device = vectors.shape[1], vectors.device
+        eye = torch.eye(dim, device=device, dtype=vectors.dtype)
+        out = []
+        # Queries in chunks of at most FOLD_IN_SEEDS seed links, so the per-seed outer
+        # products ([links, dim, dim]) stay bounded however many playlists a step scores.
+        for start, end in _chunks(crow, FOLD_IN_SEEDS):
+            lo, hi = int(crow[start]), int(crow[end])
+            rows = torch.repeat_interleave(torch.arange(end - start, device=device),
+                                           crow[start:end + 1].diff())
+            seeds = vectors[cols[lo:hi]]  # [links, dim]
+            outer = torch.zeros(end - start, dim, dim, device=device, dtype=vectors.dtype)
+            outer = outer.index_add(0, rows, seeds.unsqueeze(2) * seeds.unsqueeze(1))
+            target = torch.zeros(end - start, dim, device=device, dtype=vectors.dtype)
+            target = target.index_add(0, rows, seeds)
+            system = gram.unsqueeze(0) + alpha * outer + ridge * eye
+            out.append(torch.linalg.solve(system, (1 + alpha) * target))
+        if not out:
+            return torch.zeros(0, dim, device=device, dtype=vectors.dtype)
+        return weight * torch.cat(out)
 
     def _playlist_output(self, p: Tensor, titles: Tensor) -> Tensor:
         """p + the mean embedding of the title's known entries: the whole title and its words
@@ -216,3 +226,17 @@ class PlaylistGraphSAGE(nn.Module):
     def scores(playlists: Tensor, tracks: Tensor) -> Tensor:
         """[Q, T] dot products of playlist vectors [Q, d] and track vectors [T, d]."""
         return playlists @ tracks.T
+
+
+def _chunks(crow: Tensor, max_links: int) -> list[tuple[int, int]]:
+    """[start, end) row ranges of a CSR matrix with at most `max_links` entries each (a
+    single row with more entries gets a range of its own)."""
+    bounds = crow.tolist()
+    out, start = [], 0
+    for row in range(len(bounds) - 1):
+        if row > start and bounds[row + 1] - bounds[start] > max_links:
+            out.append((start, row))
+            start = row
+    if len(bounds) > 1:
+        out.append((start, len(bounds) - 1))
+    return out

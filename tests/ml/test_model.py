@@ -173,3 +173,18 @@ def test_fold_in_solves_the_als_least_squares():
         expected = weight * torch.linalg.solve(a, vectors.T @ (c * y))
         assert torch.allclose(got[q], expected, atol=1e-8)
     assert torch.allclose(got[1], torch.zeros(8, dtype=torch.float64))  # no seeds: nothing
+
+
+def test_fold_in_in_chunks_equals_one_solve(monkeypatch):
+    """Bounding the outer products by chunking the queries changes nothing in the result."""
+    import ml.model
+    model, _ = tiny_model(2, fold_in=True)
+    vectors = torch.randn(25, 8)
+    seeds = [np.array([1, 4, 9]), np.array([], np.int64), np.array([3, 5]), np.arange(10),
+             np.array([7])]
+    adj = query_adjacency(seeds, 25)
+    gram = PlaylistGraphSAGE.gram(vectors)
+    whole = model._fold_in(vectors, adj, gram)
+    monkeypatch.setattr(ml.model, "FOLD_IN_SEEDS", 4)
+    assert ml.model._chunks(adj.crow_indices(), 4) == [(0, 2), (2, 3), (3, 4), (4, 5)]
+    assert torch.allclose(model._fold_in(vectors, adj, gram), whole, atol=1e-5)
