@@ -201,11 +201,15 @@ def load_recommender(catalog: Catalog, home: Path | None = None) -> Recommender:
     if run is None:
         return RankerRecommender.catalog_itemknn(
             catalog, home, "no trained run is active yet; serving item co-occurrence")
-    served = (read_evaluation(run.path) or {}).get("served", "gnn")
+    evaluation = read_evaluation(run.path) or {}
+    served = evaluation.get("served", "gnn")
     try:
         if served == "gnn":
             recommender: Recommender = GnnRecommender.load(run.path, catalog)
-            recommender.note = f"GraphSAGE scored best on validation NDCG in run {run.run_id}"
+            recommender.note = (f"GraphSAGE scored best on validation NDCG in run {run.run_id}"
+                                if "served" in evaluation else
+                                f"GraphSAGE of run {run.run_id} (evaluated before models were "
+                                "chosen on validation; re-evaluate it to choose)")
             return recommender
         return RankerRecommender.run_baseline(run.path, served, catalog, home)
     except (ArtifactError, UserError) as exc:
