@@ -9,7 +9,7 @@ epoch, whether early stopping fired). Writes benchmarks/results/quality-<name>.j
     python benchmarks/quality.py                       # ../shared/reference/mpd/real-dev when present
     python benchmarks/quality.py --name sample data/sample
     python benchmarks/quality.py --features F.csv.gz SLICES...
-    python benchmarks/quality.py -- --epochs 5         # extra flags go to ml train
+    python benchmarks/quality.py data/sample -- --split-seed 7   # flags after -- go to ml train
 
 The real playlists are never copied: they are read where they lie.
 """
@@ -63,7 +63,8 @@ def table(evaluation: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog="Flags after -- go to python -m ml train.")
     parser.add_argument("slices", nargs="*", type=Path,
                         help="MPD slice files or folders (default: the real development set "
                              "when present, else the bundled sample)")
@@ -71,15 +72,15 @@ def main() -> None:
                         help="audio-feature CSVs (default: the reference features with the "
                              "real set, none with the sample)")
     parser.add_argument("--name", default=None, help="results name (default: real-dev or sample)")
-    parser.add_argument("train_args", nargs=argparse.REMAINDER,
-                        help="after --: extra flags for python -m ml train")
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    extra = argv[split + 1:]  # after --: flags for python -m ml train
     real = not args.slices and REAL_DEV.is_dir()
     slices = args.slices or [REAL_DEV if real else SAMPLE]
     features = args.features if args.features is not None else (
         [REAL_FEATURES] if real and REAL_FEATURES.exists() else [])
     name = args.name or ("real-dev" if real else "sample" if not args.slices else "custom")
-    extra = [a for a in args.train_args if a != "--"]
 
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
         env = {**os.environ, "PLAYLISTGRAPH_HOME": tmp}
