@@ -27,7 +27,7 @@ from data.store import Catalog
 from ml.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.config import TrainConfig
 from ml.evaluate import evaluation_tables
-from ml.prepare import prepare_training_data
+from ml.prepare import training_data
 from ml.protocol import holdout_split, validation_cases
 from ml.run_evaluation import evaluate_run
 from ml.runs import (activate, append_metrics, new_run_dir, read_status, resolve_run,
@@ -102,9 +102,7 @@ def build_trainer(config: TrainConfig, snapshot, device: torch.device):
                             validation_fraction=config.validation_fraction,
                             max_test=config.max_test, max_validation=config.max_validation,
                             seed=config.split_seed)
-    data = prepare_training_data(snapshot, holdout, config.title_min_count,
-                                 config.id_min_playlists, config.title_token_min_count,
-                                 config.title_seed_tracks)
+    data = training_data(snapshot, holdout, config)
     trainer = Trainer(config, data, device,
                       validation_cases(snapshot, holdout.validation, config.split_seed,
                                        config.max_validation_cases))

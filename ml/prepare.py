@@ -57,6 +57,14 @@ class TrainingData:
         return np.bincount(self.edge_track, minlength=self.snapshot.num_tracks)
 
 
+def training_data(snapshot: GraphSnapshot, holdout: Holdout, config: TrainConfig) -> TrainingData:
+    """`prepare_training_data` with the run's settings: the one set-up training and the
+    evaluation of a finished run share."""
+    return prepare_training_data(snapshot, holdout, config.title_min_count,
+                                 config.id_min_playlists, config.title_token_min_count,
+                                 config.title_seed_tracks)
+
+
 def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout, title_min_count: int,
                           id_min_playlists: int = 1, title_token_min_count: int = 0,
                           title_seed_tracks: int = 0) -> TrainingData:
@@ -68,16 +76,17 @@ def prepare_training_data(snapshot: GraphSnapshot, holdout: Holdout, title_min_c
     titles = [snapshot.normalized_title(p) for p in range(snapshot.num_playlists)]
     vocab = TitleVocabulary.build((titles[p] for p in holdout.train.tolist()), title_min_count,
                                   title_token_min_count)
+    playlist_titles = vocab.encode(titles)
     if title_seed_tracks > 0:
         vocab.seed_ptr, vocab.seed_rows = title_seeds(
-            edge_playlist, edge_track, vocab.encode(titles)[:, 0], len(vocab.titles),
+            edge_playlist, edge_track, playlist_titles[:, 0], len(vocab.titles),
             snapshot.num_tracks, title_seed_tracks)
     mean, std = feature_stats(snapshot.features[track_seen], snapshot.feature_mask[track_seen])
     return TrainingData(
         snapshot=snapshot, holdout=holdout, edge_playlist=edge_playlist, edge_track=edge_track,
         track_seen=track_seen, track_has_id=degree >= max(id_min_playlists, 1),
         artist_seen=artist_seen, album_seen=album_seen, vocab=vocab,
-        playlist_titles=vocab.encode(titles), feature_mean=mean, feature_std=std,
+        playlist_titles=playlist_titles, feature_mean=mean, feature_std=std,
         encoded_features=encode_features(snapshot.features, snapshot.feature_mask, mean, std))
 
 

@@ -22,7 +22,7 @@ from ml.errors import UserError
 from ml.evaluate import evaluate_rankers, served_model
 from ml.inference import GnnScorer
 from ml.metrics import MAX_RECOMMENDATIONS
-from ml.prepare import TrainingData, prepare_training_data
+from ml.prepare import TrainingData, training_data
 from ml.protocol import Case, Holdout, make_cases, validation_cases
 from ml.runs import write_json_atomic
 from ml.runtime import resolve_device, snapshot_of_version
@@ -70,17 +70,24 @@ def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfi
                            regularization=params.regularization, alpha=params.alpha,
                            iterations=params.iterations, seed=config.seed, threads=threads)
 
+            # The search's best trial is kept as it was fitted, not fitted again: it is
+            # the first trial with the highest score, as coordinate_search picks it.
+            best: dict = {"score": -np.inf, "model": None}
+
             def score(params: AlsParams) -> float:
-                result = evaluate_rankers([fit(params)], validation, data.snapshot.track_artist,
-                                          batch_size=config.eval_batch)
-                return result["overall"]["als"]["ndcg"]
+                model = fit(params)
+                value = evaluate_rankers([model], validation, data.snapshot.track_artist,
+                                         batch_size=config.eval_batch)["overall"]["als"]["ndcg"]
+                if value > best["score"]:
+                    best.update(score=value, model=model)
+                return value
 
             params = AlsParams(config.als_factors, config.als_regularization, config.als_alpha,
                                config.als_iterations)
             trials: list[dict] = []
             if validation and config.als_search:
                 params, trials = coordinate_search(params, parse_search(config.als_search), score)
-            out.append(fit(params))
+            out.append(best["model"] or fit(params))
             als_report = {"params": vars(params), "trials": trials}
     return out, als_report
 
@@ -98,9 +105,7 @@ def run_training_data(run_dir: Path, catalog: Catalog, home: Path | None
     held = np.zeros(snapshot.num_playlists, bool)
     held[validation] = held[test] = True
     holdout = Holdout(train=np.flatnonzero(~held), validation=validation, test=test)
-    return config, prepare_training_data(snapshot, holdout, config.title_min_count,
-                                         config.id_min_playlists, config.title_token_min_count,
-                                 config.title_seed_tracks)
+    return config, training_data(snapshot, holdout, config)
 
 
 def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None = None,

@@ -170,10 +170,9 @@ class RankerRecommender(Recommender):
         """The baseline `name` as the run evaluated it: fitted on the run's training
         playlists (ALS from its saved, tuned factors)."""
         config, data = run_training_data(run_dir, catalog, home)
-        inputs = BaselineInputs.of(data)
         if name == "als":
             factors, params = load_als(run_dir)
-            ranker: Ranker = ALS.from_factors(factors, inputs.by_title, **params)
+            ranker: Ranker = ALS.from_factors(factors, BaselineInputs.of(data).by_title, **params)
         else:
             ranker = build_baselines([name], data, config)[0][0]
         return cls(ranker, data.snapshot, data.popularity(), run_dir.name,
