@@ -10,18 +10,23 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
+from multiprocessing import get_context
 from typing import Callable, Iterator, TextIO
 
+import numpy as np
 from tqdm import tqdm
 
+from data.graph_counts import DeltaSum, delta_of_rows
 from data.mpd import ParsedSlice, SliceError, parse_slice, slice_files
 from data.store import Catalog
+from data.track_writes import KnownTracks
 
 # From this many slices on, secondary indexes are rebuilt once at the end instead of
 # being updated row by row (about 2x faster stores at MPD scale).
 BULK_SLICES = 8
+PARSE_AHEAD = 2  # slices parsed ahead of the one being stored
 
 
 @dataclass
@@ -53,23 +58,63 @@ class IngestReport:
         return line + ("; skipped " + ", ".join(skipped) if skipped else "")
 
 
-def ingest_slice(catalog: Catalog, parsed: ParsedSlice) -> tuple[int, int, int]:
-    """Write one parsed slice in one transaction. Returns (added, present, rows)."""
+def ingest_slice(catalog: Catalog, parsed: ParsedSlice, known: KnownTracks | None = None,
+                 counts: DeltaSum | None = None) -> tuple[int, int, int]:
+    """Write one parsed slice in one transaction. Returns (added, present, rows).
+
+    `known` carries what earlier slices of this ingest stored, so their tracks need no
+    lookup again (data.track_writes). The new playlists are counted in the graph counts
+    at once, or, given `counts`, marked uncounted and their counts added to `counts`
+    (for `ingest` to store once at its end)."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    known = known if known is not None else KnownTracks()
     with catalog.write():
-        existing = catalog.existing_playlists(
-            "mpd", [p.record.source_id for p in parsed.playlists])
-        new = [p for p in parsed.playlists if p.record.source_id not in existing]
-        track_ids = catalog.upsert_tracks([t for p in new for t in p.tracks]) if new else {}
-        rows: list[tuple[int, int, int]] = []
-        for playlist in new:
-            pid = catalog.upsert_playlist(playlist.record)
-            rows.extend((pid, pos, track_ids[t.uri]) for pos, t in enumerate(playlist.tracks))
-        catalog.add_playlist_track_rows(rows)
-        catalog.record_slice(parsed.path.name, len(parsed.playlists), len(parsed.problems), now)
-        if new:
+        known.begin(catalog.version())
+        pids = [row[0] for row in parsed.playlist_rows]
+        existing = catalog.existing_playlists("mpd", pids)
+        keep = [i for i, pid in enumerate(pids) if pid not in existing]
+        rows = 0
+        if keep:
+            tracks, links, ptr, index = _kept(parsed, keep)
+            track_ids, link_track, link_artist = catalog.upsert_track_rows(tracks, links, known)
+            playlist_ids = catalog.insert_playlists(
+                "mpd", [parsed.playlist_rows[i] for i in keep])
+            lengths = np.diff(ptr)
+            row_playlist, row_track = np.repeat(playlist_ids, lengths), track_ids[index]
+            position = np.arange(len(index)) - np.repeat(ptr[:-1], lengths)
+            catalog.add_playlist_track_rows(zip(
+                row_playlist.tolist(), position.tolist(), row_track.tolist()))
+            rows = len(index)
+            delta = delta_of_rows(row_playlist, np.zeros(rows, np.int64), row_track,
+                                  link_track, link_artist)
+            if counts is None:
+                catalog.count_playlists([], delta)
+            else:
+                catalog.mark_uncounted(playlist_ids.tolist())
+                counts.add(delta)
+                counts.playlists.append(playlist_ids)
+        catalog.record_slice(parsed.path.name, len(pids), len(parsed.problems), now)
+        if keep:
             catalog.set_meta("last_ingest_at", now)
-    return len(new), len(existing), len(rows)
+    known.committed(catalog.version())
+    return len(keep), len(existing), rows
+
+
+def _kept(parsed: ParsedSlice, keep: list[int]):
+    """(tracks, links, track_ptr, track_index) of the playlists `keep` only; tracks keep
+    their first-sighting order."""
+    if len(keep) == len(parsed.playlist_rows):
+        return parsed.tracks, parsed.artists, parsed.track_ptr, parsed.track_index
+    ptr = parsed.track_ptr
+    index = np.concatenate([parsed.track_index[ptr[i]:ptr[i + 1]] for i in keep])
+    used, local = np.unique(index, return_inverse=True)
+    renumber = {int(k): i for i, k in enumerate(used.tolist())}
+    tracks = [parsed.tracks[k] for k in used.tolist()]
+    links = [(renumber[k], *rest) for k, *rest in parsed.artists if k in renumber]
+    lengths = np.array([ptr[i + 1] - ptr[i] for i in keep], np.int64)
+    new_ptr = np.zeros(len(keep) + 1, np.int64)
+    np.cumsum(lengths, out=new_ptr[1:])
+    return tracks, links, new_ptr, local.astype(np.int32)
 
 
 def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
@@ -85,11 +130,33 @@ def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
             print(f"error: {report.errors[-1]}", file=err)
     if not files:
         return report
-    bulk = catalog.bulk_load() if len(files) >= BULK_SLICES else nullcontext()
-    with bulk:
-        _ingest_files(catalog, files, report, _Progress(len(files), progress, err), on_slice)
+    bulk = len(files) >= BULK_SLICES
+    # In bulk the graph counts are stored once at the end (in a transaction of their own,
+    # like the index rebuild); a short ingest counts each slice in its own transaction.
+    known, counts = KnownTracks(), DeltaSum() if bulk else None
+    with catalog.bulk_load() if bulk else nullcontext():
+        _ingest_files(catalog, files, report, _Progress(len(files), progress, err), on_slice,
+                      known, counts)
+        if bulk:
+            _count_ingested(catalog, known, counts)
     catalog.ensure_indexes()  # a no-op, unless an earlier bulk load was killed
     return report
+
+
+def _count_ingested(catalog: Catalog, known: KnownTracks, counts: DeltaSum) -> None:
+    """Store the graph counts of the playlists this ingest added, in one transaction,
+    and count any a killed ingest left uncounted. The counts summed slice by slice are
+    used unless another process wrote in between or a stored track gained an artist;
+    then the playlists' rows are read back instead."""
+    with catalog.write():
+        ours = np.concatenate(counts.playlists) if counts.playlists else np.zeros(0, np.int64)
+        trusted = not (known.foreign_write or known.links_changed) and \
+            catalog.version() == known.version
+        if len(ours) and trusted:
+            catalog.count_playlists(ours.tolist(), counts.total())
+        left = catalog.uncounted_playlists()
+        if left:
+            catalog.count_playlists(left)
 
 
 class _Progress:
@@ -128,7 +195,8 @@ class _Progress:
 
 
 def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, bar: _Progress,
-                  on_slice: Callable[[Path], None] | None) -> None:
+                  on_slice: Callable[[Path], None] | None, known: KnownTracks,
+                  counts: DeltaSum | None) -> None:
     started = time.perf_counter()
     for path, parsed in _parsed_ahead(files):
         if on_slice:
@@ -147,7 +215,7 @@ def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, bar
         for problem in problems:
             report.errors.append(problem)
             bar.error(problem)
-        added, present, rows = ingest_slice(catalog, parsed)
+        added, present, rows = ingest_slice(catalog, parsed, known, counts)
         report.slices_ingested += 1
         report.playlists_added += added
         report.playlists_present += present
@@ -161,16 +229,17 @@ def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, bar
 
 
 def _parsed_ahead(files: list[Path]) -> Iterator[tuple[Path, ParsedSlice | SliceError]]:
-    """Parse the next slice in a thread while the caller stores the current one.
-
-    SQLite releases the GIL while it writes, so decoding overlaps storing; at most two
-    slices are in memory at once.
-    """
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead = pool.submit(_parse_or_error, files[0]) if files else None
+    """Parse slices in a child process while this one stores: decoding runs on another
+    core, not under this process's GIL. At most PARSE_AHEAD + 1 slices are in memory."""
+    if len(files) == 1:  # not worth a process
+        yield files[0], _parse_or_error(files[0])
+        return
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        ahead = [pool.submit(_parse_or_error, f) for f in files[:PARSE_AHEAD]]
         for i, path in enumerate(files):
-            current = ahead
-            ahead = pool.submit(_parse_or_error, files[i + 1]) if i + 1 < len(files) else None
+            current = ahead.pop(0)
+            if i + PARSE_AHEAD < len(files):
+                ahead.append(pool.submit(_parse_or_error, files[i + PARSE_AHEAD]))
             yield path, current.result()
 
 

@@ -189,6 +189,59 @@ CREATE TABLE crawl_pages (
 ) WITHOUT ROWID;
 """
 
+_V3_COUNTS = """
+-- Graph statistics kept at write time (data.graph_counts), so that no read rescans the
+-- playlist-track rows: per track and per artist the distinct playlists holding it, by
+-- source (rows with both zero are absent), the degree histograms and counters.
+CREATE TABLE track_playlist_counts (
+    track_id INTEGER PRIMARY KEY REFERENCES tracks (id),
+    mpd INTEGER NOT NULL,
+    spotify INTEGER NOT NULL
+);
+CREATE TABLE artist_playlist_counts (
+    artist_id INTEGER PRIMARY KEY REFERENCES artists (id),
+    mpd INTEGER NOT NULL,
+    spotify INTEGER NOT NULL
+);
+CREATE TABLE degree_histogram (
+    kind TEXT NOT NULL CHECK (kind IN ('playlist', 'track', 'artist')),
+    degree INTEGER NOT NULL,
+    nodes INTEGER NOT NULL,
+    PRIMARY KEY (kind, degree)
+) WITHOUT ROWID;
+CREATE TABLE graph_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+-- Playlists whose rows are stored but not yet in the counts (an MPD ingest counts its
+-- playlists at its end; a killed one leaves them here for the next).
+CREATE TABLE uncounted_playlists (playlist_id INTEGER PRIMARY KEY REFERENCES playlists (id));
+
+-- What the store holds already, counted once.
+INSERT INTO track_playlist_counts (track_id, mpd, spotify)
+SELECT pt.track_id, count(DISTINCT CASE WHEN p.source = 'mpd' THEN pt.playlist_id END),
+       count(DISTINCT CASE WHEN p.source = 'spotify' THEN pt.playlist_id END)
+FROM playlist_tracks pt JOIN playlists p ON p.id = pt.playlist_id GROUP BY pt.track_id;
+INSERT INTO artist_playlist_counts (artist_id, mpd, spotify)
+SELECT ta.artist_id, count(DISTINCT CASE WHEN p.source = 'mpd' THEN pt.playlist_id END),
+       count(DISTINCT CASE WHEN p.source = 'spotify' THEN pt.playlist_id END)
+FROM track_artists ta JOIN playlist_tracks pt ON pt.track_id = ta.track_id
+JOIN playlists p ON p.id = pt.playlist_id GROUP BY ta.artist_id;
+INSERT INTO degree_histogram (kind, degree, nodes)
+SELECT 'playlist', d, count(*) FROM (SELECT count(DISTINCT track_id) AS d FROM playlist_tracks
+                                     GROUP BY playlist_id) GROUP BY d;
+INSERT INTO degree_histogram (kind, degree, nodes)
+SELECT 'track', mpd + spotify, count(*) FROM track_playlist_counts GROUP BY mpd + spotify;
+INSERT INTO degree_histogram (kind, degree, nodes)
+SELECT 'artist', mpd + spotify, count(*) FROM artist_playlist_counts GROUP BY mpd + spotify;
+INSERT INTO graph_counters (name, value)
+SELECT 'playlist_track_rows', count(*) FROM playlist_tracks
+UNION ALL SELECT 'playlist_track_edges', coalesce(sum(mpd + spotify), 0) FROM track_playlist_counts
+UNION ALL SELECT 'tracks_mpd', count(*) FILTER (WHERE mpd > 0) FROM track_playlist_counts
+UNION ALL SELECT 'tracks_spotify', count(*) FILTER (WHERE spotify > 0) FROM track_playlist_counts
+UNION ALL SELECT 'tracks_both', count(*) FILTER (WHERE mpd > 0 AND spotify > 0) FROM track_playlist_counts
+UNION ALL SELECT 'artists_mpd', count(*) FILTER (WHERE mpd > 0) FROM artist_playlist_counts
+UNION ALL SELECT 'artists_spotify', count(*) FILTER (WHERE spotify > 0) FROM artist_playlist_counts
+UNION ALL SELECT 'artists_both', count(*) FILTER (WHERE mpd > 0 AND spotify > 0) FROM artist_playlist_counts;
+"""
+
 # Secondary indexes a bulk load may drop and rebuild (see Catalog.bulk_load);
 # each statement must match its migration's.
 DEFERRABLE_INDEXES = {
@@ -196,7 +249,7 @@ DEFERRABLE_INDEXES = {
         "CREATE INDEX playlist_tracks_by_track ON playlist_tracks (track_id, playlist_id)",
 }
 
-MIGRATIONS: list[str] = [_V1_CORE, _V2_CRAWL]
+MIGRATIONS: list[str] = [_V1_CORE, _V2_CRAWL, _V3_COUNTS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

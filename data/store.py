@@ -16,7 +16,9 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 import numpy as np
 
 from data.home import catalog_path
+from data import graph_counts
 from data.schema import AUDIO_FEATURES, DEFERRABLE_INDEXES, migrate
+from data.track_writes import KnownTracks, upsert_track_rows
 
 _CHUNK = 5000  # bound parameters per IN (...) lookup
 
@@ -225,69 +227,28 @@ class Catalog:
 
         A track already stored (from the MPD or a crawl) stays the same row; fields it
         lacked (album, duration) are filled in, artists it lacked are appended, nothing
-        known is overwritten.
+        known is overwritten (data.track_writes).
         """
         self._require_write()
         unique: dict[str, TrackRecord] = {}
         for t in tracks:
             seen = unique.get(t.uri)
             unique[t.uri] = t if seen is None or seen == t else merge_tracks(seen, t)
-        c = self._conn
-        # uri -> (id, album missing, duration missing, ids of its linked artists)
-        known: dict[str, tuple[int, int, int, str | None]] = {}
-        for chunk in chunked(unique):
-            known.update((row[0], row[1:]) for row in c.execute(
-                "SELECT t.uri, t.id, t.album_id IS NULL, t.duration_ms IS NULL, "
-                "(SELECT group_concat(artist_id) FROM track_artists WHERE track_id = t.id) "
-                f"FROM tracks t WHERE t.uri IN ({','.join('?' * len(chunk))})", chunk))
-        new = [t for uri, t in unique.items() if uri not in known]
-        fill = [t for t in unique.values() if t.uri in known and (
-            (known[t.uri][1] and t.album_uri) or (known[t.uri][2] and t.duration_ms is not None))]
-        artist_ids = self._ensure_rows("artists", ("name", "name_only"), {
-            a.uri: (a.name, int(a.name_only)) for t in unique.values() for a in t.artists})
-        extra_links = [(t, a) for t in unique.values() if t.uri in known for a in t.artists
-                       if str(artist_ids[a.uri]) not in (known[t.uri][3] or "").split(",")]
-        album_ids = self._ensure_rows("albums", ("name",), {
-            t.album_uri: (t.album_name,) for t in new + fill if t.album_uri})
+        rows = [(t.uri, t.name, t.album_uri, t.album_name, t.duration_ms) for t in unique.values()]
+        links = [(k, pos, a.uri, a.name, int(a.name_only))
+                 for k, t in enumerate(unique.values()) for pos, a in enumerate(t.artists)]
+        ids, _, _ = self.upsert_track_rows(rows, links)
+        return dict(zip(unique, ids.tolist()))
 
-        track_ids = {uri: row[0] for uri, row in known.items()}
-        next_id = self._next_id("tracks")
-        track_ids.update((t.uri, next_id + i) for i, t in enumerate(new))
-        # We hold the write lock (BEGIN IMMEDIATE), so explicit ids cannot collide.
-        c.executemany(
-            "INSERT INTO tracks (id, uri, name, album_id, duration_ms) VALUES (?, ?, ?, ?, ?)",
-            ((track_ids[t.uri], t.uri, t.name, album_ids.get(t.album_uri), t.duration_ms)
-             for t in new))
-        c.executemany(
-            "UPDATE tracks SET album_id = coalesce(album_id, ?), "
-            "duration_ms = coalesce(duration_ms, ?) WHERE id = ?",
-            ((album_ids.get(t.album_uri), t.duration_ms, track_ids[t.uri]) for t in fill))
-        c.executemany(
-            "INSERT INTO track_artists (track_id, artist_id, position) VALUES (?, ?, ?)",
-            ((track_ids[t.uri], artist_ids[a.uri], i)
-             for t in new for i, a in enumerate(t.artists)))
-        # A stored track keeps its artists and their order; new ones are appended.
-        c.executemany(
-            "INSERT OR IGNORE INTO track_artists (track_id, artist_id, position) "
-            "SELECT ?1, ?2, count(*) FROM track_artists WHERE track_id = ?1",
-            ((track_ids[t.uri], artist_ids[a.uri]) for t, a in extra_links))
-        return track_ids
-
-    def _ensure_rows(self, table: str, columns: tuple[str, ...],
-                     rows: dict[str, tuple]) -> dict[str, int]:
-        """Ids for `rows` ({uri: values}) in artists/albums, inserting the unseen ones."""
-        ids = self._ids_by_uri(table, rows)
-        new = [uri for uri in rows if uri not in ids]
-        next_id = self._next_id(table)
-        marks = ", ".join("?" * (len(columns) + 2))
-        self._conn.executemany(
-            f"INSERT INTO {table} (id, uri, {', '.join(columns)}) VALUES ({marks})",
-            ((next_id + i, uri, *rows[uri]) for i, uri in enumerate(new)))
-        ids.update((uri, next_id + i) for i, uri in enumerate(new))
-        return ids
-
-    def _next_id(self, table: str) -> int:
-        return self._conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]
+    def upsert_track_rows(self, tracks: Sequence[tuple], links: Sequence[tuple],
+                          known: KnownTracks | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`upsert_tracks` on columns: (uri, name, album uri, album name, duration_ms) per
+        distinct track and (track index, position, artist uri, name, name_only) per artist
+        link; returns the track ids and the tracks' artist links as (track ids, artist
+        ids). `known` skips tracks this process already stored."""
+        self._require_write()
+        return upsert_track_rows(self._conn, tracks, links, known)
 
     def existing_playlists(self, source: str, source_ids: Iterable[str]) -> dict[str, int]:
         """{source_id: playlist id} for those of `source_ids` already stored."""
@@ -313,19 +274,65 @@ class Catalog:
             f"ON CONFLICT (source, source_id) DO UPDATE SET {updates} RETURNING id",
             values).fetchone()[0]
 
-    def set_playlist_tracks(self, playlist_id: int, track_ids: Sequence[int]) -> None:
-        """Replace the playlist's track list (positions 0..n-1)."""
+    def insert_playlists(self, source: str, rows: Sequence[tuple]) -> np.ndarray:
+        """Insert new playlists (PlaylistRecord's fields after `source`, per row, none of
+        them stored yet); returns their ids, consecutive, in the order given."""
         self._require_write()
+        first = self._conn.execute("SELECT coalesce(max(id), 0) + 1 FROM playlists").fetchone()[0]
+        cols = ", ".join(_PLAYLIST_COLUMNS)
+        marks = ", ".join("?" * (len(_PLAYLIST_COLUMNS) + 1))
+        collaborative = _PLAYLIST_COLUMNS.index("collaborative") - 1
+        self._conn.executemany(
+            f"INSERT INTO playlists (id, {cols}) VALUES ({marks})",
+            ((first + i, source, *row[:collaborative],
+              None if row[collaborative] is None else int(row[collaborative]),
+              *row[collaborative + 1:]) for i, row in enumerate(rows)))
+        return np.arange(first, first + len(rows), dtype=np.int64)
+
+    def set_playlist_tracks(self, playlist_id: int, track_ids: Sequence[int]) -> None:
+        """Replace the playlist's track list (positions 0..n-1); the graph counts follow."""
+        self._require_write()
+        counted = graph_counts.is_counted(self._conn, playlist_id)
+        before = graph_counts.delta_of_playlists(self._conn, [playlist_id]) if counted else None
         self._conn.execute("DELETE FROM playlist_tracks WHERE playlist_id = ?", (playlist_id,))
         self._conn.executemany(
             "INSERT INTO playlist_tracks (playlist_id, position, track_id) VALUES (?, ?, ?)",
             ((playlist_id, pos, tid) for pos, tid in enumerate(track_ids)))
+        if counted:
+            after = graph_counts.delta_of_playlists(self._conn, [playlist_id])
+            graph_counts.apply_delta(self._conn, after + -before)
 
     def add_playlist_track_rows(self, rows: Iterable[tuple[int, int, int]]) -> None:
-        """Bulk insert (playlist_id, position, track_id) rows for new playlists."""
+        """Bulk insert (playlist_id, position, track_id) rows for new playlists; the caller
+        counts them (`count_playlists`, or `mark_uncounted` to count them later)."""
         self._require_write()
         self._conn.executemany(
             "INSERT INTO playlist_tracks (playlist_id, position, track_id) VALUES (?, ?, ?)", rows)
+
+    def mark_uncounted(self, playlist_ids: Iterable[int]) -> None:
+        """Playlists whose rows are not in the graph counts yet (data.graph_counts)."""
+        self._require_write()
+        graph_counts.mark_uncounted(self._conn, playlist_ids)
+
+    def count_playlists(self, playlist_ids: Sequence[int],
+                        delta: graph_counts.CountDelta | None = None) -> None:
+        """Add uncounted playlists to the graph counts: `delta` is what their rows add,
+        when the caller has it; else their rows are read."""
+        self._require_write()
+        graph_counts.count_playlists(self._conn, playlist_ids, delta)
+
+    def uncounted_playlists(self) -> list[int]:
+        return graph_counts.uncounted(self._conn)
+
+    def count_summary(self, catch_up_rows: int) -> tuple[graph_counts.CountSummary, int]:
+        """(histograms and counters, playlists left out): uncounted playlists are counted
+        on the fly (nothing stored) when they hold at most `catch_up_rows` rows."""
+        summary = graph_counts.read_summary(self._conn)
+        pending = graph_counts.uncounted(self._conn)
+        if pending and graph_counts.uncounted_rows(self._conn) <= catch_up_rows:
+            delta = graph_counts.delta_of_playlists(self._conn, pending)
+            return graph_counts.apply_delta(self._conn, delta, summary, write=False), 0
+        return summary, len(pending)
 
     def record_slice(self, name: str, playlists: int, skipped: int, at: str) -> None:
         self._require_write()
