@@ -16,23 +16,30 @@ from data.schema import AUDIO_FEATURES
 from data.store import Catalog, chunked
 
 
+READ_PLAYLISTS = 20_000  # playlists per chunk of playlist-track rows (~1.3M rows)
+
+
 @dataclass
 class GraphTables:
     version: int
     track_ids: np.ndarray  # int64 [T], every track in the catalog, ascending
     track_artist: np.ndarray  # int64 [T], primary artist id, -1 where none
     track_album: np.ndarray  # int64 [T], album id, -1 where none
-    edge_playlist: np.ndarray  # int64 [E], by playlist then position
-    edge_position: np.ndarray  # int64 [E]
-    edge_track: np.ndarray  # int64 [E]
+    edge_playlist: np.ndarray  # int32 (int64 past 2^31 ids) [E], by playlist then position
+    edge_track: np.ndarray  # same dtype [E]
     playlist_ids: np.ndarray  # int64 [P], every playlist, ascending
     playlist_names: list[str]  # [P]
     feature_track_ids: np.ndarray  # int64 [F]
     features: np.ndarray  # float64 [F, 11], NaN where missing
 
 
-def read_graph_tables(catalog: Catalog) -> GraphTables:
-    """Everything the graph snapshot is built from, as of one store version."""
+def read_graph_tables(catalog: Catalog, chunk_playlists: int = READ_PLAYLISTS) -> GraphTables:
+    """Everything the graph snapshot is built from, as of one store version.
+
+    The playlist-track rows are read in chunks of playlists, in primary-key order (by
+    playlist, then position: no sort), straight into compact arrays: no Python row
+    objects beyond one chunk, no second copy of all rows.
+    """
     with catalog.read():
         version = catalog.version()
         track_ids, albums = catalog.query_int_columns(
@@ -41,17 +48,32 @@ def read_graph_tables(catalog: Catalog) -> GraphTables:
         track_artist = np.full(len(track_ids), -1, np.int64)
         if len(art_track):
             track_artist[np.searchsorted(track_ids, art_track)] = art_id
-        edge_playlist, edge_position, edge_track = catalog.playlist_track_edges()
-        order = np.lexsort((edge_position, edge_playlist))  # the docstring's order, made sure
         rows = catalog.query("SELECT id, name FROM playlists ORDER BY id").fetchall()
+        playlist_ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        top = max(int(playlist_ids[-1]) if len(rows) else 0,
+                  int(track_ids[-1]) if len(track_ids) else 0)
+        dtype = np.int32 if top < 2**31 else np.int64
+        playlists, tracks = [], []
+        for first in range(0, len(playlist_ids), chunk_playlists):
+            lo = int(playlist_ids[first])
+            hi = int(playlist_ids[min(first + chunk_playlists, len(playlist_ids)) - 1])
+            p, t = catalog.query_int_columns(
+                "SELECT playlist_id, track_id FROM playlist_tracks WHERE playlist_id BETWEEN ? "
+                "AND ? ORDER BY playlist_id, position", 2, (lo, hi))
+            playlists.append(p.astype(dtype))
+            tracks.append(t.astype(dtype))
         feature_ids, features = catalog.audio_feature_rows()
     return GraphTables(
         version=version, track_ids=track_ids, track_artist=track_artist, track_album=albums,
-        edge_playlist=edge_playlist[order], edge_position=edge_position[order],
-        edge_track=edge_track[order],
-        playlist_ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
-        playlist_names=[r[1] or "" for r in rows],
+        edge_playlist=_concatenate(playlists, dtype), edge_track=_concatenate(tracks, dtype),
+        playlist_ids=playlist_ids, playlist_names=[r[1] or "" for r in rows],
         feature_track_ids=feature_ids, features=features)
+
+
+def _concatenate(parts: list[np.ndarray], dtype) -> np.ndarray:
+    out = np.concatenate(parts) if parts else np.zeros(0, dtype)
+    parts.clear()
+    return out
 
 
 @dataclass

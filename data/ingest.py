@@ -234,7 +234,9 @@ def _parsed_ahead(files: list[Path]) -> Iterator[tuple[Path, ParsedSlice | Slice
     if len(files) == 1:  # not worth a process
         yield files[0], _parse_or_error(files[0])
         return
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+    # fork, not spawn: a spawned child re-imports the caller's main module, which breaks
+    # scripts without a main guard; the child only decodes files and exits.
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
         ahead = [pool.submit(_parse_or_error, f) for f in files[:PARSE_AHEAD]]
         for i, path in enumerate(files):
             current = ahead.pop(0)

@@ -87,21 +87,45 @@ class GraphSnapshot:
         return -1
 
 
-def build_snapshot(tables: GraphTables) -> GraphSnapshot:
-    """Arrays from the catalog tables; pure numpy, no database access."""
+def build_snapshot(tables: GraphTables, chunk_edges: int = 4_000_000) -> GraphSnapshot:
+    """Arrays from the catalog tables; pure numpy, no database access.
+
+    The edges arrive grouped by playlist, so every step runs on bounded chunks of whole
+    playlists, into int32 arrays: the peak beyond the result is a chunk's temporaries
+    and one stable sort for the track->playlist direction.
+    """
     track_ids = tables.track_ids
     n_tracks = len(track_ids)
-    track_of_edge = np.searchsorted(track_ids, tables.edge_track)
-    playlist_ids = np.unique(tables.edge_playlist)  # playlists without tracks are not nodes
-    playlist_of_edge = np.searchsorted(playlist_ids, tables.edge_playlist)
-    # A track listed twice in a playlist is one edge: keep its first position.
-    _, first = np.unique(playlist_of_edge * max(n_tracks, 1) + track_of_edge, return_index=True)
-    keep = np.sort(first)
-    playlist_of_edge, track_of_edge = playlist_of_edge[keep], track_of_edge[keep]
+    edge_playlist, edge_track = tables.edge_playlist, tables.edge_track
+    n_rows = len(edge_track)
+    # Playlists without tracks are not nodes; the rows are sorted by playlist.
+    starts = np.flatnonzero(np.diff(edge_playlist, prepend=edge_playlist[:1] - 1)) \
+        if n_rows else np.zeros(0, np.int64)
+    playlist_ids = edge_playlist[starts].astype(np.int64)
     n_playlists = len(playlist_ids)
+    # A track listed twice in a playlist is one edge: keep its first position.
+    playlist_of_edge = np.empty(n_rows, np.int32)
+    track_of_edge = np.empty(n_rows, np.int32)
+    keep = np.empty(n_rows, bool)
+    bounds = np.append(starts, n_rows)
+    cut = 0
+    while cut < n_playlists:
+        end = int(np.searchsorted(bounds, bounds[cut] + chunk_edges, "right")) - 1
+        end = min(max(end, cut + 1), n_playlists)
+        a, b = int(bounds[cut]), int(bounds[end])
+        local = np.repeat(np.arange(cut, end, dtype=np.int64), np.diff(bounds[cut:end + 1]))
+        tracks = np.searchsorted(track_ids, edge_track[a:b])
+        _, first = np.unique(local * max(n_tracks, 1) + tracks, return_index=True)
+        mask = np.zeros(b - a, bool)
+        mask[first] = True
+        playlist_of_edge[a:b], track_of_edge[a:b], keep[a:b] = local, tracks, mask
+        cut = end
+    if not keep.all():
+        playlist_of_edge, track_of_edge = playlist_of_edge[keep], track_of_edge[keep]
+    del keep
     pl_indptr = _indptr(playlist_of_edge, n_playlists)
-    by_track = np.argsort(track_of_edge, kind="stable")
     tr_indptr = _indptr(track_of_edge, n_tracks)
+    tr_playlists = playlist_of_edge[np.argsort(track_of_edge, kind="stable")]
 
     features = np.zeros((n_tracks, len(AUDIO_FEATURES)), np.float32)
     mask = np.zeros((n_tracks, len(AUDIO_FEATURES)), bool)
@@ -113,16 +137,17 @@ def build_snapshot(tables: GraphTables) -> GraphSnapshot:
     artist_ids, track_artist = _vocabulary(tables.track_artist)
     album_ids, track_album = _vocabulary(tables.track_album)
 
-    name_of = dict(zip(tables.playlist_ids.tolist(), tables.playlist_names))
-    normalized = [normalize_title(name_of.get(int(p), "")) for p in playlist_ids]
+    names = tables.playlist_names
+    name_rows = np.searchsorted(tables.playlist_ids, playlist_ids)
+    normalized = [normalize_title(names[i]) for i in name_rows.tolist()]
     titles = sorted({t for t in normalized if t})
     title_index = {t: i for i, t in enumerate(titles)}
     playlist_title = np.array([title_index.get(t, -1) for t in normalized], np.int32)
 
     return GraphSnapshot(
         version=tables.version, track_ids=track_ids, playlist_ids=playlist_ids,
-        pl_indptr=pl_indptr, pl_tracks=track_of_edge.astype(np.int32),
-        tr_indptr=tr_indptr, tr_playlists=playlist_of_edge[by_track].astype(np.int32),
+        pl_indptr=pl_indptr, pl_tracks=track_of_edge,
+        tr_indptr=tr_indptr, tr_playlists=tr_playlists,
         features=features, feature_mask=mask,
         track_artist=track_artist, artist_ids=artist_ids,
         track_album=track_album, album_ids=album_ids,
