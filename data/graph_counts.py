@@ -235,8 +235,12 @@ def count_playlists(conn: sqlite3.Connection, playlist_ids: Sequence[int],
     """Count uncounted playlists: add `delta` (what their rows add, when the caller has
     it) or read their rows, and take them off the uncounted list."""
     apply_delta(conn, delta if delta is not None else delta_of_playlists(conn, playlist_ids))
-    conn.executemany("DELETE FROM uncounted_playlists WHERE playlist_id = ?",
-                     ((int(i),) for i in playlist_ids))
+    ids = np.unique(np.asarray(playlist_ids, np.int64))
+    breaks = np.flatnonzero(np.diff(ids) != 1)  # runs of consecutive ids: one DELETE each
+    firsts = np.concatenate([ids[:1], ids[breaks + 1]]).tolist()
+    lasts = np.concatenate([ids[breaks], ids[-1:]]).tolist()
+    conn.executemany("DELETE FROM uncounted_playlists WHERE playlist_id BETWEEN ? AND ?",
+                     zip(firsts, lasts))
 
 
 def is_counted(conn: sqlite3.Connection, playlist_id: int) -> bool:

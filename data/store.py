@@ -207,9 +207,15 @@ class Catalog:
             "SELECT name FROM sqlite_master WHERE type = 'index'")}
         missing = [sql for name, sql in DEFERRABLE_INDEXES.items() if name not in present]
         if missing:
-            with self.write():
-                for sql in missing:
-                    self._conn.execute(sql)
+            # The index sort spills to temporary files, not memory: at MPD scale it sorts
+            # 66M entries.
+            self._conn.execute("PRAGMA temp_store = FILE")
+            try:
+                with self.write():
+                    for sql in missing:
+                        self._conn.execute(sql)
+            finally:
+                self._conn.execute("PRAGMA temp_store = MEMORY")
 
     def set_meta(self, key: str, value: str) -> None:
         self._require_write()
