@@ -101,7 +101,8 @@ def step_commands(step: str, size: int, slices: Path, home: Path) -> list[tuple[
     raise ValueError(step)
 
 
-def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int) -> dict:
+def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int,
+             save) -> dict:
     slices = cache / f"slices-{size}"
     home = work / f"home-{size}"
     logs = work / "logs"
@@ -128,6 +129,7 @@ def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int)
             out[name] = result
             print(f"  {size:>9,} {name:<26} {result['wall_s']:9.1f} s {result['peak_rss_mb']:9.0f} MB"
                   f"  {result['output'][:80]}", flush=True)
+            save(size, {name: result})  # each step as it ends: a later failure loses nothing
     if "generate" in steps and (slices / "manifest.json").exists():
         out["manifest"] = json.loads((slices / "manifest.json").read_text())
     return out
@@ -181,13 +183,16 @@ def main() -> None:
 
     saved = json.loads(args.out.read_text()) if args.out.exists() else {}
     results = saved.setdefault("sizes", {})
-    for size in sizes:
-        measured = run_size(size, steps, args.cache, args.work, args.threads)
+
+    def save(size: int, measured: dict) -> None:
         results.setdefault(str(size), {}).update(measured)
         saved["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         saved["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(saved, indent=2) + "\n")
+
+    for size in sizes:
+        save(size, run_size(size, steps, args.cache, args.work, args.threads, save))
     print("\n".join(growth_table(results)))
     print(f"wrote {args.out}")
 

@@ -57,6 +57,10 @@ class TrainConfig:
     lr_decay: float = field(default=0.5, metadata={"help": "learning-rate factor on a plateau"})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
     batch_playlists: int = field(default=128, metadata={"help": "training playlists per step"})
+    max_steps: int = field(default=64, metadata={
+        "help": "steps per epoch at most: past batch_playlists x max_steps training playlists "
+                "the batch grows instead, since every step propagates the whole graph; an "
+                "epoch then costs about max_steps graph passes, linear in edges (0: no cap)"})
     targets_per_playlist: int = field(default=50, metadata={
         "help": "hidden tracks scored per training playlist and epoch"})
     title_only_share: float = field(default=0.1, metadata={
@@ -116,8 +120,9 @@ class TrainConfig:
         if not 0.0 < self.lr_decay <= 1.0:
             raise ValueError("--lr-decay must be in (0, 1]")
         if min(self.uniform_negatives, self.popular_negatives, self.patience, self.threads,
-               self.lr_patience) < 0:
-            raise ValueError("negative counts, --patience and --threads cannot be negative")
+               self.lr_patience, self.max_steps) < 0:
+            raise ValueError("negative counts, --patience, --threads and --max-steps cannot be "
+                             "negative")
         if not (0 <= self.test_fraction < 0.5 and 0 < self.validation_fraction < 0.5):
             raise ValueError("--test-fraction must be in [0, 0.5) and --validation-fraction in (0, 0.5)")
         if self.combine not in COMBINE or self.activation not in ACTIVATION:

@@ -2,7 +2,8 @@
 with early stopping is `ml.pipeline.fit`).
 
 Every step propagates the whole graph (sparse CSR) and scores a batch of training
-playlists' targets against shared negatives. Each epoch draws a fresh seed/target
+playlists' targets against shared negatives; the batch grows with the catalog so that
+an epoch has at most `max_steps` steps (its cost linear in edges). Each epoch draws a fresh seed/target
 split (ml.sampling) from a generator seeded by (seed, epoch), and the global torch RNG
 (dropout) is reseeded the same way, so a resumed run continues exactly where the
 uninterrupted one would be.
@@ -26,6 +27,9 @@ from ml.model import PlaylistGraphSAGE
 from ml.prepare import TrainingData
 from ml.protocol import Case
 from ml.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
+
+
+OWN_TRACKS_CHUNK = 1024  # queries per chunk when marking negatives that are a query's own
 
 
 @dataclass
@@ -92,8 +96,19 @@ class Trainer:
         self.last_epoch_steps = 0  # steps of the last epoch
         self.last_epoch_edges = 0  # message-passing edges over its steps (each edge both ways)
 
-    def run_epoch(self, state: TrainState, epoch: int, *, progress: bool = False) -> float:
-        """One pass over the training playlists; returns the mean loss."""
+    def batch_size(self, num_playlists: int) -> int:
+        """Playlists per step: `batch_playlists`, grown so that an epoch takes at most
+        `max_steps` steps. Each step propagates the whole graph, so a fixed batch would
+        make an epoch cost playlists × edges; a capped step count keeps it linear in edges."""
+        cfg = self.config
+        if cfg.max_steps <= 0:
+            return cfg.batch_playlists
+        return max(cfg.batch_playlists, math.ceil(num_playlists / cfg.max_steps))
+
+    def run_epoch(self, state: TrainState, epoch: int, *, progress: bool = False,
+                  step_limit: int | None = None) -> float:
+        """One pass over the training playlists; returns the mean loss. `step_limit` stops
+        it early (benchmarks measuring the first steps)."""
         cfg, model = self.config, state.model
         seed = _epoch_seed(cfg.seed, epoch)
         torch.manual_seed(seed)
@@ -103,7 +118,7 @@ class Trainer:
                             title_only_share=cfg.title_only_share, generator=gen)
         playlists = torch.unique(task.target_playlist)
         playlists = playlists[torch.randperm(len(playlists), generator=gen, device=self.device)]
-        batches = torch.split(playlists, cfg.batch_playlists)
+        batches = torch.split(playlists, self.batch_size(len(playlists)))[:step_limit]
         model.train()
         losses = []
         self.last_epoch_steps = self.last_epoch_edges = 0
@@ -163,9 +178,14 @@ class Trainer:
             mask = torch.zeros(len(batch), self.num_tracks, dtype=torch.bool, device=self.device)
             mask[local[self.edge_playlist[own]], self.edge_track[own]] = True
             return mask
-        keys = batch.unsqueeze(1) * self.num_tracks + negatives.unsqueeze(0)
-        found = torch.searchsorted(self.edge_keys, keys).clamp(max=len(self.edge_keys) - 1)
-        return self.edge_keys[found] == keys
+        # In chunks of queries: the int64 keys of a whole large batch would be B × M × 8 bytes.
+        out = torch.empty(len(batch), len(negatives), dtype=torch.bool, device=self.device)
+        for start in range(0, len(batch), OWN_TRACKS_CHUNK):
+            keys = batch[start:start + OWN_TRACKS_CHUNK].unsqueeze(1) * self.num_tracks + \
+                negatives.unsqueeze(0)
+            found = torch.searchsorted(self.edge_keys, keys).clamp(max=len(self.edge_keys) - 1)
+            out[start:start + OWN_TRACKS_CHUNK] = self.edge_keys[found] == keys
+        return out
 
     def states(self, model: PlaylistGraphSAGE) -> list[torch.Tensor]:
         """Track states over every training edge: what validation, evaluation and serving use."""
