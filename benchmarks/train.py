@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import statistics
@@ -138,6 +139,62 @@ def gpu_full_scale(args: argparse.Namespace) -> dict | None:
     }
 
 
+def _rss_gib() -> tuple[float, float]:
+    """(current, peak) resident memory of this process, GiB, from /proc/self/status."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines()
+                  if ":" in line)
+    return (int(fields["VmRSS"].split()[0]) / 2**20, int(fields["VmHWM"].split()[0]) / 2**20)
+
+
+def memory_profile(args: argparse.Namespace) -> dict:
+    """Host memory of `ml train`'s path, stage by stage: the snapshot (from the store of
+    --home, the real path, else generated at --gpu-scale), the training data and trainer,
+    the model, the first --steps steps of an epoch, validation, and the final track states.
+    Each stage reports the resident memory after it and the peak so far."""
+    from ml.snapshot import load_snapshot
+    device = torch.device(args.gpu_device if args.home is None else "cpu")
+    config = TrainConfig(device=str(device), **({} if args.home else {
+        "test_fraction": 0.001, "max_test": 1000, "validation_fraction": 0.001,
+        "max_validation": 1000}))
+    configure_torch(0, device)
+    stages, started = [], time.perf_counter()
+
+    def stage(name: str) -> None:
+        now, peak = _rss_gib()
+        stages.append({"stage": name, "rss_gib": round(now, 2), "peak_gib": round(peak, 2),
+                       "elapsed_s": round(time.perf_counter() - started, 1)})
+        print(f"  {name:<34} rss {now:6.2f} GiB  peak {peak:6.2f} GiB  "
+              f"{stages[-1]['elapsed_s']:8.1f} s", flush=True)
+
+    stage("start (imports)")
+    if args.home:
+        with Catalog.open(Path(args.home)) as catalog:
+            snapshot = load_snapshot(catalog, Path(args.home))
+    else:
+        sizes = {k: max(int(v * args.gpu_scale), 1000) for k, v in MPD.items()}
+        snapshot = synthetic_snapshot(sizes["playlists"], sizes["tracks"], sizes["edges"], seed=0)
+    stage(f"snapshot ({snapshot.num_edges:,} edges)")
+    holdout, data, trainer = build_trainer(config, snapshot, device)
+    stage("training data + trainer")
+    state = new_state(config, data, device)
+    stage("model + optimizer")
+    batch = trainer.batch_size(len(holdout.train))
+    t0 = time.perf_counter()
+    trainer.run_epoch(state, 1, step_limit=args.steps)
+    step_s = (time.perf_counter() - t0) / max(trainer.last_epoch_steps, 1)
+    stage(f"{trainer.last_epoch_steps} steps of {batch:,} playlists")
+    trainer.validate(state.model)
+    stage("validation")
+    trainer.states(state.model)
+    stage("track states (saved with the model)")
+    return {"source": args.home or f"synthetic x {args.gpu_scale}",
+            "playlists": snapshot.num_playlists, "tracks": snapshot.num_tracks,
+            "edges": snapshot.num_edges, "batch_playlists": batch,
+            "steps_per_epoch": math.ceil(len(holdout.train) / batch),
+            "seconds_per_step": round(step_s, 1), "stages": stages,
+            "peak_gib": max(s["peak_gib"] for s in stages)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -149,7 +206,18 @@ def main() -> None:
     parser.add_argument("--gpu-epochs", type=int, default=60, help="maximum epochs")
     parser.add_argument("--gpu-patience", type=int, default=3, help="early-stopping patience")
     parser.add_argument("--gpu-minutes", type=float, default=15, help="time cap for the loop")
+    parser.add_argument("--memory-profile", action="store_true",
+                        help="only the host-memory profile of ml train's path (see memory_profile)")
+    parser.add_argument("--home", default=None,
+                        help="memory profile: the catalog home to train on (else generated)")
+    parser.add_argument("--steps", type=int, default=3, help="memory profile: steps to run")
     args = parser.parse_args()
+    if args.memory_profile:
+        result = memory_profile(args)
+        name = "train-memory-" + ("store" if args.home else f"synthetic-{args.gpu_scale:g}")
+        (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {RESULTS / name}.json")
+        return
     machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__,
                "cuda": torch.cuda.is_available()}
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 from torch_geometric.nn import SAGEConv
 
 from ml.features import FEATURE_MASK
@@ -116,10 +117,13 @@ class PlaylistGraphSAGE(nn.Module):
         the MLP makes of an all-missing row, which training may never have shown it):
         each input that is absent adds nothing, whatever mix of them a track has.
         """
-        has_features = inputs.features[:, FEATURE_MASK].amax(dim=1, keepdim=True)
-        h = (self.track_embedding(inputs.track) + self.artist_embedding(inputs.artist)
-             + self.album_embedding(inputs.album)
-             + self.feature_mlp(inputs.features) * has_features)
+        return _recomputed(self._track_inputs, *inputs)
+
+    def _track_inputs(self, features: Tensor, track: Tensor, artist: Tensor,
+                      album: Tensor) -> Tensor:
+        has_features = features[:, FEATURE_MASK].amax(dim=1, keepdim=True)
+        h = (self.track_embedding(track) + self.artist_embedding(artist)
+             + self.album_embedding(album) + self.feature_mlp(features) * has_features)
         return self.dropout(h)
 
     def track_states(self, h0: Tensor, adj_pt: Tensor, adj_tp: Tensor) -> list[Tensor]:
@@ -147,12 +151,18 @@ class PlaylistGraphSAGE(nn.Module):
                    ) -> tuple[list[Tensor], Tensor | None]:
         states, p = [h0], None
         for layer in range(self.spec.layers - 1):
-            p = self._playlist_layer(layer, states[layer], p, adj_pt)
-            h = self.to_track[layer]((p, states[layer]), adj_tp)
-            states.append(self.dropout(self._activate(h)) if layer < self.spec.layers - 2 else h)
+            p, h = _recomputed(self._round, layer, states[layer], p, adj_pt, adj_tp)
+            states.append(h)
         if self.spec.combine == "mean" and len(states) > 1:
             states[-1] = torch.stack(states).mean(dim=0)
         return states, p
+
+    def _round(self, layer: int, h: Tensor, p: Tensor | None, adj_pt: Tensor,
+               adj_tp: Tensor) -> tuple[Tensor, Tensor]:
+        """One round: tracks into playlists, playlists back into tracks."""
+        p = self._playlist_layer(layer, h, p, adj_pt)
+        h = self.to_track[layer]((p, h), adj_tp)
+        return p, (self.dropout(self._activate(h)) if layer < self.spec.layers - 2 else h)
 
     def _activate(self, h: Tensor) -> Tensor:
         return torch.nn.functional.gelu(h) if self.spec.activation == "gelu" else h
@@ -226,6 +236,16 @@ class PlaylistGraphSAGE(nn.Module):
     def scores(playlists: Tensor, tracks: Tensor) -> Tensor:
         """[Q, T] dot products of playlist vectors [Q, d] and track vectors [T, d]."""
         return playlists @ tracks.T
+
+
+def _recomputed(fn, *args):
+    """fn(*args); when training, its intermediate tensors are not kept for the backward
+    pass but computed again there (activation checkpointing). Over the whole graph they
+    are dozens of [nodes, dim] tensors per round, most of a step's memory; recomputing
+    them costs about one more forward pass and gives the same gradients."""
+    if torch.is_grad_enabled():
+        return checkpoint(fn, *args, use_reentrant=False)
+    return fn(*args)
 
 
 def _chunks(crow: Tensor, max_links: int) -> list[tuple[int, int]]:
