@@ -38,10 +38,13 @@ class BipartiteEdges:
 
     def __init__(self, playlists: Tensor, tracks: Tensor, num_playlists: int, num_tracks: int):
         self.num_playlists, self.num_tracks = num_playlists, num_tracks
+        # Indices kept as int32 where they fit (half the memory at MPD scale; CSR takes them).
+        small = torch.int32 if max(num_playlists, num_tracks, len(tracks)) < 2**31 else torch.int64
         by_playlist = torch.argsort(playlists * num_tracks + tracks)
-        self.pt_rows, self.pt_cols = playlists[by_playlist], tracks[by_playlist]
+        self.pt_rows, self.pt_cols = playlists[by_playlist].to(small), tracks[by_playlist].to(small)
+        del by_playlist
         by_track = torch.argsort(tracks * num_playlists + playlists)
-        self.tp_rows, self.tp_cols = tracks[by_track], playlists[by_track]
+        self.tp_rows, self.tp_cols = tracks[by_track].to(small), playlists[by_track].to(small)
 
     def adjacency(self, drop: Tensor | None = None,
                   drop_tracks: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -67,7 +70,7 @@ class BipartiteEdges:
 
 
 def _sorted_csr(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int) -> Tensor:
-    crow = torch.zeros(num_rows + 1, dtype=torch.int64, device=rows.device)
+    crow = torch.zeros(num_rows + 1, dtype=cols.dtype, device=rows.device)
     crow[1:] = torch.cumsum(torch.bincount(rows, minlength=num_rows), 0)
     values = torch.ones(len(cols), dtype=torch.float32, device=rows.device)
     with warnings.catch_warnings():

@@ -196,7 +196,7 @@ class PlaylistGraphSAGE(nn.Module):
         c = 1 elsewhere, i.e. (VᵀV + α Σ_s v_s v_sᵀ + λI) p = (1 + α) Σ_s v_s. Unlike a mean,
         it weighs the seeds jointly: ten near-copies count once, a rare direction counts."""
         alpha, ridge, weight = self.fold_in_log.exp()
-        crow, cols = adj_query.crow_indices(), adj_query.col_indices()
+        crow, cols = adj_query.crow_indices().long(), adj_query.col_indices()
         dim, device = vectors.shape[1], vectors.device
         eye = torch.eye(dim, device=device, dtype=vectors.dtype)
         out = []
