@@ -181,11 +181,14 @@ def main() -> None:
     steps = [s for s in STEPS if s in steps]  # always in the user's order
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    saved = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results = saved.setdefault("sizes", {})
+    measured: dict[str, dict] = {}  # this run's figures
 
-    def save(size: int, measured: dict) -> None:
-        results.setdefault(str(size), {}).update(measured)
+    def save(size: int, figures: dict) -> None:
+        # Read again and merge: another run (another size) may write the file meanwhile.
+        measured.setdefault(str(size), {}).update(figures)
+        saved = json.loads(args.out.read_text()) if args.out.exists() else {}
+        for s, steps in measured.items():
+            saved.setdefault("sizes", {}).setdefault(s, {}).update(steps)
         saved["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         saved["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -193,7 +196,7 @@ def main() -> None:
 
     for size in sizes:
         save(size, run_size(size, steps, args.cache, args.work, args.threads, save))
-    print("\n".join(growth_table(results)))
+    print("\n".join(growth_table(json.loads(args.out.read_text())["sizes"])))
     print(f"wrote {args.out}")
 
 

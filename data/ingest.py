@@ -5,7 +5,9 @@ pid are skipped) and resumable (a killed ingest loses only the slice in flight).
 """
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -236,13 +238,24 @@ def _parsed_ahead(files: list[Path]) -> Iterator[tuple[Path, ParsedSlice | Slice
         return
     # fork, not spawn: a spawned child re-imports the caller's main module, which breaks
     # scripts without a main guard; the child only decodes files and exits.
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"),
+                             initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         ahead = [pool.submit(_parse_or_error, f) for f in files[:PARSE_AHEAD]]
         for i, path in enumerate(files):
             current = ahead.pop(0)
             if i + PARSE_AHEAD < len(files):
                 ahead.append(pool.submit(_parse_or_error, files[i + PARSE_AHEAD]))
             yield path, current.result()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the parser process: end when the ingest that started it is gone (killed), instead
+    of waiting forever for slices that will never come."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _parse_or_error(path: Path) -> ParsedSlice | SliceError:

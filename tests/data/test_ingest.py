@@ -289,11 +289,17 @@ def test_a_killed_ingest_resumed_gives_the_same_catalog(home: Path, tmp_path: Pa
                             stderr=subprocess.DEVNULL)
     try:
         _wait_for_slices(proc, catalog_path(home), at_least=1)
+        parsers = _children(proc.pid)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
+    assert parsers, "the ingest parses in a child process"
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in parsers):  # it ends with its parent
+        assert time.monotonic() < deadline, f"parser process(es) {parsers} outlived the ingest"
+        time.sleep(0.05)
     with Catalog.open(home) as catalog:
         killed = natural_contents(catalog)
     done = len(killed["ingested_slices"])
@@ -314,6 +320,11 @@ def test_a_killed_ingest_resumed_gives_the_same_catalog(home: Path, tmp_path: Pa
         resumed_contents, straight_contents = comparable(a), comparable(b)
     assert resumed_contents == straight_contents
     assert {t: resumed_contents[t] for t in GRAPH_TABLES} == expected_contents(files).tables()
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
 
 
 def _wait_for_slices(proc: subprocess.Popen, path: Path, at_least: int) -> int:
