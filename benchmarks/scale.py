@@ -48,8 +48,12 @@ t0 = time.perf_counter()
 at.run()
 if page != "overview":
     at.switch_page(f"views/{page}.py").run()
+first = time.perf_counter() - t0
+t0 = time.perf_counter()
+at.run()  # the same page again: its data now cached, so this is the app's own cost
 errors = [str(e.value) for e in at.exception]
-print(f"render_s={time.perf_counter() - t0:.3f}", flush=True)
+print(f"rerun_s={time.perf_counter() - t0:.3f}", flush=True)
+print(f"render_s={first:.3f}", flush=True)
 sys.exit("page raised: " + "; ".join(errors)[:300] if errors else 0)
 """
 
@@ -125,7 +129,9 @@ def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int,
             name = f"{step}:{part}" if part else step
             result = run_child(cmd, env, logs / f"{size}-{name.replace(':', '-')}.log")
             if step == "dashboard":  # the render itself, without the interpreter's start
-                result["render_s"] = _render_seconds(logs / f"{size}-{name.replace(':', '-')}.log")
+                log = logs / f"{size}-{name.replace(':', '-')}.log"
+                result["render_s"] = _marked(log, "render_s")
+                result["rerun_s"] = _marked(log, "rerun_s")
             out[name] = result
             print(f"  {size:>9,} {name:<26} {result['wall_s']:9.1f} s {result['peak_rss_mb']:9.0f} MB"
                   f"  {result['output'][:80]}", flush=True)
@@ -135,9 +141,9 @@ def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int,
     return out
 
 
-def _render_seconds(log: Path) -> float:
+def _marked(log: Path, name: str) -> float:
     marks = [line for line in log.read_text(errors="replace").splitlines()
-             if line.startswith("render_s=")]
+             if line.startswith(f"{name}=")]
     return float(marks[-1].split("=", 1)[1])
 
 

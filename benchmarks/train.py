@@ -195,6 +195,42 @@ def memory_profile(args: argparse.Namespace) -> dict:
             "peak_gib": max(s["peak_gib"] for s in stages)}
 
 
+def epoch_scaling(args: argparse.Namespace) -> dict:
+    """Epoch cost against edges on the CPU: generated graphs at --fractions of MPD scale,
+    the default config; --steps timed steps (after one warm-up step) give the median step
+    time, and an epoch is its step count times that (the step count is capped by
+    --max-steps, so it stops growing past 8,192 training playlists)."""
+    device = torch.device("cpu")
+    configure_torch(0, device)
+    rows = []
+    for fraction in (float(f) for f in args.fractions.split(",")):
+        sizes = {k: max(int(v * fraction), 1000) for k, v in MPD.items()}
+        snapshot = synthetic_snapshot(sizes["playlists"], sizes["tracks"], sizes["edges"], seed=0)
+        config = TrainConfig(device="cpu")
+        holdout, data, trainer = build_trainer(config, snapshot, device)
+        state = new_state(config, data, device)
+        batch = trainer.batch_size(len(holdout.train))
+        steps = math.ceil(len(holdout.train) / batch)
+        trainer.run_epoch(state, 1, step_limit=1)  # warm-up
+        times = []
+        for i in range(args.steps):
+            t0 = time.perf_counter()
+            trainer.run_epoch(state, 2 + i, step_limit=1)
+            times.append(time.perf_counter() - t0)
+        step = statistics.median(times)
+        rows.append({"fraction": fraction, "playlists": snapshot.num_playlists,
+                     "edges": snapshot.num_edges, "train_playlists": len(holdout.train),
+                     "batch_playlists": batch, "steps_per_epoch": steps,
+                     "step_seconds_median": round(step, 2),
+                     "epoch_seconds": round(step * steps, 1),
+                     "epoch_us_per_edge": round(step * steps / snapshot.num_edges * 1e6, 2)})
+        print(f"  {fraction:6.1%} of MPD  {snapshot.num_edges:>11,} edges  {steps:3d} steps of "
+              f"{batch:>6,}  {step:6.2f} s/step  epoch {step * steps:8.1f} s  "
+              f"{rows[-1]['epoch_us_per_edge']:6.2f} us/edge", flush=True)
+        del snapshot, data, trainer, state
+    return {"rows": rows, "load_average": os.getloadavg(), "threads": torch.get_num_threads()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -211,7 +247,14 @@ def main() -> None:
     parser.add_argument("--home", default=None,
                         help="memory profile: the catalog home to train on (else generated)")
     parser.add_argument("--steps", type=int, default=3, help="memory profile: steps to run")
+    parser.add_argument("--epoch-scaling", action="store_true",
+                        help="only the CPU epoch time at --fractions of MPD scale")
+    parser.add_argument("--fractions", default="0.005,0.01,0.02,0.04")
     args = parser.parse_args()
+    if args.epoch_scaling:
+        result = epoch_scaling(args)
+        (RESULTS / "epoch-scaling-cpu.json").write_text(json.dumps(result, indent=2) + "\n")
+        return
     if args.memory_profile:
         result = memory_profile(args)
         name = "train-memory-" + ("store" if args.home else f"synthetic-{args.gpu_scale:g}")
