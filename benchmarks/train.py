@@ -199,7 +199,7 @@ def epoch_scaling(args: argparse.Namespace) -> dict:
     """Epoch cost against edges on the CPU: generated graphs at --fractions of MPD scale,
     the default config; --steps timed steps (after one warm-up step) give the median step
     time, and an epoch is its step count times that (the step count is capped by
-    --max-steps, so it stops growing past 8,192 training playlists)."""
+    --max-steps, 32: it stops growing past 4,096 training playlists)."""
     device = torch.device("cpu")
     configure_torch(0, device)
     rows = []

@@ -57,7 +57,7 @@ class TrainConfig:
     lr_decay: float = field(default=0.5, metadata={"help": "learning-rate factor on a plateau"})
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
     batch_playlists: int = field(default=128, metadata={"help": "training playlists per step"})
-    max_steps: int = field(default=64, metadata={
+    max_steps: int = field(default=32, metadata={
         "help": "steps per epoch at most: past batch_playlists x max_steps training playlists "
                 "the batch grows instead, since every step propagates the whole graph; an "
                 "epoch then costs about max_steps graph passes, linear in edges (0: no cap)"})
