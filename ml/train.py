@@ -54,8 +54,11 @@ class TrainState:
 def new_state(config: TrainConfig, data: TrainingData, device: torch.device) -> TrainState:
     torch.manual_seed(config.seed)
     model = PlaylistGraphSAGE(data.model_spec(config)).to(device)
+    # One parameter at a time, not foreach: the model is a few large embedding tables, and
+    # foreach's temporaries for all of them at once cost about twice their size (the same
+    # updates bit for bit).
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr,
-                                  weight_decay=config.weight_decay)
+                                  weight_decay=config.weight_decay, foreach=False)
     return TrainState(model=model, optimizer=optimizer,
                       best_model=copy.deepcopy(model.state_dict()))
 
