@@ -29,6 +29,7 @@ SOURCES = ("mpd", "spotify")  # source code = index
 KINDS = ("playlist", "track", "artist")
 _CHUNK = 5000
 _WHOLE_TABLE = 200_000  # from this many touched ids on, read the whole counts table
+_WRITE_ROWS = 100_000  # count rows written per executemany
 
 
 @dataclass
@@ -191,10 +192,13 @@ def apply_delta(conn: sqlite3.Connection, delta: CountDelta, summary: CountSumma
             summary.counters["playlist_track_edges"] += int(counts.sum())
         if write:
             keep = new.sum(1) > 0
-            conn.executemany(
-                f"INSERT INTO {table} ({key}, mpd, spotify) VALUES (?, ?, ?) "
-                f"ON CONFLICT ({key}) DO UPDATE SET mpd = excluded.mpd, spotify = excluded.spotify",
-                zip(ids[keep].tolist(), new[keep, 0].tolist(), new[keep, 1].tolist()))
+            kept_ids, kept = ids[keep], new[keep]
+            for a in range(0, len(kept_ids), _WRITE_ROWS):  # bounded Python lists
+                conn.executemany(
+                    f"INSERT INTO {table} ({key}, mpd, spotify) VALUES (?, ?, ?) ON CONFLICT "
+                    f"({key}) DO UPDATE SET mpd = excluded.mpd, spotify = excluded.spotify",
+                    zip(kept_ids[a:a + _WRITE_ROWS].tolist(), kept[a:a + _WRITE_ROWS, 0].tolist(),
+                        kept[a:a + _WRITE_ROWS, 1].tolist()))
             conn.executemany(f"DELETE FROM {table} WHERE {key} = ?",
                              ((i,) for i in ids[~keep].tolist()))
     summary.histograms["playlist"].update(delta.playlist_degrees)

@@ -154,6 +154,7 @@ def _count_ingested(catalog: Catalog, known: KnownTracks, counts: DeltaSum) -> N
         ours = np.concatenate(counts.playlists) if counts.playlists else np.zeros(0, np.int64)
         trusted = not (known.foreign_write or known.links_changed) and \
             catalog.version() == known.version
+        known.forget()  # its memory is better spent on the counting
         if len(ours) and trusted:
             catalog.count_playlists(ours.tolist(), counts.total())
         left = catalog.uncounted_playlists()

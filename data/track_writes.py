@@ -52,6 +52,11 @@ class KnownTracks:
             self.tracks.clear()
             self.artists.clear()
 
+    def forget(self) -> None:
+        self.tracks.clear()
+        self.artists.clear()
+        self.version = None
+
     def committed(self, store_version: int) -> None:
         self.tracks.update(self._pending_tracks)
         self._pending_tracks.clear()
