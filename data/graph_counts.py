@@ -181,8 +181,8 @@ def apply_delta(conn: sqlite3.Connection, delta: CountDelta, summary: CountSumma
         old = _stored_counts(conn, table, key, ids)
         new = old + counts
         if (new < 0).any():
-            raise RuntimeError(f"{table} would go negative; the counts are out of step with "
-                               "the rows (python -m data recount rebuilds them)")
+            raise RuntimeError(f"{table} would go negative: the graph counts are out of step "
+                               "with the stored rows; this is a bug, please report it")
         _histogram_move(summary.histograms[name], old.sum(1), new.sum(1))
         plural = f"{name}s"
         for i, source in enumerate(SOURCES):
