@@ -106,7 +106,7 @@ def step_commands(step: str, size: int, slices: Path, home: Path) -> list[tuple[
 
 
 def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int,
-             save) -> dict:
+             save, pages: list[str]) -> dict:
     slices = cache / f"slices-{size}"
     home = work / f"home-{size}"
     logs = work / "logs"
@@ -127,7 +127,14 @@ def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int,
                 old.unlink()
         for part, cmd in step_commands(step, size, slices, home):
             name = f"{step}:{part}" if part else step
-            result = run_child(cmd, env, logs / f"{size}-{name.replace(':', '-')}.log")
+            if step == "dashboard" and part not in pages:
+                continue
+            try:
+                result = run_child(cmd, env, logs / f"{size}-{name.replace(':', '-')}.log")
+            except RuntimeError as exc:  # recorded, and the next steps still run
+                print(f"  {size:>9,} {name:<26} failed: {exc}", flush=True)
+                save(size, {name: {"failed": str(exc)[:300]}})
+                continue
             if step == "dashboard":  # the render itself, without the interpreter's start
                 log = logs / f"{size}-{name.replace(':', '-')}.log"
                 result["render_s"] = _marked(log, "render_s")
@@ -157,6 +164,7 @@ def growth_table(results: dict[str, dict]) -> list[str]:
         prev = None
         for s in sizes:
             r = results[str(s)].get(name)
+            r = r if r and "wall_s" in r else None
             cells.append(f"{r['wall_s']:>8.1f}s {r['peak_rss_mb'] / 1024:>4.1f}G" if r else f"{'-':>15}")
             if r and prev:
                 per10 = 1 / math.log10(s / prev[0])
@@ -178,6 +186,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/playlistgraph-scale/work"),
                     help="homes and logs")
     ap.add_argument("--threads", type=int, default=0, help="OMP threads per step (0: all)")
+    ap.add_argument("--pages", default=",".join(PAGES), help="dashboard pages to render")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
@@ -201,7 +210,8 @@ def main() -> None:
         args.out.write_text(json.dumps(saved, indent=2) + "\n")
 
     for size in sizes:
-        save(size, run_size(size, steps, args.cache, args.work, args.threads, save))
+        save(size, run_size(size, steps, args.cache, args.work, args.threads, save,
+                            [p.strip() for p in args.pages.split(",")]))
     print("\n".join(growth_table(json.loads(args.out.read_text())["sizes"])))
     print(f"wrote {args.out}")
 
