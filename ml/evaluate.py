@@ -16,10 +16,9 @@ from typing import Sequence, TextIO
 import numpy as np
 from tqdm import tqdm
 
-from ml.baselines import Ranker
 from ml.metrics import MAX_RECOMMENDATIONS, METRIC_NAMES, mean_metrics, playlist_metrics
 from ml.protocol import SCENARIOS, Case
-from ml.ranking import top_k
+from ml.ranking import Ranker
 
 
 def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist: np.ndarray, *,
@@ -35,8 +34,7 @@ def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist:
         for start in range(0, len(cases), batch_size):
             batch = cases[start:start + batch_size]
             seeds = [c.seeds for c in batch]
-            ranked, _ = top_k(ranker.scores(seeds, [c.title for c in batch]), seeds,
-                              MAX_RECOMMENDATIONS)
+            ranked, _ = ranker.recommend(seeds, [c.title for c in batch], MAX_RECOMMENDATIONS)
             for case, row in zip(batch, ranked):
                 rows.setdefault(case.scenario, []).append(
                     playlist_metrics(row[row >= 0], case.hidden, track_artist))
