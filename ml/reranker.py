@@ -136,12 +136,12 @@ def save_booster(run_dir: Path, booster, sources: list[str], n: int, report: dic
 def load_booster(run_dir: Path):
     """(booster, metadata) of a run's re-ranker; ArtifactError with what to do otherwise."""
     import lightgbm as lgb
+    if not ((run_dir / "reranker.json").exists() and (run_dir / "reranker.txt").exists()):
+        raise ArtifactError(f"{run_dir} has no re-ranker; re-evaluate it with "
+                            f"python -m ml evaluate {run_dir.name}")
     try:
         meta = json.loads((run_dir / "reranker.json").read_text(encoding="utf-8"))
         booster = lgb.Booster(model_file=str(run_dir / "reranker.txt"))
-    except FileNotFoundError:
-        raise ArtifactError(f"{run_dir} has no re-ranker; re-evaluate it with "
-                            f"python -m ml evaluate {run_dir.name}") from None
     except (ValueError, OSError, lgb.basic.LightGBMError) as exc:
         raise ArtifactError(f"{run_dir}: reranker files are corrupt ({str(exc)[:120]}); "
                             f"re-evaluate with python -m ml evaluate {run_dir.name}") from None

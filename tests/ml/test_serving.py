@@ -137,11 +137,12 @@ def test_recommend_command(trained, checkerboard, home):
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error:")
 
 
-@pytest.mark.parametrize("served", ["als", "itemknn"])
+@pytest.mark.parametrize("served", ["als", "itemknn", "reranked"])
 def test_active_run_serves_the_model_its_evaluation_names(served, checkerboard, home):
     """When a baseline wins on validation, recommendations come from that baseline as the
     run evaluated it (ALS from its saved, tuned factors), not from the GNN."""
-    config = fast_config(epochs=2, baselines="popularity,itemknn,als", als_search="")
+    config = fast_config(epochs=2, baselines="popularity,itemknn,als", als_search="",
+                         rerank=served == "reranked")
     run_dir, state = run_training(config, home, progress=False, out=io.StringIO())
     assert state == "done"
     evaluation = json.loads((run_dir / "evaluation.json").read_text())
