@@ -22,9 +22,11 @@ from ml.ranking import Ranker
 
 
 def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist: np.ndarray, *,
-                     batch_size: int = 128, progress: bool = False,
-                     err: TextIO = sys.stderr) -> dict:
-    """Rank all tracks for every case with every model; metrics per scenario and overall."""
+                     batch_size: int = 128, progress: bool = False, err: TextIO = sys.stderr,
+                     rows_out: dict | None = None) -> dict:
+    """Rank all tracks for every case with every model; metrics per scenario and overall.
+    `rows_out`, when given, receives the per-case metrics: {model: {scenario: [dict with
+    "playlist"]}}, for `ml.bootstrap`."""
     per_model: dict[str, dict[str, list[dict]]] = {}
     total = len(rankers) * ((len(cases) + batch_size - 1) // batch_size)
     bar = tqdm(total=total, desc="evaluating", unit="batch", disable=not progress, file=err,
@@ -37,10 +39,13 @@ def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist:
             ranked, _ = ranker.recommend(seeds, [c.title for c in batch], MAX_RECOMMENDATIONS)
             for case, row in zip(batch, ranked):
                 rows.setdefault(case.scenario, []).append(
-                    playlist_metrics(row[row >= 0], case.hidden, track_artist))
+                    {**playlist_metrics(row[row >= 0], case.hidden, track_artist),
+                     "playlist": case.playlist})
             bar.update(1)
         per_model[ranker.name] = rows
     bar.close()
+    if rows_out is not None:
+        rows_out.update(per_model)
     return summarize(per_model)
 
 

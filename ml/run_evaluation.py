@@ -17,6 +17,7 @@ import torch
 from data.store import Catalog
 from ml.artifacts import load_model, load_split, save_als
 from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.bootstrap import paired_bootstrap
 from ml.config import TrainConfig
 from ml.errors import UserError
 from ml.evaluate import evaluate_rankers, served_model
@@ -103,6 +104,24 @@ def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfi
     return out, als_report
 
 
+def noise_against_single_models(evaluation: dict, rows: dict, model: str) -> dict:
+    """`model` against the best other model of each scenario (and overall), on the test
+    playlists' R-precision and NDCG: paired bootstrap intervals (`ml.bootstrap`)."""
+    out: dict = {"method": "paired bootstrap over test playlists, 1000 draws, 95% interval",
+                 "metrics": {}}
+    for metric in ("r_precision", "ndcg"):
+        per: dict = {}
+        for scenario, entry in [("overall", evaluation["overall"]),
+                                *evaluation["scenarios"].items()]:
+            others = {m: v[metric] for m, v in entry.items() if m not in ("n", model)}
+            best = max(others, key=others.get)
+            result = paired_bootstrap(rows, model, best, metric)
+            per[scenario] = {"against": best, **(result["overall"] if scenario == "overall"
+                                                  else result["scenarios"][scenario])}
+        out["metrics"][metric] = per
+    return out
+
+
 def run_training_data(run_dir: Path, catalog: Catalog, home: Path | None
                       ) -> tuple[TrainConfig, TrainingData]:
     """The run's config and training data, rebuilt from its snapshot version and split."""
@@ -151,8 +170,12 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
     # The served model is chosen on validation, never on the test playlists reported below.
     on_validation = evaluate_rankers(rankers, checks, snapshot.track_artist,
                                      batch_size=config.eval_batch)["overall"]
+    rows: dict = {}
     evaluation = evaluate_rankers(rankers, cases, snapshot.track_artist,
-                                  batch_size=config.eval_batch, progress=progress, err=err)
+                                  batch_size=config.eval_batch, progress=progress, err=err,
+                                  rows_out=rows)
+    if reranker_report is not None:
+        evaluation["noise"] = noise_against_single_models(evaluation, rows, "reranked")
     evaluation["served"] = served_model(on_validation)
     evaluation["validation"] = {"overall": on_validation, "cases": len(checks),
                                 "playlists": int(len(holdout.validation)), "selected_by": "ndcg"}

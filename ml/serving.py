@@ -75,6 +75,19 @@ class Recommender:
         self.skipped_seeds = out.skipped_seeds
         return out
 
+    def explain(self, seed_track_ids: Sequence[int], track_ids: Sequence[int], *,
+                title: str | None = None) -> dict[int, dict[str, float]]:
+        """Per recommended catalog track: each re-ranker feature's contribution to its
+        score; empty for models without a re-ranker (their score is the only reason)."""
+        explain = getattr(self.ranker, "explain", None)
+        if explain is None:
+            return {}
+        rows, _ = self._rows(list(dict.fromkeys(int(t) for t in seed_track_ids)))
+        wanted, _ = self._rows([int(t) for t in track_ids])
+        found = explain(rows[rows >= 0], normalize_title(title), wanted[wanted >= 0])
+        ids = self._catalog_ids(np.array(list(found), np.int64)) if found else []
+        return {int(i): found[r] for i, r in zip(ids, found)}
+
     def _rows(self, seeds: list[int]) -> tuple[np.ndarray, list[int]]:
         raise NotImplementedError
 

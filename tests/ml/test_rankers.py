@@ -79,3 +79,15 @@ def test_a_run_without_its_reranker_falls_back_with_a_reason(run_with_every_mode
     path.write_text(json.dumps({**json.loads(path.read_text()), "served": "reranked"}))
     rec = load_recommender(checkerboard.catalog, home)
     assert rec.name == "itemknn" and "no re-ranker" in rec.note and "ml evaluate" in rec.note
+
+
+def test_the_two_stage_model_explains_each_recommendation(run_with_every_model, checkerboard,
+                                                          home):
+    rec = recommender(run_with_every_model, "reranked", checkerboard, home)
+    seeds = checkerboard.tracks_of_taste[1][:3]
+    recs = [r.track_id for r in rec.recommend(seeds, k=5)]
+    explained = rec.explain(seeds, recs)
+    assert set(explained) == set(recs)
+    names = set(rec.ranker.feature_names)
+    assert all(set(c) == names for c in explained.values())
+    assert recommender(run_with_every_model, "gnn", checkerboard, home).explain(seeds, recs) == {}
