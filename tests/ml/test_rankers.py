@@ -70,6 +70,12 @@ def test_the_two_stage_model_is_saved_and_reported(run_with_every_model, checker
     # the served model, whichever won validation, is loaded from the run's files
     rec = load_recommender(checkerboard.catalog, home)
     assert rec.name == evaluation["served"] and rec.run_id == run_with_every_model.name
+    path = run_with_every_model / "evaluation.json"
+    path.write_text(json.dumps({**evaluation, "served": "reranked"}))
+    rec = load_recommender(checkerboard.catalog, home)
+    assert rec.name == "reranked" and "validation" in rec.note
+    seeds = checkerboard.tracks_of_taste[3][:3]
+    assert all(checkerboard.taste_of_track[r.track_id] == 3 for r in rec.recommend(seeds, k=5))
 
 
 def test_a_run_without_its_reranker_falls_back_with_a_reason(run_with_every_model, checkerboard,

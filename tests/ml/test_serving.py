@@ -137,12 +137,11 @@ def test_recommend_command(trained, checkerboard, home):
     assert result.returncode == 2 and result.stderr.strip().splitlines()[-1].startswith("error:")
 
 
-@pytest.mark.parametrize("served", ["als", "itemknn", "reranked"])
+@pytest.mark.parametrize("served", ["als", "itemknn"])
 def test_active_run_serves_the_model_its_evaluation_names(served, checkerboard, home):
     """When a baseline wins on validation, recommendations come from that baseline as the
     run evaluated it (ALS from its saved, tuned factors), not from the GNN."""
-    config = fast_config(epochs=2, baselines="popularity,itemknn,als", als_search="",
-                         rerank=served == "reranked")
+    config = fast_config(epochs=2, baselines="popularity,itemknn,als", als_search="")
     run_dir, state = run_training(config, home, progress=False, out=io.StringIO())
     assert state == "done"
     evaluation = json.loads((run_dir / "evaluation.json").read_text())
