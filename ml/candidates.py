@@ -81,8 +81,9 @@ def candidate_recall(stage: FirstStage, seeds: Sequence[np.ndarray], titles: Seq
 def _positions(top: np.ndarray, wanted: np.ndarray, absent: int) -> np.ndarray:
     """int32 [len(wanted)]: where each wanted row sits in `top` (-1 padded), else `absent`."""
     valid = np.flatnonzero(top >= 0)
+    if len(valid) == 0:
+        return np.full(len(wanted), absent, np.int32)
     order = valid[np.argsort(top[valid], kind="stable")]
     sorted_top = top[order]
-    pos = np.minimum(np.searchsorted(sorted_top, wanted), max(len(order) - 1, 0))
-    found = (len(order) > 0) & (sorted_top[pos] == wanted) if len(order) else np.zeros(len(wanted), bool)
-    return np.where(found, order[pos] if len(order) else 0, absent).astype(np.int32)
+    pos = np.minimum(np.searchsorted(sorted_top, wanted), len(order) - 1)
+    return np.where(sorted_top[pos] == wanted, order[pos], absent).astype(np.int32)

@@ -5,8 +5,9 @@ title. `Ranker.scores` gives every track a score for each query; `Ranker.recomme
 masks the seeds and keeps the best `k`. Popularity, item-kNN, ALS, GraphSAGE
 (`ml.inference.GnnScorer`) and the two-stage model (`ml.reranker.TwoStage`) are all
 rankers, so evaluation, serving and the benchmarks take any of them the same way.
-Fitting is each model's own constructor (or `fit` classmethod), from the run's
-training playlists only.
+Fitting is each model's own constructor, from the run's training playlists only
+(`ml.run_evaluation.BaselineInputs`; the GNN from `ml train`, the two-stage model from
+`ml.two_stage.fit_two_stage`).
 """
 from __future__ import annotations
 

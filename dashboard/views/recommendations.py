@@ -36,10 +36,6 @@ st.title("Recommendations")
 if model.name == "gnn":
     st.caption(f"Ranked by the GraphSAGE model of run `{model.run_id}`. A playlist is "
                "represented by its tracks, so playlists the model never saw work too.")
-elif model.name == "reranked":
-    st.caption(f"Ranked by the **two-stage model** of run `{model.run_id}`: GraphSAGE, ALS and "
-               "item kNN propose candidates and a learned ranker orders them; it has the best "
-               "validation NDCG of that run's models.")
 elif model.run_id is not None:
     st.caption(f"Ranked by {charts.MODEL_LABELS.get(model.name, model.name)} from run "
                f"`{model.run_id}`: it has the best validation NDCG of that run's models "
