@@ -10,6 +10,12 @@ epoch, whether early stopping fired). Writes benchmarks/results/quality-<name>.j
     python benchmarks/quality.py --name sample data/sample
     python benchmarks/quality.py --features F.csv.gz SLICES...
     python benchmarks/quality.py data/sample -- --split-seed 7   # flags after -- go to ml train
+    python benchmarks/quality.py --reuse HOME RUN      # re-evaluate a trained run instead
+
+`--reuse` skips ingest and training: it runs `python -m ml evaluate RUN` in HOME (a
+home where the default `ml train` already ran), so that evaluation changes (such as
+the two-stage model, which is fitted at evaluation) are measured without training the
+GNN again; training times then come from the run's metrics.
 
 The real playlists are never copied: they are read where they lie.
 """
@@ -72,6 +78,8 @@ def main() -> None:
                         help="audio-feature CSVs (default: the reference features with the "
                              "real set, none with the sample)")
     parser.add_argument("--name", default=None, help="results name (default: real-dev or sample)")
+    parser.add_argument("--reuse", nargs=2, metavar=("HOME", "RUN"), default=None,
+                        help="re-evaluate RUN (a trained run in HOME) instead of training anew")
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
@@ -83,19 +91,29 @@ def main() -> None:
     name = args.name or ("real-dev" if real else "sample" if not args.slices else "custom")
 
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
-        env = {**os.environ, "PLAYLISTGRAPH_HOME": tmp}
-        t0 = time.perf_counter()
-        run(["-m", "data", "ingest", *map(str, slices), "--no-progress"], env)
-        for csv in features:
-            run(["-m", "data", "features", str(csv)], env)
-        ingest_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        out = run(["-m", "ml", "train", "--no-progress", *extra], env)
-        train_s = time.perf_counter() - t0
-        run_dir = Path(out.strip().splitlines()[-1])
+        ingest_s = evaluate_s = 0.0
+        if args.reuse:
+            env = {**os.environ, "PLAYLISTGRAPH_HOME": args.reuse[0]}
+            t0 = time.perf_counter()
+            out = run(["-m", "ml", "evaluate", args.reuse[1], "--no-progress"], env)
+            evaluate_s = time.perf_counter() - t0
+            run_dir = Path(out.strip().splitlines()[-1]).parent
+        else:
+            env = {**os.environ, "PLAYLISTGRAPH_HOME": tmp}
+            t0 = time.perf_counter()
+            run(["-m", "data", "ingest", *map(str, slices), "--no-progress"], env)
+            for csv in features:
+                run(["-m", "data", "features", str(csv)], env)
+            ingest_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            out = run(["-m", "ml", "train", "--no-progress", *extra], env)
+            train_s = time.perf_counter() - t0
+            run_dir = Path(out.strip().splitlines()[-1])
         evaluation = json.loads((run_dir / "evaluation.json").read_text())
         metrics = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
         config = json.loads((run_dir / "config.json").read_text())
+        if args.reuse:
+            train_s = sum(m["seconds"] for m in metrics) + evaluate_s
 
     last = metrics[-1]
     training = {
@@ -103,13 +121,16 @@ def main() -> None:
         "early_stopped": last["epoch"] < config["epochs"],
         "training_s": round(sum(m["seconds"] for m in metrics), 1),
         "train_command_s": round(train_s, 1), "ingest_s": round(ingest_s, 1),
-        "steps_per_epoch": last["steps"]}
+        "steps_per_epoch": last["steps"],
+        "evaluate_s": round(evaluate_s, 1) if args.reuse else None,
+        "reused_run": run_dir.name if args.reuse else None}
     result = {
         "name": name, "slices": [str(s) for s in slices], "features": [str(f) for f in features],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "train_args": extra, "config": config, "training": training,
         "served": evaluation.get("served"), "als": evaluation.get("als", {}).get("params"),
         "validation": evaluation.get("validation"), "protocol": evaluation["protocol"],
+        "reranker": evaluation.get("reranker"), "noise": evaluation.get("noise"),
         "overall": evaluation["overall"], "scenarios": evaluation["scenarios"]}
     out_path = ROOT / "benchmarks" / "results" / f"quality-{name}.json"
     out_path.write_text(json.dumps(result, indent=2) + "\n")
@@ -124,6 +145,22 @@ def main() -> None:
           f"{training['best_epoch']}, early stop {'fired' if training['early_stopped'] else 'did NOT fire'}; "
           f"ml train end to end {training['train_command_s']} s")
     print(f"tuned ALS: {result['als']}; served (best validation NDCG): {result['served']}")
+    reranker = result["reranker"]
+    if reranker:
+        print(f"two-stage: top-{reranker['candidates']} of {', '.join(reranker['sources'])} "
+              f"({reranker['mean_candidates']} candidates on average), candidate recall "
+              f"{reranker['candidate_recall']['overall']:.4f} on validation; re-ranker fitted in "
+              f"{reranker['seconds']['total']} s ({reranker['seconds']}) vs GNN training "
+              f"{training['training_s']} s; best iteration {reranker['best_iteration']}")
+        print("  importances (gain share): " + ", ".join(
+            f"{k} {v:.3f}" for k, v in list(reranker["importances"].items())[:10]))
+    for metric, per in (result["noise"] or {}).get("metrics", {}).items():
+        print(f"  reranked vs the best other model, {metric} (95% paired bootstrap):")
+        for scenario, e in per.items():
+            verdict = ("better" if e["low"] > 0 else "worse beyond noise" if e["high"] < 0
+                       else "within noise")
+            print(f"    {scenario:<12} vs {e['against']:<10} {e['diff']:+.4f} "
+                  f"[{e['low']:+.4f}, {e['high']:+.4f}]  {verdict}")
     print(f"wrote {out_path.relative_to(ROOT)}")
 
 

@@ -13,22 +13,16 @@ popular tracks after its own scores run out (a tie-break far below any real scor
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 from torch import Tensor
 
+from ml.ranking import Ranker
+
 _FILL = 1e-6  # weight of the popularity tie-break: below any co-occurrence score
-
-
-class Ranker(Protocol):
-    name: str
-
-    def scores(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> Tensor:
-        """float32 [B, T]: higher is better; seeds are removed afterwards by ml.ranking.top_k."""
-        ...
 
 
 def interaction_matrix(edge_playlist: np.ndarray, edge_track: np.ndarray, num_playlists: int,
@@ -47,7 +41,7 @@ def _seed_matrix(seeds: Sequence[np.ndarray], num_tracks: int) -> sp.csr_matrix:
                          shape=(len(distinct), num_tracks))
 
 
-class Popularity:
+class Popularity(Ranker):
     name = "popularity"
 
     def __init__(self, interactions: sp.csr_matrix):
@@ -90,7 +84,7 @@ class TitlePopularity:
         return out
 
 
-class ItemKNN:
+class ItemKNN(Ranker):
     name = "itemknn"
 
     def __init__(self, interactions: sp.csr_matrix, title_fallback: TitlePopularity):
@@ -112,7 +106,7 @@ class ItemKNN:
         return _title_rows(out, seeds, titles, self.title_fallback)
 
 
-class ALS:
+class ALS(Ranker):
     name = "als"
 
     def __init__(self, interactions: sp.csr_matrix, title_fallback: TitlePopularity, *,

@@ -93,6 +93,21 @@ class TrainConfig:
     als_search: str = field(default=DEFAULT_ALS_SEARCH, metadata={
         "help": "ALS values tried on validation, one parameter at a time from the als_* "
                 "values ('' to use those as they are)"})
+    # two-stage model
+    rerank: bool = field(default=True, metadata={
+        "help": "train the two-stage model: candidates from GraphSAGE, ALS and item-kNN, "
+                "re-ranked by LightGBM lambdarank"})
+    rerank_candidates: int = field(default=200, metadata={
+        "help": "candidates each source model proposes (the N of top-N)"})
+    rerank_fold: float = field(default=0.25, metadata={
+        "help": "share of training playlists the re-ranker learns from (the source models "
+                "are refitted without them for that)"})
+    rerank_queries: int = field(default=4000, metadata={
+        "help": "cap on the re-ranker's training queries (seed/target cuts of the fold)"})
+    rerank_rounds: int = field(default=500, metadata={
+        "help": "maximum boosting rounds (early-stopped on validation NDCG@100)"})
+    rerank_leaves: int = field(default=31, metadata={"help": "leaves per boosted tree"})
+    rerank_lr: float = field(default=0.05, metadata={"help": "boosting learning rate"})
     # runtime
     seed: int = field(default=0, metadata={"help": "seed of initialization and sampling"})
     device: str = field(default="auto", metadata={"help": "auto (CUDA when present), cpu, cuda"})
@@ -106,13 +121,18 @@ class TrainConfig:
         """Raise ValueError with a one-line reason for values no run can use."""
         positive = ("dim", "layers", "epochs", "batch_playlists", "targets_per_playlist",
                     "title_min_count", "id_min_playlists", "eval_batch", "max_validation_cases",
-                    "als_factors", "als_iterations")
+                    "als_factors", "als_iterations", "rerank_candidates", "rerank_queries",
+                    "rerank_rounds")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{_flag(name)} must be at least 1")
         for name in ("dropout", "id_dropout", "cold_share", "title_only_share"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"--{_flag(name)} must be in [0, 1)")
+        if not 0.0 < self.rerank_fold < 1.0:
+            raise ValueError("--rerank-fold must be in (0, 1)")
+        if self.rerank_leaves < 2 or self.rerank_lr <= 0:
+            raise ValueError("--rerank-leaves must be at least 2 and --rerank-lr positive")
         if self.uniform_negatives + self.popular_negatives < 1:
             raise ValueError("--uniform-negatives plus --popular-negatives must be at least 1")
         if self.query_scale < 0:

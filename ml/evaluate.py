@@ -16,16 +16,17 @@ from typing import Sequence, TextIO
 import numpy as np
 from tqdm import tqdm
 
-from ml.baselines import Ranker
 from ml.metrics import MAX_RECOMMENDATIONS, METRIC_NAMES, mean_metrics, playlist_metrics
 from ml.protocol import SCENARIOS, Case
-from ml.ranking import top_k
+from ml.ranking import Ranker
 
 
 def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist: np.ndarray, *,
-                     batch_size: int = 128, progress: bool = False,
-                     err: TextIO = sys.stderr) -> dict:
-    """Rank all tracks for every case with every model; metrics per scenario and overall."""
+                     batch_size: int = 128, progress: bool = False, err: TextIO = sys.stderr,
+                     rows_out: dict | None = None) -> dict:
+    """Rank all tracks for every case with every model; metrics per scenario and overall.
+    `rows_out`, when given, receives the per-case metrics: {model: {scenario: [dict with
+    "playlist"]}}, for `ml.bootstrap`."""
     per_model: dict[str, dict[str, list[dict]]] = {}
     total = len(rankers) * ((len(cases) + batch_size - 1) // batch_size)
     bar = tqdm(total=total, desc="evaluating", unit="batch", disable=not progress, file=err,
@@ -35,14 +36,16 @@ def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist:
         for start in range(0, len(cases), batch_size):
             batch = cases[start:start + batch_size]
             seeds = [c.seeds for c in batch]
-            ranked, _ = top_k(ranker.scores(seeds, [c.title for c in batch]), seeds,
-                              MAX_RECOMMENDATIONS)
+            ranked, _ = ranker.recommend(seeds, [c.title for c in batch], MAX_RECOMMENDATIONS)
             for case, row in zip(batch, ranked):
                 rows.setdefault(case.scenario, []).append(
-                    playlist_metrics(row[row >= 0], case.hidden, track_artist))
+                    {**playlist_metrics(row[row >= 0], case.hidden, track_artist),
+                     "playlist": case.playlist})
             bar.update(1)
         per_model[ranker.name] = rows
     bar.close()
+    if rows_out is not None:
+        rows_out.update(per_model)
     return summarize(per_model)
 
 

@@ -14,6 +14,7 @@ from torch import Tensor
 
 from ml.graph import query_adjacency
 from ml.model import PlaylistGraphSAGE, TrackInputs
+from ml.ranking import Ranker
 from ml.titles import TitleVocabulary
 
 
@@ -36,7 +37,7 @@ def graph_states(model: PlaylistGraphSAGE, inputs: TrackInputs, adj_pt: Tensor,
         return model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
 
 
-class GnnScorer:
+class GnnScorer(Ranker):
     """Scores all tracks for playlists given as seed lists (track row indices) and titles."""
 
     name = "gnn"

@@ -1,4 +1,14 @@
-"""Top-K over all tracks with the seeds removed: the one ranking step every model shares."""
+"""The one ranker interface every model implements, and the top-K step they share.
+
+A query is a playlist given as its seed tracks (track row indices) and its normalized
+title. `Ranker.scores` gives every track a score for each query; `Ranker.recommend`
+masks the seeds and keeps the best `k`. Popularity, item-kNN, ALS, GraphSAGE
+(`ml.inference.GnnScorer`) and the two-stage model (`ml.reranker.TwoStage`) are all
+rankers, so evaluation, serving and the benchmarks take any of them the same way.
+Fitting is each model's own constructor, from the run's training playlists only
+(`ml.run_evaluation.BaselineInputs`; the GNN from `ml train`, the two-stage model from
+`ml.two_stage.fit_two_stage`).
+"""
 from __future__ import annotations
 
 from typing import Sequence
@@ -6,6 +16,22 @@ from typing import Sequence
 import numpy as np
 import torch
 from torch import Tensor
+
+
+class Ranker:
+    """Base class: `name`, `scores(seeds, titles)` and `recommend(seeds, titles, k)`."""
+
+    name: str = ""
+
+    def scores(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> Tensor:
+        """float32 [Q, T] for Q queries: higher is better. Seeds are not masked here."""
+        raise NotImplementedError
+
+    def recommend(self, seeds: Sequence[np.ndarray], titles: Sequence[str],
+                  k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(track rows int64 [Q, k], scores float32 [Q, k]), best first, never a seed;
+        -1 pads a row with fewer than k tracks."""
+        return top_k(self.scores(seeds, titles), seeds, k)
 
 
 def top_k(scores: Tensor, exclude: Sequence[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -16,7 +16,8 @@ import torch
 
 from data.store import Catalog
 from ml.artifacts import load_model, load_split, save_als
-from ml.baselines import ALS, ItemKNN, Popularity, Ranker, TitlePopularity, interaction_matrix
+from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.bootstrap import paired_bootstrap
 from ml.config import TrainConfig
 from ml.errors import UserError
 from ml.evaluate import evaluate_rankers, served_model
@@ -24,9 +25,12 @@ from ml.inference import GnnScorer
 from ml.metrics import MAX_RECOMMENDATIONS
 from ml.prepare import TrainingData, training_data
 from ml.protocol import Case, Holdout, make_cases, validation_cases
+from ml.ranking import Ranker
 from ml.runs import write_json_atomic
 from ml.runtime import resolve_device, snapshot_of_version
+from ml.reranker import save_booster
 from ml.tuning import AlsParams, coordinate_search, parse_search
+from ml.two_stage import fit_two_stage
 
 
 @dataclass
@@ -37,26 +41,34 @@ class BaselineInputs:
     popularity: Popularity
     by_title: TitlePopularity
 
+    titles: list[str]  # per playlist, its normalized title ('' unless a training playlist)
+
     @classmethod
-    def of(cls, data: TrainingData) -> "BaselineInputs":
+    def of(cls, data: TrainingData, exclude: np.ndarray | None = None) -> "BaselineInputs":
+        """From the training playlists, less those in `exclude` (playlist indices)."""
         s = data.snapshot
-        interactions = interaction_matrix(data.edge_playlist, data.edge_track, s.num_playlists,
-                                          s.num_tracks)
+        playlists = data.holdout.train
+        keep = np.ones(len(data.edge_playlist), bool)
+        if exclude is not None and len(exclude):
+            playlists = np.setdiff1d(playlists, exclude)
+            keep = np.isin(data.edge_playlist, playlists)
+        interactions = interaction_matrix(data.edge_playlist[keep], data.edge_track[keep],
+                                          s.num_playlists, s.num_tracks)
         popularity = Popularity(interactions)
         train_titles = [""] * s.num_playlists
-        for p in data.holdout.train.tolist():
+        for p in playlists.tolist():
             train_titles[p] = s.normalized_title(p)
         return cls(interactions, popularity,
-                   TitlePopularity(interactions, train_titles, popularity))
+                   TitlePopularity(interactions, train_titles, popularity), train_titles)
 
 
 def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfig,
-                    threads: int = 0, validation: list[Case] | None = None
-                    ) -> tuple[list[Ranker], dict | None]:
+                    threads: int = 0, validation: list[Case] | None = None,
+                    inputs: BaselineInputs | None = None) -> tuple[list[Ranker], dict | None]:
     """The requested baselines, trained on the training playlists of `data`, and the ALS
     search ({"params", "trials"}; None without ALS). With `validation` cases and a
     `config.als_search`, ALS is tuned on them (ml.tuning); else it uses the als_* fields."""
-    inputs = BaselineInputs.of(data)
+    inputs = inputs or BaselineInputs.of(data)
     out: list[Ranker] = []
     als_report = None
     for name in names:
@@ -92,6 +104,24 @@ def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfi
     return out, als_report
 
 
+def noise_against_single_models(evaluation: dict, rows: dict, model: str) -> dict:
+    """`model` against the best other model of each scenario (and overall), on the test
+    playlists' R-precision and NDCG: paired bootstrap intervals (`ml.bootstrap`)."""
+    out: dict = {"method": "paired bootstrap over test playlists, 1000 draws, 95% interval",
+                 "metrics": {}}
+    for metric in ("r_precision", "ndcg"):
+        per: dict = {}
+        for scenario, entry in [("overall", evaluation["overall"]),
+                                *evaluation["scenarios"].items()]:
+            others = {m: v[metric] for m, v in entry.items() if m not in ("n", model)}
+            best = max(others, key=others.get)
+            result = paired_bootstrap(rows, model, best, metric)
+            per[scenario] = {"against": best, **(result["overall"] if scenario == "overall"
+                                                  else result["scenarios"][scenario])}
+        out["metrics"][metric] = per
+    return out
+
+
 def run_training_data(run_dir: Path, catalog: Catalog, home: Path | None
                       ) -> tuple[TrainConfig, TrainingData]:
     """The run's config and training data, rebuilt from its snapshot version and split."""
@@ -125,17 +155,32 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
                     vectors=torch.from_numpy(np.array(served.states[-1])))
     checks = validation_cases(snapshot, holdout.validation, config.split_seed,
                               config.max_validation_cases)
+    inputs = BaselineInputs.of(data)
     baselines, als_report = build_baselines(config.baseline_names(), data, config,
-                                            config.threads, validation=checks)
-    rankers = [gnn, *baselines]
+                                            config.threads, validation=checks, inputs=inputs)
+    rankers: list[Ranker] = [gnn, *baselines]
+    reranker_report = None
+    if config.rerank:
+        two_stage, reranker_report = fit_two_stage(
+            data, config, served.model, rankers, inputs,
+            als_report["params"] if als_report else None, checks, config.threads)
+        save_booster(run_dir, two_stage.booster, two_stage.stage.names,
+                     config.rerank_candidates, reranker_report)
+        rankers.append(two_stage)
     # The served model is chosen on validation, never on the test playlists reported below.
     on_validation = evaluate_rankers(rankers, checks, snapshot.track_artist,
                                      batch_size=config.eval_batch)["overall"]
+    rows: dict = {}
     evaluation = evaluate_rankers(rankers, cases, snapshot.track_artist,
-                                  batch_size=config.eval_batch, progress=progress, err=err)
+                                  batch_size=config.eval_batch, progress=progress, err=err,
+                                  rows_out=rows)
+    if reranker_report is not None:
+        evaluation["noise"] = noise_against_single_models(evaluation, rows, "reranked")
     evaluation["served"] = served_model(on_validation)
     evaluation["validation"] = {"overall": on_validation, "cases": len(checks),
                                 "playlists": int(len(holdout.validation)), "selected_by": "ndcg"}
+    if reranker_report is not None:
+        evaluation["reranker"] = reranker_report
     if als_report is not None:
         evaluation["als"] = als_report
         als = next(r for r in baselines if r.name == "als")

@@ -20,17 +20,19 @@ import torch
 from data.graph_reads import track_metadata
 from data.store import Catalog
 from ml.artifacts import ArtifactError, ServingModel, load_als, load_model
-from ml.baselines import ALS, ItemKNN, Popularity, Ranker, TitlePopularity, interaction_matrix
+from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.errors import UserError
 from ml.features import encode_features
 from ml.graph import bipartite_adjacency
 from ml.inference import GnnScorer, eval_mode
 from ml.prepare import track_inputs
-from ml.ranking import top_k
+from ml.ranking import Ranker
 from ml.run_evaluation import BaselineInputs, build_baselines, run_training_data
+from ml.reranker import TwoStage, load_booster
 from ml.runs import active_run, read_evaluation
 from ml.snapshot import GraphSnapshot, load_snapshot
 from ml.titles import normalize_title
+from ml.two_stage import first_stage, track_context
 
 
 @dataclass(frozen=True)
@@ -48,11 +50,14 @@ class RecommendationList(list):
 
 
 class Recommender:
-    """Common surface: `name`, `run_id`, `recommend`, and `skipped_seeds` of the last call."""
+    """Any `ml.ranking.Ranker` served over catalog ids: `name`, `run_id`, `note`,
+    `recommend`, and `skipped_seeds` of the last call. Subclasses only map catalog track
+    ids to the ranker's rows and back."""
 
     name: str = ""
     run_id: str | None = None
     note: str = ""  # why this recommender serves (e.g. no active run yet)
+    ranker: Ranker
 
     def __init__(self) -> None:
         self.skipped_seeds: list[int] = []
@@ -63,18 +68,27 @@ class Recommender:
         seeds = list(dict.fromkeys(int(t) for t in seed_track_ids))
         rows, skipped = self._rows(seeds)
         used = rows[rows >= 0]
-        scores = self._scores(used, normalize_title(title))
-        index, values = top_k(scores, [used], max(int(k), 0))
+        index, values = self.ranker.recommend([used], [normalize_title(title)], max(int(k), 0))
         ids = self._catalog_ids(index[0][index[0] >= 0])
         out = RecommendationList([Recommendation(int(t), float(s))
                                   for t, s in zip(ids, values[0][index[0] >= 0])], skipped)
         self.skipped_seeds = out.skipped_seeds
         return out
 
-    def _rows(self, seeds: list[int]) -> tuple[np.ndarray, list[int]]:
-        raise NotImplementedError
+    def explain(self, seed_track_ids: Sequence[int], track_ids: Sequence[int], *,
+                title: str | None = None) -> dict[int, dict[str, float]]:
+        """Per recommended catalog track: each re-ranker feature's contribution to its
+        score; empty for models without a re-ranker (their score is the only reason)."""
+        explain = getattr(self.ranker, "explain", None)
+        if explain is None:
+            return {}
+        rows, _ = self._rows(list(dict.fromkeys(int(t) for t in seed_track_ids)))
+        wanted, _ = self._rows([int(t) for t in track_ids])
+        found = explain(rows[rows >= 0], normalize_title(title), wanted[wanted >= 0])
+        ids = self._catalog_ids(np.array(list(found), np.int64)) if found else []
+        return {int(i): found[r] for i, r in zip(ids, found)}
 
-    def _scores(self, rows: np.ndarray, title: str) -> torch.Tensor:
+    def _rows(self, seeds: list[int]) -> tuple[np.ndarray, list[int]]:
         raise NotImplementedError
 
     def _catalog_ids(self, rows: np.ndarray) -> np.ndarray:
@@ -96,6 +110,7 @@ class GnnRecommender(Recommender):
         states = [_Rows(served.states[layer], extra[layer]) for layer in range(layers)]
         vectors = torch.from_numpy(np.concatenate([np.asarray(served.states[-1]), extra[-1]]))
         self.scorer = GnnScorer(served.model, states, served.titles, "cpu", vectors=vectors)
+        self.ranker = self.scorer
 
     @classmethod
     def load(cls, run_dir: Path, catalog: Catalog | None = None) -> "GnnRecommender":
@@ -110,9 +125,6 @@ class GnnRecommender(Recommender):
     def _rows(self, seeds: list[int]) -> tuple[np.ndarray, list[int]]:
         rows = _lookup(self._ids, self._order, np.array(seeds, np.int64))
         return rows, [s for s, r in zip(seeds, rows) if r < 0]
-
-    def _scores(self, rows: np.ndarray, title: str) -> torch.Tensor:
-        return self.scorer.scores([rows], [title])
 
     def _catalog_ids(self, rows: np.ndarray) -> np.ndarray:
         return self._ids[rows]
@@ -165,16 +177,19 @@ class RankerRecommender(Recommender):
         return cls(knn, snapshot, snapshot.track_degrees(), note=note)
 
     @classmethod
-    def run_baseline(cls, run_dir: Path, name: str, catalog: Catalog,
-                     home: Path | None) -> "RankerRecommender":
-        """The baseline `name` as the run evaluated it: fitted on the run's training
-        playlists (ALS from its saved, tuned factors)."""
+    def run_model(cls, run_dir: Path, name: str, catalog: Catalog,
+                  home: Path | None) -> "RankerRecommender":
+        """The model `name` of a run as the run evaluated it: a baseline fitted on the run's
+        training playlists (ALS from its saved, tuned factors), or the two-stage model
+        ("reranked") over them with its saved re-ranker."""
         config, data = run_training_data(run_dir, catalog, home)
-        if name == "als":
-            factors, params = load_als(run_dir)
-            ranker: Ranker = ALS.from_factors(factors, BaselineInputs.of(data).by_title, **params)
+        inputs = BaselineInputs.of(data)
+        if name == "reranked":
+            ranker: Ranker = two_stage_from_run(run_dir, data, inputs)
+        elif name == "als":
+            ranker = saved_als(run_dir, inputs)
         else:
-            ranker = build_baselines([name], data, config)[0][0]
+            ranker = build_baselines([name], data, config, inputs=inputs)[0][0]
         return cls(ranker, data.snapshot, data.popularity(), run_dir.name,
                    note=f"{name} scored best on validation NDCG in run {run_dir.name}")
 
@@ -185,11 +200,36 @@ class RankerRecommender(Recommender):
         usable[usable] = self._degree[rows[usable]] > 0
         return np.where(usable, rows, -1), [s for s, ok in zip(seeds, usable) if not ok]
 
-    def _scores(self, rows: np.ndarray, title: str) -> torch.Tensor:
-        return self.ranker.scores([rows], [title])
-
     def _catalog_ids(self, rows: np.ndarray) -> np.ndarray:
         return self.snapshot.track_ids[rows]
+
+
+def saved_als(run_dir: Path, inputs: BaselineInputs) -> ALS:
+    """The run's tuned ALS from als.npz."""
+    factors, params = load_als(run_dir)
+    return ALS.from_factors(factors, inputs.by_title, **params)
+
+
+def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs) -> TwoStage:
+    """The run's two-stage model: its sources rebuilt from the run's files (GraphSAGE's
+    saved states, ALS's saved factors, item-kNN from the training playlists) and its
+    saved booster."""
+    booster, meta = load_booster(run_dir)
+    sources: list[Ranker] = []
+    for name in meta["sources"]:
+        if name == "gnn":
+            served = load_model(run_dir)
+            sources.append(GnnScorer(served.model, served.states, served.titles, "cpu",
+                                     vectors=torch.from_numpy(np.array(served.states[-1]))))
+        elif name == "als":
+            sources.append(saved_als(run_dir, inputs))
+        elif name == "itemknn":
+            sources.append(ItemKNN(inputs.interactions, inputs.by_title))
+        else:
+            raise ArtifactError(f"{run_dir}/reranker.json names an unknown model {name!r}; "
+                                f"re-evaluate with python -m ml evaluate {run_dir.name}")
+    return TwoStage(first_stage(sources, inputs, int(meta["candidates"])),
+                    track_context(data, inputs), booster)
 
 
 def load_recommender(catalog: Catalog, home: Path | None = None) -> Recommender:
@@ -210,7 +250,7 @@ def load_recommender(catalog: Catalog, home: Path | None = None) -> Recommender:
                                 f"GraphSAGE of run {run.run_id} (evaluated before models were "
                                 "chosen on validation; re-evaluate it to choose)")
             return recommender
-        return RankerRecommender.run_baseline(run.path, served, catalog, home)
+        return RankerRecommender.run_model(run.path, served, catalog, home)
     except (ArtifactError, UserError) as exc:
         return RankerRecommender.catalog_itemknn(
             catalog, home, f"active run unusable ({exc}); serving item co-occurrence")

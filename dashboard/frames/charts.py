@@ -7,9 +7,9 @@ import pandas as pd
 from dashboard.frames.run_frames import scenario_label
 
 MODEL_LABELS = {"gnn": "GraphSAGE", "popularity": "Popularity", "itemknn": "Item kNN",
-                "als": "ALS"}
+                "als": "ALS", "reranked": "Two-stage model"}
 MODEL_COLORS = {"GraphSAGE": "#1DB954", "Popularity": "#B6BEC6", "Item kNN": "#4C78A8",
-                "ALS": "#F58518"}
+                "ALS": "#F58518", "Two-stage model": "#9467BD"}
 METRIC_LABELS = {
     "loss": "Training loss",
     "val_r_precision": "Validation R-precision",

@@ -26,7 +26,7 @@ def serving_run_id(home: str | Path) -> str | None:
 @dataclass
 class SharedRecommender:
     """The recommender in use, shared by every session of the server."""
-    name: str  # 'gnn' or 'itemknn'
+    name: str  # the served model: 'gnn', 'reranked', 'als', 'itemknn' or 'popularity'
     run_id: str | None
     note: str  # why this recommender serves, when it is a fallback
     _recommender: object
@@ -39,6 +39,12 @@ class SharedRecommender:
             recs = self._recommender.recommend(seed_track_ids, k=k, title=title)
         return ([(int(r.track_id), float(r.score)) for r in recs],
                 [int(s) for s in recs.skipped_seeds])
+
+    def explain(self, seed_track_ids: list[int], track_ids: list[int],
+                title: str | None = None) -> dict[int, dict[str, float]]:
+        """Per track: the re-ranker's feature contributions (empty for a single model)."""
+        with self._lock:
+            return self._recommender.explain(seed_track_ids, track_ids, title=title)
 
 
 @st.cache_resource
@@ -60,6 +66,12 @@ def serving_model(home: str, version: int, run_id: str | None) -> SharedRecommen
     return SharedRecommender(name=recommender.name, run_id=recommender.run_id,
                         note=recommender.note, _recommender=recommender,
                         _lock=threading.Lock())
+
+
+@st.cache_data(max_entries=64, show_spinner="Reading the re-ranker's reasons…")
+def explain(home: str, version: int, run_id: str | None, seeds: tuple[int, ...],
+            track_ids: tuple[int, ...], title: str | None = None) -> dict[int, dict[str, float]]:
+    return serving_model(home, version, run_id).explain(list(seeds), list(track_ids), title)
 
 
 @st.cache_data(max_entries=64, show_spinner="Ranking tracks…")

@@ -6,7 +6,7 @@ import zlib
 
 import streamlit as st
 
-from dashboard.frames import charts, recommend_table
+from dashboard.frames import charts, recommend_table, reranker_frames
 from dashboard.frames.formatting import count
 from dashboard.reads import loaders, recommender
 from dashboard.settings import load_settings
@@ -132,6 +132,8 @@ with loaders.open_catalog(home) as catalog:
     tracks = {r["id"]: r for r in catalog.tracks(list(rec_ids))}
 evidence = loaders.evidence(home, version, tuple(seeds), rec_ids)
 table = recommend_table.recommendation_frame(recs, tracks, evidence, seed_names)
+table["model_reasons"] = table["track_id"].map(reranker_frames.reasons_by_track(
+    recommender.explain(home, version, model.run_id, tuple(seeds), rec_ids, title)))
 
 st.subheader(f"Top {len(table)} for {label}")
 st.caption(f"From {len(seeds):,} seed tracks (excluded from the results). **Why** lists the "
@@ -145,7 +147,8 @@ if table.empty:
                "Add more seed tracks.")
     st.stop()
 st.dataframe(
-    table[["rank", "track", "artist", "score", "shared_playlists", "why", "examples", "link"]],
+    table[["rank", "track", "artist", "score", "shared_playlists", "why", "examples", "link"]
+          + (["model_reasons"] if model.name == "reranked" else [])],
     hide_index=True, width="stretch", height=min(48 + 35 * len(table), 930),
     column_config={
         "rank": st.column_config.NumberColumn("#", width=40),
@@ -159,6 +162,10 @@ st.dataframe(
         "why": st.column_config.TextColumn("Why (seed, shared playlists)", width=420),
         "examples": st.column_config.TextColumn("Example shared playlists", width=300),
         "link": st.column_config.LinkColumn("Spotify", display_text="Open ↗", width=80),
+        "model_reasons": st.column_config.TextColumn(
+            "Re-ranker's strongest reasons", width=360,
+            help="The features and models that raised this track most in the two-stage "
+                 "model's score."),
     })
 slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "seeds"
 st.download_button("Download CSV", recommend_table.to_csv(table),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.frames import charts, run_frames
+from dashboard.frames import charts, reranker_frames, run_frames
 from dashboard.reads import recommender, training_runs
 from dashboard.settings import load_settings
 
@@ -97,9 +97,10 @@ else:
     metric = st.segmented_control("Metric", run_frames.EVAL_METRICS, default="r_precision",
                                   required=True, format_func=charts.METRIC_LABELS.get,
                                   key="train_eval_metric")
-    best = run_frames.best_model(evaluation, metric)
-    gnn = evaluation[(evaluation["scenario"] == "overall") & (evaluation["model"] == "gnn")]
-    baselines = evaluation[(evaluation["scenario"] == "overall") & (evaluation["model"] != "gnn")]
+    singles = evaluation[evaluation["model"] != "reranked"]  # GraphSAGE against the baselines
+    best = run_frames.best_model(singles, metric)
+    gnn = singles[(singles["scenario"] == "overall") & (singles["model"] == "gnn")]
+    baselines = singles[(singles["scenario"] == "overall") & (singles["model"] != "gnn")]
     if not gnn.empty and not baselines.dropna(subset=[metric]).empty:
         label = charts.METRIC_LABELS[metric]
         if best == "gnn":
@@ -117,6 +118,18 @@ else:
     st.dataframe(styled, hide_index=True, width="stretch",
                  column_config={"scenario": "Scenario",
                                 "playlists": st.column_config.NumberColumn("Playlists")})
+
+    importances = reranker_frames.importance_frame(run.evaluation)
+    if not importances.empty:
+        report = run.evaluation["reranker"]
+        st.markdown("**Two-stage model: what the re-ranker uses**")
+        st.caption(f"Candidates: the top {report['candidates']} of "
+                   f"{', '.join(charts.MODEL_LABELS.get(m, m) for m in report['sources'])} "
+                   f"({report['mean_candidates']:.0f} per playlist on average, holding "
+                   f"{report['candidate_recall']['overall']:.1%} of the hidden tracks on "
+                   f"validation); LightGBM lambdarank re-orders them, trained in "
+                   f"{report['seconds']['total']:.0f} s. Share of each feature in the total gain:")
+        st.altair_chart(reranker_frames.importance_chart(importances), width="stretch")
 
 # ---- comparison -------------------------------------------------------------------
 st.subheader("Compare runs")

@@ -11,7 +11,7 @@ from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_
 from ml.evaluate import evaluate_rankers
 from ml.prepare import prepare_training_data
 from ml.protocol import SCENARIOS, holdout_split, make_cases, training_edges, validation_cases
-from ml.ranking import top_k
+from ml.ranking import Ranker, top_k
 from ml.snapshot import load_snapshot
 from tests.ml.conftest import TASTES
 
@@ -139,7 +139,7 @@ def test_evaluation_excludes_seeds_and_reports_every_scenario(split, checkerboar
                                       snapshot.num_tracks)
     popularity = Popularity(interactions)
 
-    class SeedLover:
+    class SeedLover(Ranker):
         """Scores its own seeds highest: evaluation must still never count them."""
         name = "seedlover"
 

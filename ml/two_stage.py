@@ -1,0 +1,139 @@
+"""Fitting the two-stage model of a run, and rebuilding it from the run's files.
+
+The re-ranker must learn how far to trust each model on playlists those models never
+saw, as the test playlists are. So it learns from a fold of the training playlists
+that the source models are refitted without: item-kNN, popularity and the title
+tables from the other training playlists, ALS with the tuned parameters on them, and
+GraphSAGE's track states recomputed over the graph without the fold's edges (its
+weights stay those of the run; a track seen only in the fold then gets no id
+embedding, like a track seen only in a test playlist). The fold's playlists are cut
+into the protocol's seed/target scenarios. Validation playlists only stop the boosting
+early; test playlists are never read here.
+"""
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ml.baselines import ALS, ItemKNN
+from ml.candidates import FirstStage
+from ml.config import TrainConfig
+from ml.graph import bipartite_adjacency
+from ml.inference import GnnScorer, graph_states
+from ml.model import PlaylistGraphSAGE
+from ml.prepare import TrainingData, title_seeds, track_inputs
+from ml.protocol import SCENARIOS, Case, make_cases
+from ml.ranking import Ranker
+from ml.rerank_features import TrackContext, feature_names
+from ml.reranker import TwoStage, ranking_set, train_booster
+from ml.titles import TitleVocabulary
+
+SOURCES = ("gnn", "als", "itemknn")
+
+
+def track_context(data: TrainingData, inputs) -> TrackContext:
+    """The track features' tables from `inputs` (a `BaselineInputs`)."""
+    s = data.snapshot
+    return TrackContext.build(inputs.interactions, inputs.titles, s.track_artist, s.track_album,
+                              s.features, s.feature_mask, data.feature_mean, data.feature_std)
+
+
+def first_stage(sources: Sequence[Ranker], inputs, n: int) -> FirstStage:
+    """The sources among SOURCES, in that order (GraphSAGE first: it fills the lists)."""
+    by_name = {r.name: r for r in sources}
+    return FirstStage([by_name[name] for name in SOURCES if name in by_name], inputs.by_title, n)
+
+
+def fit_two_stage(data: TrainingData, config: TrainConfig, model: PlaylistGraphSAGE,
+                  sources: Sequence[Ranker], inputs, als_params: dict | None,
+                  validation: list[Case], threads: int = 0) -> tuple[TwoStage, dict]:
+    """The run's two-stage model over `sources` (fitted on all training playlists, from
+    `inputs`), and a report: timings, queries, candidate recall on validation."""
+    from ml.run_evaluation import BaselineInputs  # the baselines' inputs live there
+    started = time.perf_counter()
+    s = data.snapshot
+    rng = np.random.default_rng([config.split_seed, 0x2557])
+    eligible = data.holdout.train[s.playlist_lengths()[data.holdout.train] >= 2]
+    fold = np.sort(rng.choice(eligible, int(round(config.rerank_fold * len(eligible))),
+                              replace=False))
+    fold_inputs = BaselineInputs.of(data, exclude=fold)
+    names = {r.name for r in sources}
+    fold_sources: list[Ranker] = []
+    if "gnn" in names:
+        fold_sources.append(_gnn_without(data, config, model, fold))
+    if "als" in names and als_params is not None:
+        fold_sources.append(ALS(fold_inputs.interactions, fold_inputs.by_title,
+                                factors=int(als_params["factors"]),
+                                regularization=als_params["regularization"],
+                                alpha=als_params["alpha"], iterations=int(als_params["iterations"]),
+                                seed=config.seed, threads=threads))
+    if "itemknn" in names:
+        fold_sources.append(ItemKNN(fold_inputs.interactions, fold_inputs.by_title))
+    n = config.rerank_candidates
+    fold_stage = first_stage(fold_sources, fold_inputs, n)
+    cases = make_cases(s, fold, config.split_seed)
+    if len(cases) > config.rerank_queries:
+        keep = np.sort(rng.choice(len(cases), config.rerank_queries, replace=False))
+        cases = [cases[i] for i in keep.tolist()]
+    refit_s = time.perf_counter() - started
+    train_set = ranking_set(fold_stage, track_context(data, fold_inputs), cases,
+                            config.eval_batch)
+    stage, context = first_stage(sources, inputs, n), track_context(data, inputs)
+    valid_set = ranking_set(stage, context, validation, config.eval_batch)
+    features_s = time.perf_counter() - started - refit_s
+    names_list = feature_names(stage.names)
+    booster = train_booster(
+        train_set, valid_set, names_list,
+        params={"learning_rate": config.rerank_lr, "num_leaves": config.rerank_leaves,
+                "min_data_in_leaf": 50, "feature_fraction": 0.9, "max_bin": 63},
+        rounds=config.rerank_rounds, patience=30, threads=threads or 0, seed=config.seed)
+    boost_s = time.perf_counter() - started - refit_s - features_s
+    two_stage = TwoStage(stage, context, booster)
+    recall = {}
+    for sc in SCENARIOS:
+        values = [r for c, r in zip(validation, valid_set.recall) if c.scenario == sc.name]
+        if values:
+            recall[sc.name] = round(float(np.mean(values)), 4)
+    report = {
+        "candidates": n, "sources": stage.names, "fold_playlists": int(len(fold)),
+        "train_queries": len(train_set.groups), "train_rows": int(len(train_set.labels)),
+        "validation_queries": len(valid_set.groups),
+        "best_iteration": int(booster.best_iteration or booster.current_iteration()),
+        "mean_candidates": round(float(np.mean(valid_set.candidates)), 1) if validation else 0,
+        "candidate_recall": {"overall": round(float(np.mean(list(recall.values()))), 4)
+                             if recall else float("nan"), "scenarios": recall,
+                             "on": "validation playlists"},
+        "seconds": {"refit": round(refit_s, 1), "features": round(features_s, 1),
+                    "boosting": round(boost_s, 1),
+                    "total": round(time.perf_counter() - started, 1)},
+        "importances": two_stage.importances()}
+    return two_stage, report
+
+
+def _gnn_without(data: TrainingData, config: TrainConfig, model: PlaylistGraphSAGE,
+                 fold: np.ndarray) -> GnnScorer:
+    """GraphSAGE with its track states over the training graph less the fold's edges."""
+    s = data.snapshot
+    keep = ~np.isin(data.edge_playlist, fold)
+    edge_playlist, edge_track = data.edge_playlist[keep], data.edge_track[keep]
+    degree = np.bincount(edge_track, minlength=s.num_tracks)
+    device = next(model.parameters()).device
+    inputs = track_inputs(data.encoded_features, np.arange(s.num_tracks),
+                          degree >= max(config.id_min_playlists, 1), s.track_artist,
+                          data.artist_seen, s.track_album, data.album_seen, device)
+    adj = bipartite_adjacency(torch.from_numpy(edge_playlist).to(device),
+                              torch.from_numpy(edge_track).to(device), s.num_playlists,
+                              s.num_tracks)
+    states = graph_states(model, inputs, *adj)
+    vocab = data.vocab
+    if config.title_seed_tracks > 0:
+        held = np.zeros(s.num_playlists, bool)
+        held[fold] = True
+        titles = np.where(held, 0, data.playlist_titles[:, 0])
+        ptr, rows = title_seeds(edge_playlist, edge_track, titles, len(vocab.titles),
+                                s.num_tracks, config.title_seed_tracks)
+        vocab = TitleVocabulary(vocab.titles, vocab.tokens, ptr, rows)
+    return GnnScorer(model, states, vocab, device)
