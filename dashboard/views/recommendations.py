@@ -62,9 +62,8 @@ if mode == "Playlist":
     if matches.empty:
         st.warning(f"No playlist title contains “{query}”. Try a shorter word.")
     else:
-        names = {int(r.id): f"{r.name} — {count(r.tracks, 'track')} · "
-                           f"{SOURCE_LABELS.get(r.source, r.source)}"
-                 + (f" by {r.owner_name}" if r.owner_name else "")
+        names = {int(r.id): recommend_table.playlist_option(
+                     r.name, int(r.tracks), SOURCE_LABELS.get(r.source, r.source), r.owner_name)
                  for r in matches.itertuples()}
         playlist_id = _pick(f"Playlist ({len(names)} shown, longest first)", names,
                             "rec_playlist")
@@ -122,6 +121,9 @@ else:
 k = st.slider("Number of recommendations", 5, 100, 20, step=5, key="rec_k")
 
 if not seeds:
+    if mode == "Playlist" and label:
+        st.warning(f"“{label}” has no stored tracks to recommend from. Pick another playlist.",
+                   icon=":material/playlist_remove:")
     st.stop()
 
 recs, skipped = recommender.recommend(home, version, model.run_id, tuple(seeds), k, title)
@@ -144,22 +146,28 @@ if table.empty:
     st.warning("The model returned nothing for these seeds (tracks it cannot place). "
                "Add more seed tracks.")
     st.stop()
+widths = recommend_table.TABLE_WIDTHS
 st.dataframe(
-    table[["rank", "track", "artist", "score", "shared_playlists", "why", "examples", "link"]],
-    hide_index=True, width="stretch", height=min(48 + 35 * len(table), 930),
+    table[list(widths)], hide_index=True, width="stretch",
+    height=min(48 + 35 * len(table), 930),
     column_config={
-        "rank": st.column_config.NumberColumn("#", width=40),
-        "track": st.column_config.TextColumn("Track", width=220),
-        "artist": st.column_config.TextColumn("Artist", width=160),
-        "score": st.column_config.NumberColumn("Score", format="%.3f", width=70,
-                                               help="The model's score (higher ranks first)."),
-        "shared_playlists": st.column_config.ProgressColumn(
-            "Shared playlists", format="%d", min_value=0, width=120,
-            max_value=max(1, int(table["shared_playlists"].max()))),
-        "why": st.column_config.TextColumn("Why (seed, shared playlists)", width=420),
-        "examples": st.column_config.TextColumn("Example shared playlists", width=300),
-        "link": st.column_config.LinkColumn("Spotify", display_text="Open ↗", width=80),
+        "rank": st.column_config.NumberColumn("#", width=widths["rank"]),
+        "track": st.column_config.TextColumn("Track", width=widths["track"]),
+        "artist": st.column_config.TextColumn("Artist", width=widths["artist"]),
+        "link": st.column_config.LinkColumn("Spotify", display_text="Open ↗",
+                                            width=widths["link"]),
+        "match": st.column_config.ProgressColumn(
+            "Match", format="%d", min_value=0, max_value=100, width=widths["match"],
+            help=recommend_table.MATCH_HELP),
+        "shared_playlists": st.column_config.NumberColumn(
+            "Shared playlists", format="%d", width=widths["shared_playlists"],
+            help="Playlists holding this track and at least one seed."),
+        "why": st.column_config.TextColumn("Why (seed, shared playlists)", width=widths["why"]),
+        "examples": st.column_config.TextColumn("Example shared playlists",
+                                                width=widths["examples"]),
     })
+st.caption("The CSV has every column of the table plus the model's raw score (rounded to "
+           f"{recommend_table.CSV_DIGITS} decimals), the track URI and its catalog id.")
 slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "seeds"
 st.download_button("Download CSV", recommend_table.to_csv(table),
                    file_name=f"recommendations-{slug}.csv", mime="text/csv",

@@ -145,6 +145,26 @@ def test_recommendation_frame_and_csv_round_trip() -> None:
     assert back["track"].tolist() == ["Pebble", "track 9"]
     assert back["why (seed track, shared playlists)"].tolist() == frame["why"].tolist()
     assert back["catalog track id"].tolist() == [7, 9]
+    assert frame["match"].tolist() == [100, 0]
+
+
+def test_match_is_min_max_within_the_list_and_csv_rounds_the_raw_score() -> None:
+    import io
+
+    from dashboard.frames import recommend_table
+
+    assert recommend_table.match_scores([26.0, 5.4, 0.6]) == [100, 19, 0]
+    assert recommend_table.match_scores([0.61, 0.6, 0.6]) == [100, 0, 0]
+    assert recommend_table.match_scores([5.0]) == [100]
+    assert recommend_table.match_scores([2.0, 2.0]) == [100, 100]
+    assert recommend_table.match_scores([]) == []
+    frame = recommend_table.recommendation_frame([(1, 5.430371284484863), (2, -0.123456789)],
+                                                 {}, {}, {})
+    text = recommend_table.to_csv(frame).decode()
+    assert "5.4304" in text and "-0.1235" in text and "5.43037" not in text
+    back = pd.read_csv(io.StringIO(text))
+    assert back["raw score"].tolist() == [5.4304, -0.1235]
+    assert back["match"].tolist() == [100, 0]
 
 
 def test_metric_pivot_marks_the_best_model_per_scenario() -> None:
