@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.frames.formatting import compact, human_bytes, percent, when
+from dashboard.frames.formatting import density, human_bytes, percent, when
 from dashboard.reads import crawl_info, loaders
 from dashboard.settings import load_settings
 
@@ -32,7 +32,7 @@ row = st.columns(5)
 row[0].metric("Playlist–track edges", f"{stats.playlist_track_edges:,}", border=True,
               help="Distinct (playlist, track) pairs; a track listed twice in one playlist "
                    "counts once.")
-row[1].metric("Density", compact(stats.density), border=True,
+row[1].metric("Density", density(stats.density), border=True,
               help="Edges divided by (playlists with tracks × tracks): the share of all "
                    "possible playlist–track pairs that exist.")
 row[2].metric("Feature coverage", percent(stats.feature_coverage), border=True,
