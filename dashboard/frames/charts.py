@@ -27,7 +27,8 @@ def _field(name: str) -> str:
 
 
 def degree_chart(raw: pd.DataFrame, bins: pd.DataFrame, fit: pd.DataFrame,
-                 node_label: str, neighbour_label: str) -> alt.LayerChart:
+                 node_label: str, neighbour_label: str,
+                 height: int = _HEIGHT + 80) -> alt.LayerChart:
     """Log–log degree distribution.
 
     raw:  degree, nodes, share (one row per distinct degree, faint points)
@@ -55,7 +56,7 @@ def degree_chart(raw: pd.DataFrame, bins: pd.DataFrame, fit: pd.DataFrame,
     if not fit.empty:
         layers.append(alt.Chart(fit).mark_line(strokeDash=[6, 4], color="#e45756").encode(
             x=x, y=alt.Y("density:Q", scale=y_scale)))
-    return alt.layer(*layers).properties(height=_HEIGHT + 80)
+    return alt.layer(*layers).properties(height=height)
 
 
 # Runs in a comparison: distinct hues (Streamlit's own categorical palette starts with two

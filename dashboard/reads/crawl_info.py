@@ -44,6 +44,13 @@ def summary(home: str, version: int) -> CrawlSummary:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
+def crawled_counts(home: str, version: int) -> dict[str, int]:
+    """Crawled and unreachable playlists in the catalog (Overview and Crawl)."""
+    with open_catalog(home) as catalog:
+        return crawl_reads.crawled_playlist_counts(catalog)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
 def playlists(home: str, version: int, status: str | None = None,
               limit: int = 500) -> pd.DataFrame:
     """The latest crawl's playlists (visited in order, then the frontier); `status` filters."""
