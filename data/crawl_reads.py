@@ -123,6 +123,25 @@ def crawled_playlist_counts(catalog: Catalog) -> dict[str, int]:
     return {"crawled": int(row[0]), "unreachable": int(row[1])}
 
 
+def graph_node_attributes(catalog: Catalog) -> tuple[list[dict], list[dict]]:
+    """What the crawls know of each node of the playlist–artist graph, over every crawl.
+
+    Returns (playlists, artists). Playlists: spotify_id, depth (the smallest BFS depth it
+    was found at), status ('crawled' if any crawl read it, else 'unreachable', else
+    'queued'), playlist_id (catalog id, None until visited), reason. Artists: uri, depth
+    (the smallest), searched (whether any crawl searched its name).
+    """
+    playlists = catalog.query_dicts(
+        "SELECT spotify_id, min(depth) AS depth, CASE max(CASE status WHEN 'crawled' THEN 2 "
+        "WHEN 'unreachable' THEN 1 ELSE 0 END) WHEN 2 THEN 'crawled' WHEN 1 THEN 'unreachable' "
+        "ELSE 'queued' END AS status, max(playlist_id) AS playlist_id, max(reason) AS reason "
+        "FROM crawl_playlists GROUP BY spotify_id")
+    artists = catalog.query_dicts(
+        "SELECT a.uri, min(ca.depth) AS depth, max(ca.searched) AS searched "
+        "FROM crawl_artists ca JOIN artists a ON a.id = ca.artist_id GROUP BY a.uri")
+    return playlists, artists
+
+
 def pages_in_flight(catalog: Catalog, crawl_id: int) -> int:
     return catalog.query("SELECT count(*) FROM crawl_pages WHERE crawl_id = ?",
                                 (crawl_id,)).fetchone()[0]

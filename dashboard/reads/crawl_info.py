@@ -66,3 +66,22 @@ def graph_stats(home: str, version: int) -> dict:
 
     with open_catalog(home) as catalog:
         return playlist_artist_graph_stats(catalog)
+
+
+@dataclass(frozen=True)
+class LaidOutGraph:
+    graph: object  # networkx.Graph, annotated by dashboard.frames.network.annotate
+    positions: dict  # node -> (x, y)
+
+
+@st.cache_data(max_entries=2, show_spinner="Laying out the playlist–artist graph…")
+def graph_layout(home: str, version: int) -> LaidOutGraph:
+    """The whole crawl graph with depth and status on its nodes, laid out once per store
+    version (every view of the page draws a subset at these positions)."""
+    from crawler.analytics import playlist_artist_graph
+    from dashboard.frames import network
+
+    with open_catalog(home) as catalog:
+        playlists_, artists = crawl_reads.graph_node_attributes(catalog)
+        graph = network.annotate(playlist_artist_graph(catalog), playlists_, artists)
+    return LaidOutGraph(graph=graph, positions=network.layout(graph))
