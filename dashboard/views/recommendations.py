@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import zlib
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.frames import charts, recommend_table
@@ -15,15 +16,30 @@ SOURCE_LABELS = {"mpd": "MPD", "spotify": "Crawled"}
 MODES = ("Playlist", "User", "Track list")
 
 
-def _pick(label: str, options: dict, key: str):
+def _pick(label: str, options: dict, key: str, default=None):
     """A selectbox over `options` ({value: text}) that starts afresh when they change.
 
     A new search gives new options; keeping the widget would let the browser and the
     script disagree on the choice for a run, so the options are part of its key.
     """
     digest = zlib.crc32(repr(list(options)).encode())
-    return st.selectbox(label, list(options), format_func=options.__getitem__,
+    values = list(options)
+    return st.selectbox(label, values, format_func=options.__getitem__,
+                        index=values.index(default) if default in options else 0,
                         key=f"{key}-{digest:08x}")
+
+
+def _take_linked_playlist() -> int | None:
+    """A playlist sent here by a link (`?playlist=<catalog id>`, e.g. a click on the Crawl
+    page's graph): its title goes into the search box, and it is picked."""
+    raw = st.query_params.get("playlist")
+    if raw is not None:
+        del st.query_params["playlist"]
+        row = loaders.playlist_row(home, version, int(raw)) if str(raw).isdigit() else None
+        if row is not None:
+            st.session_state.update(rec_mode="Playlist", rec_playlist_query=row["name"],
+                                    rec_linked_playlist=row["id"])
+    return st.session_state.get("rec_linked_playlist")
 
 
 settings = load_settings()
@@ -49,6 +65,7 @@ else:
             "to the GraphSAGE model as soon as a training run has finished and been "
             "evaluated.", icon=":material/info:")
 
+linked = _take_linked_playlist()
 mode = st.segmented_control("Recommend for", MODES, default="Playlist", required=True,
                             key="rec_mode")
 seeds: list[int] = []
@@ -59,6 +76,10 @@ if mode == "Playlist":
     query = st.text_input("Search playlists by title", key="rec_playlist_query",
                           placeholder="e.g. road trip, chill, workout")
     matches = loaders.search_playlists(home, version, query)
+    if linked is not None and linked not in set(matches["id"]):
+        row = loaders.playlist_row(home, version, linked)
+        if row is not None and row["name"] == query:  # a linked playlist past the cap
+            matches = pd.concat([pd.DataFrame([row]), matches], ignore_index=True)
     if matches.empty:
         st.warning(f"No playlist title contains “{query}”. Try a shorter word.")
     else:
@@ -66,7 +87,7 @@ if mode == "Playlist":
                      r.name, int(r.tracks), SOURCE_LABELS.get(r.source, r.source), r.owner_name)
                  for r in matches.itertuples()}
         playlist_id = _pick(f"Playlist ({len(names)} shown, longest first)", names,
-                            "rec_playlist")
+                            "rec_playlist", default=linked)
         if playlist_id is not None:
             seeds = loaders.playlist_tracks(home, version, int(playlist_id))
             label = title = str(matches.set_index("id").loc[playlist_id, "name"])

@@ -149,3 +149,20 @@ def test_table_fits_the_page_and_match_is_explained(home: Path, tiny: dict) -> N
     assert "100 is the top recommendation" in config["match"]["help"]
     # Item kNN co-occurrence counts for the rock seeds: Pebble 2 (100), the last 0.
     assert table["match"].iloc[0] == 100 and table["match"].iloc[-1] == 0
+
+
+def test_a_link_with_a_playlist_id_opens_its_recommendations(home: Path, tiny: dict) -> None:
+    """What a click on the Crawl page's graph does: ?playlist=<catalog id>."""
+    from streamlit.testing.v1 import AppTest
+    from tests.dashboard.apptest_helpers import TIMEOUT_S
+    from tests.dashboard.conftest import APP
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.query_params["playlist"] = str(tiny["pl:Bob's mix"])
+    at.switch_page("views/recommendations.py").run()
+    assert not at.exception
+    assert at.text_input(key="rec_playlist_query").value == "Bob's mix"
+    assert selectbox(at, "rec_playlist").value == tiny["pl:Bob's mix"]
+    assert "Bob's mix" in at.main.subheader[-1].value
+    table = _check_table(at, home, [tiny[x] for x in "CDA"], _names(home))
+    assert len(table) > 0
