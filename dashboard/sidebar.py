@@ -14,7 +14,7 @@ from dashboard.reads import recommender
 from dashboard.settings import DashboardSettings
 
 POLL_S = 2.0
-APP_NAME = "🎧 PlaylistGraph"
+APP_NAME = "PlaylistGraph"
 APP_TAGLINE = "Spotify crawl + Million Playlist Dataset → GraphSAGE recommendations"
 RUNNING_NOTICE = ("A training run is in progress, so Retrain is disabled until it ends; "
                   "the current model keeps serving meanwhile.")
@@ -23,7 +23,7 @@ RUNNING_NOTICE = ("A training run is in progress, so Retrain is disabled until i
 def render(settings: DashboardSettings) -> None:
     running = runner.job_status(training_job.TRAIN_JOB, settings.home).running
     with st.sidebar:
-        st.markdown(f"### {APP_NAME}")
+        st.markdown(f"### :material/graphic_eq: {APP_NAME}")
         st.caption(APP_TAGLINE)
         st.fragment(_model_panel, run_every=POLL_S if running else None)(settings, running)
 
