@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard.frames.formatting import duration, when
 from dashboard.jobs import runner, training_job
-from dashboard.reads import recommender
+from dashboard.reads import embedding, recommender
 from dashboard.settings import DashboardSettings
 
 POLL_S = 2.0
@@ -31,7 +31,10 @@ def render(settings: DashboardSettings) -> None:
 def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
     progress = training_job.training_progress(settings)
     if was_running and not progress.job.running:
-        st.rerun(scope="app")  # the job ended: refresh every page (maybe a new model serves)
+        # The job ended: maybe a new model serves. Project its tracks for the Embedding map
+        # in the background, then refresh every page.
+        embedding.ensure_projection(settings, recommender.serving_run_id(settings.home))
+        st.rerun(scope="app")
 
     st.markdown("#### Model in use")
     run_id = recommender.serving_run_id(settings.home)

@@ -19,10 +19,11 @@ MATCH_HELP = ("How strongly the model prefers this track within this list: 100 i
               "recommendation, 0 the last one shown, in proportion to the model's raw scores "
               "(which have no common unit across models; the CSV keeps them).")
 # Column widths (px) of the page's table. Their sum stays within the main area of a
-# 1440-px-wide window with the sidebar open, so no column runs off the right edge.
-TABLE_WIDTHS = {"rank": 36, "track": 190, "artist": 130, "link": 64, "match": 90,
-                "shared_playlists": 100, "why": 220, "examples": 170}
-TABLE_WIDTH_BUDGET_PX = 1000
+# 1440-px-wide window with the sidebar open (about 980 px, measured in Chromium), so no
+# column runs off the right edge; long cells show in full on hover.
+TABLE_WIDTHS = {"rank": 36, "track": 170, "artist": 120, "link": 60, "match": 90,
+                "shared_playlists": 90, "why": 210, "examples": 160}
+TABLE_WIDTH_BUDGET_PX = 940
 CSV_DIGITS = 4
 
 

@@ -41,6 +41,20 @@ def start_projection(settings, run_id: str) -> None:
                      home=settings.home)
 
 
+def ensure_projection(settings, run_id: str | None) -> bool:
+    """Start the projection of `run_id` unless it exists or a projection job runs; True if
+    started. Called when a training job ends, so the map is ready when first opened."""
+    from dashboard.jobs import runner
+
+    if run_id is None or projection_stamp(str(settings.home), run_id) is not None:
+        return False
+    try:
+        start_projection(settings, run_id)
+    except runner.JobAlreadyRunning:
+        return False
+    return True
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def row_index(home: str, run_id: str, stamp: int) -> dict[int, int]:
     """{catalog track id: row in the projection}."""

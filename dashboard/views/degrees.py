@@ -44,7 +44,7 @@ for column, (title, node, neighbours, histogram, meaning, fit) in zip(
             degree_stats.fit_line(summary, bins), node, neighbours, height=300),
             width="stretch")
         row = st.columns(2)
-        row[0].metric(f"{title} with neighbours", f"{summary.nodes:,}")
+        row[0].metric("Nodes", f"{summary.nodes:,}", help=f"{title} with at least one neighbour.")
         row[1].metric("Mean degree", f"{summary.mean:,.2f}")
         row = st.columns(2)
         row[0].metric("Median degree", f"{summary.median:,.1f}")

@@ -60,7 +60,7 @@ def _header(run: training_runs.RunView, progress: training_job.TrainingProgress,
                       help=f"For the epochs left at {pace}; early stopping may end the run "
                            "sooner, and evaluation follows.")
     else:
-        row[5].metric("Seconds per epoch", "—" if pd.isna(seconds) else f"{seconds:.1f}",
+        row[5].metric("s per epoch", "—" if pd.isna(seconds) else f"{seconds:.1f}",
                       border=True, help=f"Device: {device}" if device else None)
     if run.state == "failed" and run.status.get("message"):
         st.error(f"This run failed: {run.status['message']}")

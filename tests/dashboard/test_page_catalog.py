@@ -105,7 +105,7 @@ def test_degrees_summary_equals_the_store(home: Path, tiny: dict, column: int, l
     node = side_by_side[column]
     shown = metrics(node)
     assert node.subheader[0].value == label
-    assert shown[f"{label} with neighbours"] == f"{len(degrees):,}"
+    assert shown["Nodes"] == f"{len(degrees):,}"
     assert shown["Mean degree"] == f"{degrees.mean():,.2f}"
     assert shown["Median degree"] == f"{np.median(degrees):,.1f}"
     assert shown["Max degree"] == f"{int(degrees.max()):,}"

@@ -72,7 +72,7 @@ def test_active_run_is_selected_with_its_numbers(home: Path, two_runs: None) -> 
     assert shown["Selected epoch"] == "2"  # the best validation NDCG (0.25)
     assert shown["Val. R-precision"] == "0.1500"
     assert shown["Last loss"] == "0.7000"
-    assert shown["Seconds per epoch"] == "2.0"
+    assert shown["s per epoch"] == "2.0"
     assert len(at.main.get("vega_lite_chart")) >= 3  # loss, validation, evaluation (+ compare)
 
 
