@@ -74,10 +74,11 @@ class LaidOutGraph:
     positions: dict  # node -> (x, y)
 
 
-@st.cache_data(max_entries=2, show_spinner="Laying out the playlist–artist graph…")
+@st.cache_resource(max_entries=2, show_spinner="Laying out the playlist–artist graph…")
 def graph_layout(home: str, version: int) -> LaidOutGraph:
     """The whole crawl graph with depth and status on its nodes, laid out once per store
-    version (every view of the page draws a subset at these positions)."""
+    version (every view of the page draws a subset at these positions). A shared
+    resource, not a copy per run: nothing downstream changes it."""
     from crawler.analytics import playlist_artist_graph
     from dashboard.frames import network
 
