@@ -4,8 +4,10 @@ Drives Debian's Chromium with Playwright: waits for the bundled sample to load a
 default training to finish, opens every page, runs a recommendation, crawls the local
 fake Spotify API from the Crawl page, clicks a playlist and an artist in the drawn
 playlist–artist graph and a track on the embedding map, clicks Retrain, follows the run
-on the Training page and waits for the new model, and saves a screenshot of each step. Page render times (warm) are measured and written to
-`test-output/e2e/render_times.json`; they are reported, not asserted.
+on the Training page and waits for the new model, and saves a screenshot of each step.
+Page render times (warm, median of three visits) are measured and written to
+`test-output/e2e/render_times.json`; they are reported, not asserted (the machine is
+shared, so a limit would fail on load alone).
 
 Run: `.venv/bin/python -m pytest tests/dashboard -m e2e -s`
 """
@@ -18,6 +20,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -39,6 +42,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 E2E_TRAIN_ARGS = ("--epochs 2 --dim 16 --max-test 100 --max-validation 50 "
                   "--baselines popularity,itemknn")
 E2E_PROJECTION_ARGS = "--fit-sample 3000"
+WARM_VISITS = 3
 VIEWPORT = {"width": 1440, "height": 1000}
 # Job states after a job has run ("idle" is before the click has started one).
 FINISHED = ("done", "failed", "cancelled")
@@ -279,8 +283,11 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     _wait_for(lambda: (run.path / "projection.npz").exists(), 600, "the run's projection")
     for name in PAGES:
         _open(page, name)
+    # Timings are noisy on a shared machine: three warm visits per page, the median kept.
     for name in PAGES:
-        timings[name] = {"seconds": round(_open(page, name), 3)}
+        runs = [_open(page, name) for _ in range(WARM_VISITS)]
+        timings[name] = {"seconds": round(statistics.median(runs), 3),
+                         "runs": [round(t, 3) for t in runs]}
         if name == "Recommendations":
             page.get_by_label("Search playlists by title").fill("rock")
             page.keyboard.press("Enter")
@@ -302,6 +309,10 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     main = page.get_by_test_id("stMain").inner_text()
     assert "Unreachable playlists" in main and "Playlist–artist graph" in main
     _shot(page, "crawl-after")
+    _open(page, "Crawl")  # the laid-out graph is cached now: time the page with it drawn
+    runs = [_open(page, "Crawl") for _ in range(WARM_VISITS)]
+    timings["Crawl, after a crawl (graph drawn)"] = {
+        "seconds": round(statistics.median(runs), 3), "runs": [round(t, 3) for t in runs]}
 
     # 6. The playlist–artist graph: a click on a playlist opens its recommendations, a
     # click on an artist lists its playlists.
@@ -319,7 +330,8 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     # 7. The embedding map: the longest playlist's tracks and recommendations highlighted;
     # a click on a track makes it the seed list.
     _open(page, "Embedding map")
-    page.get_by_text("Recommended").first.wait_for()
+    page.get_by_text(re.compile(r"tracks drawn \(UMAP of the")).wait_for()
+    page.get_by_test_id("stDataFrame").last.wait_for()  # the highlighted tracks
     _shot(page, "embedding-map")
     track = _click_point(page, "Cluster", "Track")  # a sampled track, not a highlight
     page.get_by_text(re.compile(f"Seeds: {re.escape(track)} — ")).wait_for()
@@ -332,7 +344,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     page.get_by_role("button", name="Retrain").click()
     _idle(page)
     retrain = page.get_by_role("button", name="Retrain")
-    assert retrain.is_disabled()
+    _wait_for(retrain.is_disabled, 30, "Retrain to be disabled while the run goes", 0.2)
     notice = page.get_by_test_id("stSidebar").get_by_text("Retrain is disabled until it ends")
     notice.wait_for()
     page.wait_for_timeout(5000)  # two polls later, still there
@@ -359,7 +371,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     _shot(page, "training-after-retrain")
 
     (OUTPUT / "render_times.json").write_text(json.dumps(timings, indent=2))
-    print("\npage render times (warm, seconds):")
+    print(f"\npage render times (warm, median of {WARM_VISITS}, seconds):")
     for name, t in timings.items():
-        print(f"  {name:<26} {t['seconds']:.2f}")
+        print(f"  {name:<36} {t['seconds']:.2f}   {t['runs']}")
     print(f"screenshots: {OUTPUT / 'screenshots'}")
