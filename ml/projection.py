@@ -8,8 +8,8 @@ tracks the projection was fitted on).
 
 UMAP is fitted on a sample of at most `fit_sample` tracks and every other track is
 placed beside its most similar fitted tracks, so the cost stays bounded at full MPD
-scale while the projection covers every track. PCA is the fallback for tiny runs (and a choice). The dashboard's
-Embedding map page runs `python -m ml.projection RUN` as a background job for a run that
+scale while the projection covers every track. PCA is the fallback for tiny runs (and a
+choice). The dashboard's Embedding map page runs `python -m ml.projection RUN` as a background job for a run that
 has no projection yet; nothing here needs a GPU.
 
     python -m ml.projection [RUN] [--method umap|pca] [--fit-sample 10000]
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data.command_line import add_home_argument
 from data.graph_reads import track_metadata
 from data.home import home_dir
 from data.store import Catalog
@@ -193,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="tracks UMAP is fitted on (the rest are placed beside their "
                              "most similar fitted tracks)")
     parser.add_argument("--clusters", type=int, default=12, help="artist clusters (k-means)")
-    parser.add_argument("--home", type=Path, default=None, help="PlaylistGraph home")
+    add_home_argument(parser)
     args = parser.parse_args(argv)
     home = home_dir(args.home)
     try:
