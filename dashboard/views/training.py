@@ -38,7 +38,7 @@ def _selected_frame(runs: list[training_runs.RunView]) -> pd.DataFrame:
 
 def _header(run: training_runs.RunView, progress: training_job.TrainingProgress,
             metrics: pd.DataFrame) -> None:
-    row = st.columns(6)
+    row = st.columns([1.4, 1, 1, 1, 1, 1])  # room for "Evaluating"
     row[0].metric("State", STATE_LABELS.get(run.state, run.state), border=True)
     total = f" / {progress.epochs}" if progress.epochs else ""
     row[1].metric("Epochs", f"{len(metrics)}{total}", border=True)
