@@ -43,6 +43,7 @@ navigation = st.navigation({
         st.Page(_VIEWS / "training.py", title="Training", icon=":material/monitoring:"),
         st.Page(_VIEWS / "recommendations.py", title="Recommendations",
                 icon=":material/queue_music:"),
+        st.Page(_VIEWS / "embedding.py", title="Embedding map", icon=":material/bubble_chart:"),
     ],
     "Data": [
         st.Page(_VIEWS / "crawl.py", title="Crawl", icon=":material/travel_explore:"),

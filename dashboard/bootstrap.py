@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -54,8 +55,24 @@ def _load_sample(settings: DashboardSettings) -> None:
                            "catalog…", expanded=True) as status:
                 st.write(f"Reading MPD-format slices from `{BUNDLED_SAMPLE.name}/` into "
                          f"`{settings.home}`.")
+                slices = sorted(BUNDLED_SAMPLE.glob("mpd.slice.*"))
+                bar = st.progress(0.0, text=f"0 of {len(slices)} slices · 0 playlists")
+                reached: list[Path] = []
+
+                def on_slice(path: Path) -> None:
+                    # Called as each slice begins: the ones before it are in the catalog.
+                    done = len(reached)
+                    reached.append(path)
+                    bar.progress(done / max(1, len(slices)),
+                                 text=f"{done} of {len(slices)} slices · "
+                                      f"{catalog.count('playlists'):,} playlists · "
+                                      f"reading {path.name}")
+
                 started = time.perf_counter()
-                report = load_bundled_sample(catalog, progress=False, sample_dir=BUNDLED_SAMPLE)
+                report = load_bundled_sample(catalog, progress=False, sample_dir=BUNDLED_SAMPLE,
+                                             on_slice=on_slice)
+                bar.progress(1.0, text=f"{len(slices)} of {len(slices)} slices · "
+                                       f"{catalog.count('playlists'):,} playlists")
                 seconds = time.perf_counter() - started
                 if not report.ok or report.playlists_added == 0:
                     problem = report.errors[0] if report.errors else "no playlists found"

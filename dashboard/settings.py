@@ -4,6 +4,8 @@
 - PLAYLISTGRAPH_AUTOTRAIN   — "0" disables the default training run started on a fresh home.
 - PLAYLISTGRAPH_TRAIN_ARGS  — extra arguments for `python -m ml train` (e.g. "--epochs 2"),
                               used by the default run and the sidebar's Retrain button.
+- PLAYLISTGRAPH_PROJECTION_ARGS — extra arguments for `python -m ml.projection` (e.g.
+                              "--fit-sample 5000"), the Embedding map's background job.
 
 The Crawl page's API base, token URL and credentials (PLAYLISTGRAPH_SPOTIFY_API_BASE,
 PLAYLISTGRAPH_SPOTIFY_TOKEN_URL, SPOTIPY_CLIENT_ID, SPOTIPY_CLIENT_SECRET, or the same keys
@@ -28,18 +30,23 @@ class DashboardSettings:
     home: Path
     autotrain: bool
     train_args: tuple[str, ...]
+    projection_args: tuple[str, ...] = ()
+
+
+def _arguments(variable: str, example: str) -> tuple[str, ...]:
+    try:
+        return tuple(shlex.split(os.environ.get(variable, "")))
+    except ValueError as exc:
+        raise SettingsError(f"{variable} cannot be parsed ({exc}); fix its quoting, "
+                            f"e.g. {variable}='{example}'") from None
 
 
 def load_settings() -> DashboardSettings:
-    raw_args = os.environ.get("PLAYLISTGRAPH_TRAIN_ARGS", "")
-    try:
-        train_args = tuple(shlex.split(raw_args))
-    except ValueError as exc:
-        raise SettingsError(f"PLAYLISTGRAPH_TRAIN_ARGS cannot be parsed ({exc}); "
-                            "fix its quoting, e.g. PLAYLISTGRAPH_TRAIN_ARGS='--epochs 2'") from None
+    train_args = _arguments("PLAYLISTGRAPH_TRAIN_ARGS", "--epochs 2")
     return DashboardSettings(
         home=home_dir(),
         autotrain=os.environ.get("PLAYLISTGRAPH_AUTOTRAIN", "1").strip().lower()
         not in ("0", "false", "no", "off"),
         train_args=train_args,
+        projection_args=_arguments("PLAYLISTGRAPH_PROJECTION_ARGS", "--fit-sample 5000"),
     )

@@ -8,43 +8,58 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.frames.formatting import when
+from dashboard.frames import charts
+from dashboard.frames.formatting import duration, when
 from dashboard.jobs import runner, training_job
-from dashboard.reads import recommender
+from dashboard.reads import embedding, recommender
 from dashboard.settings import DashboardSettings
 
 POLL_S = 2.0
+APP_NAME = "PlaylistGraph"
+APP_TAGLINE = "Spotify crawl + Million Playlist Dataset → GraphSAGE recommendations"
+RUNNING_NOTICE = ("A training run is in progress, so Retrain is disabled until it ends; "
+                  "the current model keeps serving meanwhile.")
 
 
 def render(settings: DashboardSettings) -> None:
     running = runner.job_status(training_job.TRAIN_JOB, settings.home).running
     with st.sidebar:
+        st.markdown(f"### :material/graphic_eq: {APP_NAME}")
+        st.caption(APP_TAGLINE)
         st.fragment(_model_panel, run_every=POLL_S if running else None)(settings, running)
 
 
 def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
     progress = training_job.training_progress(settings)
     if was_running and not progress.job.running:
-        st.rerun(scope="app")  # the job ended: refresh every page (maybe a new model serves)
+        # The job ended: maybe a new model serves. Project its tracks for the Embedding map
+        # in the background, then refresh every page.
+        embedding.ensure_projection(settings, recommender.serving_run_id(settings.home))
+        st.rerun(scope="app")
 
     st.markdown("#### Model in use")
     run_id = recommender.serving_run_id(settings.home)
     if run_id:
-        st.markdown(":material/hub: **GraphSAGE**")
+        served = recommender.served_model_name(settings.home)
+        st.markdown(f":material/hub: **{charts.MODEL_LABELS.get(served, served)}**")
         st.caption(f"run {run_id}")
     else:
         st.markdown(":material/join_inner: **Co-occurrence baseline**")
         st.caption("No trained model yet; recommendations use item co-occurrence.")
 
+    running = progress.job.running
     if st.button("Retrain", icon=":material/model_training:", type="primary",
-                 key="retrain", width="stretch"):
+                 key="retrain", width="stretch", disabled=running,
+                 help="Disabled while a training run is in progress." if running else
+                 "Train a new model on the catalog as it is now, in the background."):
         try:
             training_job.start_training(settings)
         except runner.JobAlreadyRunning:
-            st.warning("A training run is already in progress; wait for it to finish or "
-                       "cancel it.", icon=":material/hourglass_top:")
-        else:
-            st.rerun(scope="app")  # start polling
+            pass  # another session started one a moment ago: the notice below says so
+        st.rerun(scope="app")  # start polling
+    if running:
+        # Drawn on every poll, so it lasts as long as the run does.
+        st.info(RUNNING_NOTICE, icon=":material/hourglass_top:")
 
     job = progress.job
     if job.running:
@@ -75,14 +90,15 @@ def _running(progress: training_job.TrainingProgress, settings: DashboardSetting
         st.progress(progress.fraction,
                     text=f"Run `{progress.run_id}` · {epoch}{total} epochs done")
         figures = []
+        if progress.eta_s is not None:
+            figures.append(f"about {duration(progress.eta_s)} left, then evaluation")
         if progress.loss is not None:
             figures.append(f"loss {progress.loss:.4f}")
         if progress.val_r_precision is not None:
-            figures.append(f"best val R-precision {progress.val_r_precision:.4f}")
+            figures.append(f"val R-precision {progress.val_r_precision:.4f} "
+                           f"(epoch {progress.selected_epoch})")
         if figures:
             st.caption(" · ".join(figures))
-    st.caption("The current model keeps serving until this run has finished and been "
-               "evaluated.")
     if st.button("Cancel training", icon=":material/stop_circle:", key="cancel_training",
                  width="stretch"):
         training_job.cancel_training(settings)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Callable, TextIO
 
 from data.features_import import import_features
 from data.home import BUNDLED_SAMPLE
@@ -12,9 +12,12 @@ from data.store import Catalog
 
 
 def load_bundled_sample(catalog: Catalog, *, progress: bool = True, err: TextIO = sys.stderr,
-                        sample_dir: Path = BUNDLED_SAMPLE) -> IngestReport:
-    """Ingest the bundled slices and their audio features (a no-op when already loaded)."""
-    report = ingest(catalog, [sample_dir], progress=progress, err=err)
+                        sample_dir: Path = BUNDLED_SAMPLE,
+                        on_slice: Callable[[Path], None] | None = None) -> IngestReport:
+    """Ingest the bundled slices and their audio features (a no-op when already loaded).
+
+    on_slice: called with each slice's path as ingest reaches it (`data.ingest.ingest`)."""
+    report = ingest(catalog, [sample_dir], progress=progress, err=err, on_slice=on_slice)
     for name in ("audio_features.csv.gz", "audio_features.csv"):
         if (sample_dir / name).exists():
             import_features(catalog, sample_dir / name, source="sample")

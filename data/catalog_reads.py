@@ -48,11 +48,14 @@ def playlists_titled(catalog: Catalog, title: str, limit: int = 10) -> list[int]
 # ---- search -------------------------------------------------------------------------
 
 def search_playlists(catalog: Catalog, query: str, limit: int = 50) -> list[dict]:
-    """Playlists whose title contains `query` (case-insensitive), longest first.
+    """Playlists with stored tracks whose title contains `query` (case-insensitive),
+    longest first.
 
     Each row: id, name, source, source_id, owner_name, tracks (rows in the store).
     Ranked by the length the source reported (stored rows where it reported none), so
     only the `limit` rows returned are counted. An empty query lists the longest playlists.
+    Playlists without stored tracks (crawled ones whose items the API refused) are left
+    out: they report a length but there is nothing to recommend from.
     """
     return catalog.query_dicts(
         "SELECT m.id, m.name, m.source, m.source_id, m.owner_name, "
@@ -61,6 +64,7 @@ def search_playlists(catalog: Catalog, query: str, limit: int = 50) -> list[dict
         "      coalesce(p.num_tracks, (SELECT count(*) FROM playlist_tracks pt "
         "                              WHERE pt.playlist_id = p.id)) AS length "
         "      FROM playlists p WHERE p.name LIKE ? ESCAPE '\\' "
+        "      AND EXISTS (SELECT 1 FROM playlist_tracks pt WHERE pt.playlist_id = p.id) "
         "      ORDER BY length DESC, p.id LIMIT ?) m "
         "ORDER BY m.length DESC, m.id",
         (_like_pattern(query), limit))

@@ -55,10 +55,15 @@ def crawl_playlists(catalog: Catalog, crawl_id: int | None = None, *,
     if status is not None:
         where += " AND cp.status = ?"
         params.append(status)
+    # A seed is queued before anything is known of it; its name and owner are then only
+    # on the stored playlist.
     return catalog.query_dicts(
-        "SELECT cp.spotify_id, cp.name, cp.owner_id, cp.owner_name, cp.depth, "
+        "SELECT cp.spotify_id, coalesce(cp.name, p.name) AS name, "
+        "coalesce(cp.owner_id, p.owner_id) AS owner_id, "
+        "coalesce(cp.owner_name, p.owner_name) AS owner_name, cp.depth, "
         "a.name AS found_via, a.uri AS found_via_uri, cp.status, cp.reason, cp.tracks, "
         "cp.total, cp.skipped, cp.playlist_id, cp.seq, cp.visit_seq FROM crawl_playlists cp "
+        "LEFT JOIN playlists p ON p.id = cp.playlist_id "
         f"LEFT JOIN artists a ON a.id = cp.found_via WHERE {where} "
         "ORDER BY cp.visit_seq IS NULL, cp.visit_seq, cp.seq LIMIT ?", (*params, limit))
 
@@ -86,9 +91,10 @@ def playlist_artist_edges(catalog: Catalog, crawl_id: int | None = None) -> list
     playlist–artist edge of the crawl (all crawls when crawl_id is None)."""
     where, params = ("", ()) if crawl_id is None else ("WHERE pa.crawl_id = ?", (crawl_id,))
     return catalog.query(
-        "SELECT pa.spotify_id, cp.name, a.uri, a.name, sum(pa.tracks) "
+        "SELECT pa.spotify_id, coalesce(cp.name, p.name), a.uri, a.name, sum(pa.tracks) "
         "FROM crawl_playlist_artists pa JOIN artists a ON a.id = pa.artist_id "
         "JOIN crawl_playlists cp ON cp.crawl_id = pa.crawl_id AND cp.spotify_id = pa.spotify_id "
+        "LEFT JOIN playlists p ON p.id = cp.playlist_id "
         f"{where} GROUP BY pa.spotify_id, a.uri ORDER BY pa.spotify_id, a.uri", params).fetchall()
 
 
@@ -101,6 +107,39 @@ def artist_find_edges(catalog: Catalog, crawl_id: int | None = None) -> list[tup
         "FROM crawl_artist_finds f JOIN artists a ON a.id = f.artist_id "
         "JOIN crawl_playlists cp ON cp.crawl_id = f.crawl_id AND cp.spotify_id = f.spotify_id "
         f"{where} GROUP BY a.uri, f.spotify_id ORDER BY a.uri, f.spotify_id", params).fetchall()
+
+
+def crawled_playlist_counts(catalog: Catalog) -> dict[str, int]:
+    """Crawled playlists in the catalog, over every crawl, by what became of them.
+
+    Keys: crawled (its tracks were read and stored), unreachable (stored from its
+    metadata only: the API refused its items). The one source of these figures for
+    every page that shows them.
+    """
+    row = catalog.query(
+        "SELECT coalesce(sum(stored), 0), coalesce(sum(1 - stored), 0) FROM ("
+        "SELECT EXISTS (SELECT 1 FROM playlist_tracks pt WHERE pt.playlist_id = p.id) AS stored "
+        "FROM playlists p WHERE p.source = 'spotify')").fetchone()
+    return {"crawled": int(row[0]), "unreachable": int(row[1])}
+
+
+def graph_node_attributes(catalog: Catalog) -> tuple[list[dict], list[dict]]:
+    """What the crawls know of each node of the playlist–artist graph, over every crawl.
+
+    Returns (playlists, artists). Playlists: spotify_id, depth (the smallest BFS depth it
+    was found at), status ('crawled' if any crawl read it, else 'unreachable', else
+    'queued'), playlist_id (catalog id, None until visited), reason. Artists: uri, depth
+    (the smallest), searched (whether any crawl searched its name).
+    """
+    playlists = catalog.query_dicts(
+        "SELECT spotify_id, min(depth) AS depth, CASE max(CASE status WHEN 'crawled' THEN 2 "
+        "WHEN 'unreachable' THEN 1 ELSE 0 END) WHEN 2 THEN 'crawled' WHEN 1 THEN 'unreachable' "
+        "ELSE 'queued' END AS status, max(playlist_id) AS playlist_id, max(reason) AS reason "
+        "FROM crawl_playlists GROUP BY spotify_id")
+    artists = catalog.query_dicts(
+        "SELECT a.uri, min(ca.depth) AS depth, max(ca.searched) AS searched "
+        "FROM crawl_artists ca JOIN artists a ON a.id = ca.artist_id GROUP BY a.uri")
+    return playlists, artists
 
 
 def pages_in_flight(catalog: Catalog, crawl_id: int) -> int:

@@ -27,7 +27,8 @@ def _field(name: str) -> str:
 
 
 def degree_chart(raw: pd.DataFrame, bins: pd.DataFrame, fit: pd.DataFrame,
-                 node_label: str, neighbour_label: str) -> alt.LayerChart:
+                 node_label: str, neighbour_label: str,
+                 height: int = _HEIGHT + 80) -> alt.LayerChart:
     """Log–log degree distribution.
 
     raw:  degree, nodes, share (one row per distinct degree, faint points)
@@ -55,24 +56,52 @@ def degree_chart(raw: pd.DataFrame, bins: pd.DataFrame, fit: pd.DataFrame,
     if not fit.empty:
         layers.append(alt.Chart(fit).mark_line(strokeDash=[6, 4], color="#e45756").encode(
             x=x, y=alt.Y("density:Q", scale=y_scale)))
-    return alt.layer(*layers).properties(height=_HEIGHT + 80)
+    return alt.layer(*layers).properties(height=height)
 
 
-def training_curve_chart(metrics: pd.DataFrame, metric: str) -> alt.Chart:
-    """One line per run: `metric` by epoch. metrics: run_id, epoch, <metric>."""
+# Runs in a comparison: distinct hues (Streamlit's own categorical palette starts with two
+# blues), up to the five runs the comparison allows.
+RUN_COLORS = ["#1DB954", "#E45756", "#4C78A8", "#F58518", "#B279A2"]
+
+
+def training_curve_chart(metrics: pd.DataFrame, metric: str,
+                         selected: pd.DataFrame | None = None,
+                         height: int = _HEIGHT - 40) -> alt.LayerChart:
+    """One line per run: `metric` by epoch, with a dashed rule at each run's selected epoch.
+
+    metrics: run_id, epoch, <metric>; selected: run_id, epoch (the epoch whose weights
+    serve; may be empty or None).
+    """
     data = metrics[["run_id", "epoch", metric]].dropna()
     label = METRIC_LABELS.get(metric, metric)
-    runs = data["run_id"].nunique()
-    return alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
-        x=alt.X("epoch:Q", title="Epoch", axis=alt.Axis(format="d", tickMinStep=1),
-                scale=alt.Scale(domainMin=1, nice=False)),
+    run_ids = list(dict.fromkeys(data["run_id"]))
+    many = len(run_ids) > 1
+    color = alt.Color("run_id:N", title="Run", sort=run_ids,
+                      scale=alt.Scale(domain=run_ids,
+                                      range=[RUN_COLORS[i % len(RUN_COLORS)]
+                                             for i in range(len(run_ids))]),
+                      legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=260)
+                      if many else None)
+    x = alt.X("epoch:Q", title="Epoch", axis=alt.Axis(format="d", tickMinStep=1),
+              scale=alt.Scale(domainMin=1, nice=False))
+    lines = alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
+        x=x,
         y=alt.Y(f"{_field(metric)}:Q", title=label,
                 scale=alt.Scale(zero=False, padding=12), axis=alt.Axis(format=".3~g")),
-        color=alt.Color("run_id:N", title="Run",
-                        legend=alt.Legend(orient="bottom") if runs > 1 else None),
+        color=color,
         tooltip=[alt.Tooltip("run_id:N", title="run"), alt.Tooltip("epoch:Q", title="epoch"),
-                 alt.Tooltip(f"{_field(metric)}:Q", title=label, format=".4f")],
-    ).properties(height=_HEIGHT - 40, width="container", title=label)
+                 alt.Tooltip(f"{_field(metric)}:Q", title=label, format=".4f")])
+    layers = [lines]
+    if selected is not None and not selected.empty:
+        marks = selected[selected["run_id"].isin(run_ids)].assign(
+            note="selected epoch (its weights serve)")
+        layers.append(alt.Chart(marks).mark_rule(strokeDash=[5, 4], size=2).encode(
+            x="epoch:Q", color=color,
+            tooltip=[alt.Tooltip("run_id:N", title="run"),
+                     alt.Tooltip("epoch:Q", title="selected epoch"),
+                     alt.Tooltip("note:N", title="")]))
+    # The legend lists every run under the plot; the height is the plot's own.
+    return alt.layer(*layers).properties(height=height, width="container", title=label)
 
 
 def evaluation_chart(evaluation: pd.DataFrame, metric: str = "r_precision") -> alt.Chart:

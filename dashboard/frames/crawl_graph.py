@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 
 
-def graph_metrics(stats: dict) -> list[tuple[str, str, str]]:
+def graph_metrics(stats: dict, playlists_note: str = "") -> list[tuple[str, str, str]]:
     """(label, value, help) for the playlist–artist graph's headline figures."""
     if not stats.get("playlists") and not stats.get("artists"):
         return []
     pd_, ad = stats["playlist_degree"], stats["artist_degree"]
     return [
-        ("Playlists", f"{stats['playlists']:,}", "Crawled and unreachable playlists in the graph."),
+        ("Playlists", f"{stats['playlists']:,}",
+         playlists_note or "Crawled and unreachable playlists in the graph."),
         ("Artists", f"{stats['artists']:,}", "Artists of crawled tracks and searched artists."),
         ("Edges", f"{stats['edges']:,}",
          f"{stats['contains_edges']:,} 'holds tracks by' and {stats['found_edges']:,} 'found by "

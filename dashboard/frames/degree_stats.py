@@ -72,7 +72,9 @@ def fit_power_law(bins: pd.DataFrame) -> tuple[float, float] | None:
     return float(slope), float(intercept)
 
 
-def summarize(histogram: Mapping[int, int]) -> DegreeSummary:
+def summarize(histogram: Mapping[int, int], fit: bool = True) -> DegreeSummary:
+    """Mean, median, max; with `fit`, the power-law slope of the log-binned density
+    (leave it off for distributions that are not heavy-tailed, e.g. playlist lengths)."""
     df = histogram_frame(histogram)
     if df.empty:
         return DegreeSummary(0, 0.0, 0.0, 0, None, None)
@@ -82,11 +84,11 @@ def summarize(histogram: Mapping[int, int]) -> DegreeSummary:
     # Median of the expanded list of degrees (average of the two middle ones when even).
     lower = degrees[np.searchsorted(cumulative, (total + 1) // 2)]
     upper = degrees[np.searchsorted(cumulative, total // 2 + 1)]
-    fit = fit_power_law(log_bins(histogram))
+    line = fit_power_law(log_bins(histogram)) if fit else None
     return DegreeSummary(
         nodes=total, mean=float((degrees * nodes).sum() / total),
         median=(float(lower) + float(upper)) / 2, max=int(degrees.max()),
-        slope=fit[0] if fit else None, fit_intercept=fit[1] if fit else None)
+        slope=line[0] if line else None, fit_intercept=line[1] if line else None)
 
 
 def fit_line(summary: DegreeSummary, bins: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """How numbers, sizes and times read on the pages."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 
@@ -45,9 +46,22 @@ def percent(x: float) -> str:
     return f"{x:.1%}"
 
 
-def compact(x: float) -> str:
-    """Short scientific notation for tiny ratios such as graph density."""
-    return f"{x:.2e}" if 0 < abs(x) < 1e-3 else f"{x:.4f}"
+def density(x: float) -> str:
+    """A share that is usually tiny, as a percentage with three significant digits:
+    8.63e-04 -> '0.0863%'."""
+    if x <= 0:
+        return "0%"
+    return f"{float(f'{x * 100:.3g}'):,.{max(0, 2 - math.floor(math.log10(x * 100)))}f}%"
+
+
+def duration(seconds: float) -> str:
+    """'45 s', '3 min 20 s', '1 h 05 min'."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 def count(n: int, noun: str) -> str:

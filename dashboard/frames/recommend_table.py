@@ -1,14 +1,30 @@
-"""The recommendations table: ranked tracks with artist, score and why (pure function)."""
+"""The recommendations table: ranked tracks with artist, match, score and why (pure functions).
+
+Raw scores are on each model's own scale (a GraphSAGE dot product, a co-occurrence count,
+an ALS factor product), so the page shows a *match* in [0, 100] instead and the CSV keeps
+the raw score, rounded.
+"""
 from __future__ import annotations
 
+import math
 from typing import Mapping, Sequence
 
 import pandas as pd
 
 from data.catalog_reads import Evidence
 
-COLUMNS = ["rank", "track", "artist", "score", "shared_playlists", "why", "examples",
+COLUMNS = ["rank", "track", "artist", "match", "score", "shared_playlists", "why", "examples",
            "track_id", "uri", "link"]
+MATCH_HELP = ("How strongly the model prefers this track within this list: 100 is the top "
+              "recommendation, 0 the last one shown, in proportion to the model's raw scores "
+              "(which have no common unit across models; the CSV keeps them).")
+# Column widths (px) of the page's table. Their sum stays within the main area of a
+# 1440-px-wide window with the sidebar open (about 980 px, measured in Chromium), so no
+# column runs off the right edge; long cells show in full on hover.
+TABLE_WIDTHS = {"rank": 36, "track": 170, "artist": 120, "link": 60, "match": 90,
+                "shared_playlists": 90, "why": 210, "examples": 160}
+TABLE_WIDTH_BUDGET_PX = 940
+CSV_DIGITS = 4
 
 
 def spotify_link(uri: str) -> str | None:
@@ -27,6 +43,18 @@ def explain(evidence: Evidence | None, seed_names: Mapping[int, str]) -> str:
                      for seed, n in evidence.seeds)
 
 
+def match_scores(scores: Sequence[float]) -> list[int]:
+    """Scores (best first) to matches in [0, 100]: min–max within the list, rounded.
+
+    The best is 100 and the last 0; a list of one, or of equal scores, is all 100."""
+    if not scores:
+        return []
+    top, low = max(scores), min(scores)
+    if not math.isfinite(top - low) or top - low <= 0:
+        return [100] * len(scores)
+    return [int(round(100 * (s - low) / (top - low))) for s in scores]
+
+
 def recommendation_frame(recommendations: Sequence[tuple[int, float]],
                          tracks: Mapping[int, Mapping], evidence: Mapping[int, Evidence],
                          seed_names: Mapping[int, str]) -> pd.DataFrame:
@@ -38,13 +66,15 @@ def recommendation_frame(recommendations: Sequence[tuple[int, float]],
     seed_names: seed track id -> display name
     """
     rows = []
-    for rank, (track_id, score) in enumerate(recommendations, start=1):
+    matches = match_scores([float(s) for _, s in recommendations])
+    for rank, ((track_id, score), match) in enumerate(zip(recommendations, matches), start=1):
         info = tracks.get(track_id, {})
         ev = evidence.get(track_id)
         rows.append({
             "rank": rank,
             "track": info.get("name") or f"track {track_id}",
             "artist": info.get("artist") or "",
+            "match": match,
             "score": float(score),
             "shared_playlists": ev.shared_playlists if ev else 0,
             "why": explain(ev, seed_names),
@@ -57,8 +87,19 @@ def recommendation_frame(recommendations: Sequence[tuple[int, float]],
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    """CSV for download, with column names a spreadsheet user understands."""
-    return frame.rename(columns={"shared_playlists": "shared playlists",
-                                 "why": "why (seed track, shared playlists)",
-                                 "examples": "example shared playlists",
-                                 "track_id": "catalog track id"}).to_csv(index=False).encode()
+    """CSV for download, with column names a spreadsheet user understands; the raw score
+    rounded to CSV_DIGITS decimals."""
+    out = frame.assign(score=frame["score"].round(CSV_DIGITS))
+    return out.rename(columns={"shared_playlists": "shared playlists",
+                               "score": "raw score",
+                               "why": "why (seed track, shared playlists)",
+                               "examples": "example shared playlists",
+                               "track_id": "catalog track id"}).to_csv(index=False).encode()
+
+
+def playlist_option(name: str, tracks: int, source_label: str, owner_name) -> str:
+    """'Road trip — 12 tracks · Crawled by Alice'; no 'by' when the owner is unknown
+    (MPD playlists have none: a missing owner reads as NaN in a data frame)."""
+    owner = owner_name if isinstance(owner_name, str) and owner_name.strip() else None
+    noun = "track" if tracks == 1 else "tracks"
+    return f"{name} — {tracks:,} {noun} · {source_label}" + (f" by {owner}" if owner else "")

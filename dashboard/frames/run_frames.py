@@ -108,15 +108,89 @@ def served_note(evaluation: Mapping, labels: Mapping[str, str]) -> str | None:
     return f"Recommendations from this run use {name}: {why}.{tuned}"
 
 
-def run_summary_frame(runs: Sequence[Mapping]) -> pd.DataFrame:
-    """One row per run for comparison tables.
+def selected_epoch(lines: Sequence[Mapping], config: Mapping) -> tuple[int | None, str]:
+    """(the epoch whose weights the run saved for serving, the metric that chose it).
 
-    runs: dicts with run_id, state, epochs (completed), best_val_r_precision,
-    last_loss, gnn_r_precision (overall, from the evaluation), active (bool), config (dict).
+    The trainer keeps the weights of the epoch with the best `early_stopping` metric
+    (default val_ndcg) and logs it as `best_epoch` on every metrics line; older runs
+    without that field get the arg-max of the metric."""
+    metric = str(config.get("early_stopping") or "val_ndcg")
+    epochs = [m for m in lines if isinstance(m, Mapping) and m.get("epoch") is not None]
+    if not epochs:
+        return None, metric
+    logged = epochs[-1].get("best_epoch")
+    if logged:
+        return int(logged), metric
+    scored = [m for m in epochs if m.get(metric) is not None]
+    if not scored:
+        return None, metric
+    return int(max(scored, key=lambda m: (float(m[metric]), -int(m["epoch"])))["epoch"]), metric
+
+
+def eta_seconds(epoch_seconds: Sequence[float], done: int, total: int | None) -> float | None:
+    """Seconds left for the remaining epochs at the mean pace so far (None: no pace yet,
+    or no known total). Early stopping may end the run sooner; evaluation comes after."""
+    paces = [float(s) for s in epoch_seconds if s is not None and s == s and s > 0]
+    if not paces or not total:
+        return None
+    return max(0, int(total) - int(done)) * sum(paces) / len(paces)
+
+
+def run_summary_frame(runs: Sequence[Mapping], models: Sequence[str],
+                      labels: Mapping[str, str]) -> pd.DataFrame:
+    """One row per run for the comparison table, as the page prints it ('—' for missing).
+
+    runs: dicts with run_id, active (bool), state, epochs (completed), selected_epoch,
+    val_at_selected (validation R-precision at that epoch), last_loss and overall
+    ({model: overall test R-precision}). One 'R-prec.' column per model in `models`.
     """
-    columns = ["run_id", "active", "state", "epochs", "last_loss", "best_val_r_precision",
-               "gnn_r_precision", "itemknn_r_precision", "popularity_r_precision"]
-    return pd.DataFrame([{c: r.get(c) for c in columns} for r in runs], columns=columns)
+    def number(v, fmt: str) -> str:
+        return "—" if v is None or (isinstance(v, float) and v != v) else format(v, fmt)
+
+    rows = []
+    for r in runs:
+        row = {"run_id": r["run_id"], "active": bool(r.get("active")),
+               "state": str(r.get("state") or "—"),
+               "epochs": number(r.get("epochs"), ","),
+               "selected_epoch": number(r.get("selected_epoch"), "d"),
+               "val_at_selected": number(r.get("val_at_selected"), ".4f"),
+               "last_loss": number(r.get("last_loss"), ".4f")}
+        overall = r.get("overall") or {}
+        for m in models:
+            row[f"{labels.get(m, m)} R-prec."] = number(overall.get(m), ".4f")
+        rows.append(row)
+    columns = ["run_id", "active", "state", "epochs", "selected_epoch", "val_at_selected",
+               "last_loss", *[f"{labels.get(m, m)} R-prec." for m in models]]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def models_in(evaluations: Sequence[Mapping]) -> list[str]:
+    """The models evaluated in any of these evaluation documents, in MODELS order."""
+    found = {m for ev in evaluations for m in ((ev or {}).get("overall") or {})}
+    return [m for m in MODELS if m in found] + sorted(found - set(MODELS))
+
+
+def served_contrast(evaluation: pd.DataFrame, document: Mapping, metric: str,
+                    metric_label: str, labels: Mapping[str, str]) -> str | None:
+    """Why the served model serves although another scores higher on the test table
+    (None when the served model is also the best here, or nothing was evaluated)."""
+    best = best_model(evaluation, metric)
+    served = document.get("served") or "gnn"
+    if best is None or best == served:
+        return None
+    name, winner = labels.get(served, served), labels.get(best, best)
+    scores = (document.get("validation") or {}).get("overall") or {}
+    if document.get("served") and served in scores and best in scores:
+        basis = (f"the served model is chosen on the validation playlists by NDCG "
+                 f"({name} {scores[served]['ndcg']:.4f}, {winner} {scores[best]['ndcg']:.4f}), "
+                 "never on these test playlists")
+    elif document.get("served"):
+        basis = "the served model is chosen on the validation playlists, never on these"
+    else:
+        basis = ("this run was evaluated before the served model was chosen on validation "
+                 "playlists, so its GraphSAGE model serves")
+    return (f"{winner} scores higher than {name} on overall {metric_label} here, "
+            f"yet {name} serves: {basis}.")
 
 
 def metric_pivot(evaluation: pd.DataFrame, metric: str,

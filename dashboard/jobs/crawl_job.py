@@ -52,6 +52,15 @@ def credentials_env(connection: SpotifyConnection) -> dict[str, str]:
     return {ENV_ID: creds.client_id, ENV_SECRET: creds.client_secret}
 
 
+def credentials_problem(secrets: Mapping | None) -> str | None:
+    """What is missing for a crawl to start, in one line (None when credentials are set)."""
+    try:
+        credentials_env(dashboard_connection(secrets))
+    except CrawlSetupError as exc:
+        return str(exc)
+    return None
+
+
 def crawl_arguments(request: CrawlRequest, endpoints: Endpoints) -> list[str]:
     """The crawler's command line (no secrets); CrawlSetupError for a bad seed or limit."""
     args: list[str] = []

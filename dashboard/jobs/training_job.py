@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboard.frames.run_frames import eta_seconds, selected_epoch
 from dashboard.jobs import runner
 from dashboard.reads import training_runs
 from dashboard.settings import DashboardSettings
@@ -24,7 +25,9 @@ class TrainingProgress:
     epoch: int | None = None
     epochs: int | None = None
     loss: float | None = None
-    val_r_precision: float | None = None
+    val_r_precision: float | None = None  # at the selected epoch (whose weights serve)
+    selected_epoch: int | None = None
+    eta_s: float | None = None  # seconds left for the remaining epochs (then evaluation)
     message: str = ""
 
     @property
@@ -57,12 +60,20 @@ def training_progress(settings: DashboardSettings) -> TrainingProgress:
     run = _run_of_job(settings.home, job) if job.state != "idle" else None
     if run is None:
         return TrainingProgress(job=job, message=job.message)
+    return run_progress(job, run)
+
+
+def run_progress(job: runner.JobStatus, run: training_runs.RunView) -> TrainingProgress:
+    """The live figures of one run (the sidebar's and the Training page's)."""
     last = run.metrics[-1] if run.metrics else {}
-    best = [m.get("val_r_precision") for m in run.metrics
-            if m.get("val_r_precision") is not None]
+    epoch = run.status.get("epoch", last.get("epoch"))
+    epochs = run.status.get("epochs") or run.config.get("epochs")
+    chosen, _ = selected_epoch(run.metrics, run.config)
+    at_chosen = next((m for m in run.metrics if m.get("epoch") == chosen), {})
+    eta = (eta_seconds([m.get("seconds") for m in run.metrics], int(epoch or 0), epochs)
+           if run.state == "running" else None)
     return TrainingProgress(
-        job=job, run_id=run.run_id, state=run.state,
-        epoch=run.status.get("epoch", last.get("epoch")),
-        epochs=run.status.get("epochs") or run.config.get("epochs"),
-        loss=last.get("loss"), val_r_precision=max(best) if best else None,
+        job=job, run_id=run.run_id, state=run.state, epoch=epoch, epochs=epochs,
+        loss=last.get("loss"), val_r_precision=at_chosen.get("val_r_precision"),
+        selected_epoch=chosen, eta_s=eta,
         message=str(run.status.get("message") or job.message or ""))

@@ -44,6 +44,13 @@ def summary(home: str, version: int) -> CrawlSummary:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
+def crawled_counts(home: str, version: int) -> dict[str, int]:
+    """Crawled and unreachable playlists in the catalog (Overview and Crawl)."""
+    with open_catalog(home) as catalog:
+        return crawl_reads.crawled_playlist_counts(catalog)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
 def playlists(home: str, version: int, status: str | None = None,
               limit: int = 500) -> pd.DataFrame:
     """The latest crawl's playlists (visited in order, then the frontier); `status` filters."""
@@ -59,3 +66,23 @@ def graph_stats(home: str, version: int) -> dict:
 
     with open_catalog(home) as catalog:
         return playlist_artist_graph_stats(catalog)
+
+
+@dataclass(frozen=True)
+class LaidOutGraph:
+    graph: object  # networkx.Graph, annotated by dashboard.frames.network.annotate
+    positions: dict  # node -> (x, y)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Laying out the playlist–artist graph…")
+def graph_layout(home: str, version: int) -> LaidOutGraph:
+    """The whole crawl graph with depth and status on its nodes, laid out once per store
+    version (every view of the page draws a subset at these positions). A shared
+    resource, not a copy per run: nothing downstream changes it."""
+    from crawler.analytics import playlist_artist_graph
+    from dashboard.frames import network
+
+    with open_catalog(home) as catalog:
+        playlists_, artists = crawl_reads.graph_node_attributes(catalog)
+        graph = network.annotate(playlist_artist_graph(catalog), playlists_, artists)
+    return LaidOutGraph(graph=graph, positions=network.layout(graph))

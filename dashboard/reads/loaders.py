@@ -54,6 +54,19 @@ def search_playlists(home: str, version: int, query: str, limit: int = 50) -> pd
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
+def playlist_row(home: str, version: int, playlist_id: int) -> dict | None:
+    """One playlist as a `search_playlists` row (None if there is none with that id)."""
+    with open_catalog(home) as catalog:
+        found = catalog.playlists([int(playlist_id)])
+        if not found:
+            return None
+        row = found[0]
+        return {"id": int(row["id"]), "name": row["name"], "source": row["source"],
+                "source_id": row["source_id"], "owner_name": row.get("owner_name"),
+                "tracks": len(catalog.playlist_track_ids(int(playlist_id)))}
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
 def search_tracks(home: str, version: int, query: str, limit: int = 50) -> pd.DataFrame:
     with open_catalog(home) as catalog:
         rows = reads.search_tracks(catalog, query, limit)

@@ -14,13 +14,22 @@ from pathlib import Path
 import streamlit as st
 
 from data.store import Catalog
-from ml.runs import active_run
+from ml.runs import active_run, read_evaluation
 
 
 def serving_run_id(home: str | Path) -> str | None:
     """The id of the run in `runs/ACTIVE`, or None while no trained model exists."""
     run = active_run(Path(home))
     return run.run_id if run else None
+
+
+def served_model_name(home: str | Path) -> str | None:
+    """The model the active run serves (its evaluation's "served"; GraphSAGE for a run that
+    was not evaluated), or None while no trained model exists."""
+    run = active_run(Path(home))
+    if run is None:
+        return None
+    return (read_evaluation(run.path) or {}).get("served") or "gnn"
 
 
 @dataclass

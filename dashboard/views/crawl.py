@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.frames import crawl_graph
+from dashboard.frames import crawl_graph, crawl_text, network
 from dashboard.frames.formatting import when
 from dashboard.jobs import crawl_job, runner
 from dashboard.reads import crawl_info, loaders
+from dashboard.sections import network_view
 from dashboard.settings import DashboardSettings, load_settings
 
 POLL_S = 2.0
@@ -21,6 +22,12 @@ st.caption("Breadth-first from a seed playlist: playlist → its tracks → thei
            "playlists found by searching each artist → … Everything found merges into the "
            "catalog on track URIs. Playlists whose items the Web API refuses (Spotify-owned, "
            "or not yours in development mode) are recorded as unreachable and skipped.")
+
+
+missing_credentials = crawl_job.credentials_problem(st.secrets)
+if missing_credentials:
+    st.warning(f"{missing_credentials[:1].upper()}{missing_credentials[1:]}; then reload this "
+               "page. Crawls cannot start until then.", icon=":material/key_off:")
 
 
 def _start(request: crawl_job.CrawlRequest) -> None:
@@ -98,7 +105,12 @@ def _progress_panel(settings: DashboardSettings, was_running: bool) -> None:
     row[5].metric("Items skipped", f"{int(p['skipped_total']):,}", border=True,
                   help=", ".join(f"{n} {k}" for k, n in p["skipped"].items()))
     if p.get("message") and p["state"] != "running":
-        (st.error if p["state"] == "failed" else st.caption)(p["message"])
+        (st.error if p["state"] == "failed" else st.caption)(
+            crawl_text.page_message(p["message"]))
+    counts = crawl_info.crawled_counts(str(settings.home), loaders.store_version(settings.home))
+    st.caption(f"In the catalog, over every crawl: {counts['crawled']:,} crawled playlists "
+               f"with stored tracks and {counts['unreachable']:,} unreachable ones "
+               "(the Overview counts the same way).")
     if job.state == "failed" and not job.running:
         st.error(f"The last crawl job ended with an error: {job.message}",
                  icon=":material/error:")
@@ -133,7 +145,9 @@ st.subheader("Playlist–artist graph")
 st.caption("Crawled playlists linked to the artists of their tracks; artists lead the BFS to "
            "new playlists through search.")
 stats = crawl_info.graph_stats(home, version)
-figures = crawl_graph.graph_metrics(stats)
+laid_out = crawl_info.graph_layout(home, version)
+note = crawl_text.graph_playlists_note(network.playlist_breakdown(laid_out.graph))
+figures = crawl_graph.graph_metrics(stats, note)
 if not figures:
     st.caption("Empty until the crawl has read a playlist.")
 else:
@@ -141,6 +155,8 @@ else:
         row = st.columns(4)
         for col, (label, value, help_text) in zip(row, figures[start:start + 4]):
             col.metric(label, value, help=help_text, border=True)
+    st.caption(note)
+    network_view.render(home, version)
     top = crawl_graph.top_artists_frame(stats)
     if not top.empty:
         st.markdown("**Most central artists** (PageRank in the playlist–artist graph)")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.frames.formatting import compact, human_bytes, percent, when
+from dashboard.frames import catalog_figures
+from dashboard.frames.formatting import density, human_bytes, percent, when
 from dashboard.reads import crawl_info, loaders
 from dashboard.settings import load_settings
 
@@ -20,11 +21,14 @@ st.caption("Playlists from the Million Playlist Dataset (MPD) and from Spotify c
            "on track URIs in one catalog. Figures describe store version "
            f"{stats.store_version:,}.")
 
+crawled = crawl_info.crawled_counts(home, version)
+playlists = catalog_figures.playlist_counts(stats.playlists, crawled)
 row = st.columns(5)
-row[0].metric("Playlists", f"{stats.playlists['total']:,}", border=True,
-              help="All playlists in the catalog, MPD and crawled.")
-row[1].metric("MPD playlists", f"{stats.playlists['mpd']:,}", border=True)
-row[2].metric("Crawled playlists", f"{stats.playlists['spotify']:,}", border=True)
+row[0].metric("Playlists", f"{playlists['with_tracks']:,}", border=True,
+              help=catalog_figures.playlists_help(playlists))
+row[1].metric("MPD playlists", f"{playlists['mpd']:,}", border=True)
+row[2].metric("Crawled playlists", f"{playlists['crawled']:,}", border=True,
+              help=catalog_figures.crawled_help(playlists))
 row[3].metric("Tracks", f"{stats.tracks['total']:,}", border=True)
 row[4].metric("Artists", f"{stats.artists['total']:,}", border=True)
 
@@ -32,7 +36,7 @@ row = st.columns(5)
 row[0].metric("Playlist–track edges", f"{stats.playlist_track_edges:,}", border=True,
               help="Distinct (playlist, track) pairs; a track listed twice in one playlist "
                    "counts once.")
-row[1].metric("Density", compact(stats.density), border=True,
+row[1].metric("Density", density(stats.density), border=True,
               help="Edges divided by (playlists with tracks × tracks): the share of all "
                    "possible playlist–track pairs that exist.")
 row[2].metric("Feature coverage", percent(stats.feature_coverage), border=True,
@@ -46,10 +50,11 @@ row[4].metric("Mean playlist length", f"{mean_len:.1f}", border=True,
 
 st.subheader("By source")
 st.caption("A track or artist counts for a source when at least one playlist of that source "
-           "holds it, so the overlap column shows how much the crawl and the MPD share.")
+           "holds it, so the overlap column shows how much the crawl and the MPD share. "
+           "Playlists: those with stored tracks (unreachable crawled playlists are on the "
+           "Crawl page).")
 by_source = pd.DataFrame(
-    [("Playlists", stats.playlists["mpd"], stats.playlists["spotify"], 0,
-      stats.playlists["total"]),
+    [("Playlists", playlists["mpd"], playlists["crawled"], 0, playlists["with_tracks"]),
      ("Tracks", stats.tracks["mpd"], stats.tracks["spotify"], stats.tracks["both"],
       stats.tracks["total"]),
      ("Artists", stats.artists["mpd"], stats.artists["spotify"], stats.artists["both"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import zlib
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.frames import charts, recommend_table, reranker_frames
@@ -15,15 +16,30 @@ SOURCE_LABELS = {"mpd": "MPD", "spotify": "Crawled"}
 MODES = ("Playlist", "User", "Track list")
 
 
-def _pick(label: str, options: dict, key: str):
+def _pick(label: str, options: dict, key: str, default=None):
     """A selectbox over `options` ({value: text}) that starts afresh when they change.
 
     A new search gives new options; keeping the widget would let the browser and the
     script disagree on the choice for a run, so the options are part of its key.
     """
     digest = zlib.crc32(repr(list(options)).encode())
-    return st.selectbox(label, list(options), format_func=options.__getitem__,
+    values = list(options)
+    return st.selectbox(label, values, format_func=options.__getitem__,
+                        index=values.index(default) if default in options else 0,
                         key=f"{key}-{digest:08x}")
+
+
+def _take_linked_playlist() -> int | None:
+    """A playlist sent here by a link (`?playlist=<catalog id>`, e.g. a click on the Crawl
+    page's graph): its title goes into the search box, and it is picked."""
+    raw = st.query_params.get("playlist")
+    if raw is not None:
+        del st.query_params["playlist"]
+        row = loaders.playlist_row(home, version, int(raw)) if str(raw).isdigit() else None
+        if row is not None:
+            st.session_state.update(rec_mode="Playlist", rec_playlist_query=row["name"],
+                                    rec_linked_playlist=row["id"])
+    return st.session_state.get("rec_linked_playlist")
 
 
 settings = load_settings()
@@ -49,6 +65,7 @@ else:
             "to the GraphSAGE model as soon as a training run has finished and been "
             "evaluated.", icon=":material/info:")
 
+linked = _take_linked_playlist()
 mode = st.segmented_control("Recommend for", MODES, default="Playlist", required=True,
                             key="rec_mode")
 seeds: list[int] = []
@@ -59,15 +76,18 @@ if mode == "Playlist":
     query = st.text_input("Search playlists by title", key="rec_playlist_query",
                           placeholder="e.g. road trip, chill, workout")
     matches = loaders.search_playlists(home, version, query)
+    if linked is not None and linked not in set(matches["id"]):
+        row = loaders.playlist_row(home, version, linked)
+        if row is not None and row["name"] == query:  # a linked playlist past the cap
+            matches = pd.concat([pd.DataFrame([row]), matches], ignore_index=True)
     if matches.empty:
         st.warning(f"No playlist title contains “{query}”. Try a shorter word.")
     else:
-        names = {int(r.id): f"{r.name} — {count(r.tracks, 'track')} · "
-                           f"{SOURCE_LABELS.get(r.source, r.source)}"
-                 + (f" by {r.owner_name}" if r.owner_name else "")
+        names = {int(r.id): recommend_table.playlist_option(
+                     r.name, int(r.tracks), SOURCE_LABELS.get(r.source, r.source), r.owner_name)
                  for r in matches.itertuples()}
         playlist_id = _pick(f"Playlist ({len(names)} shown, longest first)", names,
-                            "rec_playlist")
+                            "rec_playlist", default=linked)
         if playlist_id is not None:
             seeds = loaders.playlist_tracks(home, version, int(playlist_id))
             label = title = str(matches.set_index("id").loc[playlist_id, "name"])
@@ -122,6 +142,9 @@ else:
 k = st.slider("Number of recommendations", 5, 100, 20, step=5, key="rec_k")
 
 if not seeds:
+    if mode == "Playlist" and label:
+        st.warning(f"“{label}” has no stored tracks to recommend from. Pick another playlist.",
+                   icon=":material/playlist_remove:")
     st.stop()
 
 recs, skipped = recommender.recommend(home, version, model.run_id, tuple(seeds), k, title)
@@ -146,27 +169,35 @@ if table.empty:
     st.warning("The model returned nothing for these seeds (tracks it cannot place). "
                "Add more seed tracks.")
     st.stop()
+widths = recommend_table.TABLE_WIDTHS
+# The two-stage model's reasons take the place of the example playlists (still in the CSV).
+columns = ([c for c in widths if c != "examples"] + ["model_reasons"]
+           if model.name == "reranked" else list(widths))
 st.dataframe(
-    table[["rank", "track", "artist", "score", "shared_playlists", "why", "examples", "link"]
-          + (["model_reasons"] if model.name == "reranked" else [])],
-    hide_index=True, width="stretch", height=min(48 + 35 * len(table), 930),
+    table[columns], hide_index=True, width="stretch",
+    height=min(48 + 35 * len(table), 930),
     column_config={
-        "rank": st.column_config.NumberColumn("#", width=40),
-        "track": st.column_config.TextColumn("Track", width=220),
-        "artist": st.column_config.TextColumn("Artist", width=160),
-        "score": st.column_config.NumberColumn("Score", format="%.3f", width=70,
-                                               help="The model's score (higher ranks first)."),
-        "shared_playlists": st.column_config.ProgressColumn(
-            "Shared playlists", format="%d", min_value=0, width=120,
-            max_value=max(1, int(table["shared_playlists"].max()))),
-        "why": st.column_config.TextColumn("Why (seed, shared playlists)", width=420),
-        "examples": st.column_config.TextColumn("Example shared playlists", width=300),
-        "link": st.column_config.LinkColumn("Spotify", display_text="Open ↗", width=80),
+        "rank": st.column_config.NumberColumn("#", width=widths["rank"]),
+        "track": st.column_config.TextColumn("Track", width=widths["track"]),
+        "artist": st.column_config.TextColumn("Artist", width=widths["artist"]),
+        "link": st.column_config.LinkColumn("Spotify", display_text="Open ↗",
+                                            width=widths["link"]),
+        "match": st.column_config.ProgressColumn(
+            "Match", format="%d", min_value=0, max_value=100, width=widths["match"],
+            help=recommend_table.MATCH_HELP),
+        "shared_playlists": st.column_config.NumberColumn(
+            "Shared playlists", format="%d", width=widths["shared_playlists"],
+            help="Playlists holding this track and at least one seed."),
+        "why": st.column_config.TextColumn("Why (seed, shared playlists)", width=widths["why"]),
+        "examples": st.column_config.TextColumn("Example shared playlists",
+                                                width=widths["examples"]),
         "model_reasons": st.column_config.TextColumn(
-            "Re-ranker's strongest reasons", width=360,
+            "Re-ranker's strongest reasons", width=widths["examples"],
             help="The features and models that raised this track most in the two-stage "
                  "model's score."),
     })
+st.caption("The CSV has every column of the table plus the model's raw score (rounded to "
+           f"{recommend_table.CSV_DIGITS} decimals), the track URI and its catalog id.")
 slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "seeds"
 st.download_button("Download CSV", recommend_table.to_csv(table),
                    file_name=f"recommendations-{slug}.csv", mime="text/csv",

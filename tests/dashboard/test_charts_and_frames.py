@@ -107,12 +107,38 @@ def test_training_curve_chart_has_one_series_per_run_and_escapes_metric_names() 
     df = run_frames.metrics_frame({"r1": [{"epoch": 1, "val_recall@100": 0.1},
                                           {"epoch": 2, "val_recall@100": 0.2}],
                                    "r2": [{"epoch": 1, "val_recall@100": 0.3}]})
-    spec = charts.training_curve_chart(df, "val_recall@100").to_dict()
-    assert spec["encoding"]["color"]["field"] == "run_id"
-    assert spec["encoding"]["y"]["title"] == "Validation Recall@100"
-    data = next(iter(spec["datasets"].values()))
+    selected = pd.DataFrame({"run_id": ["r1", "r2"], "epoch": [2, 1]})
+    spec = charts.training_curve_chart(df, "val_recall@100", selected, height=320).to_dict()
+    lines, rules = spec["layer"]
+    assert lines["encoding"]["color"]["field"] == "run_id"
+    assert lines["encoding"]["y"]["title"] == "Validation Recall@100"
+    # Two runs, two different colours (not Streamlit's default blues), the same in the rules.
+    assert lines["encoding"]["color"]["scale"]["range"] == charts.RUN_COLORS[:2]
+    assert rules["mark"]["type"] == "rule" and rules["encoding"]["x"]["field"] == "epoch"
+    assert spec["height"] == 320
+    data = spec["datasets"][lines["data"]["name"]]
     assert sorted((r["run_id"], r["epoch"], r["val_recall@100"]) for r in data) == [
         ("r1", 1, 0.1), ("r1", 2, 0.2), ("r2", 1, 0.3)]
+    assert sorted((r["run_id"], r["epoch"]) for r in spec["datasets"][rules["data"]["name"]]) \
+        == [("r1", 2), ("r2", 1)]
+
+
+def test_selected_epoch_is_the_logged_best_epoch_not_the_best_r_precision() -> None:
+    lines = [{"epoch": 1, "val_ndcg": 0.20, "val_r_precision": 0.10, "best_epoch": 1},
+             {"epoch": 2, "val_ndcg": 0.25, "val_r_precision": 0.11, "best_epoch": 2},
+             {"epoch": 3, "val_ndcg": 0.24, "val_r_precision": 0.13, "best_epoch": 2}]
+    assert run_frames.selected_epoch(lines, {}) == (2, "val_ndcg")
+    unlogged = [{k: v for k, v in m.items() if k != "best_epoch"} for m in lines]
+    assert run_frames.selected_epoch(unlogged, {"early_stopping": "val_r_precision"}) == \
+        (3, "val_r_precision")
+    assert run_frames.selected_epoch([], {}) == (None, "val_ndcg")
+
+
+def test_eta_is_the_mean_epoch_time_times_the_epochs_left() -> None:
+    assert run_frames.eta_seconds([10.0, 20.0], 2, 5) == 45.0
+    assert run_frames.eta_seconds([], 0, 5) is None
+    assert run_frames.eta_seconds([10.0], 1, None) is None
+    assert run_frames.eta_seconds([10.0], 5, 5) == 0
 
 
 def test_evaluation_chart_groups_models_per_scenario() -> None:
@@ -145,6 +171,26 @@ def test_recommendation_frame_and_csv_round_trip() -> None:
     assert back["track"].tolist() == ["Pebble", "track 9"]
     assert back["why (seed track, shared playlists)"].tolist() == frame["why"].tolist()
     assert back["catalog track id"].tolist() == [7, 9]
+    assert frame["match"].tolist() == [100, 0]
+
+
+def test_match_is_min_max_within_the_list_and_csv_rounds_the_raw_score() -> None:
+    import io
+
+    from dashboard.frames import recommend_table
+
+    assert recommend_table.match_scores([26.0, 5.4, 0.6]) == [100, 19, 0]
+    assert recommend_table.match_scores([0.61, 0.6, 0.6]) == [100, 0, 0]
+    assert recommend_table.match_scores([5.0]) == [100]
+    assert recommend_table.match_scores([2.0, 2.0]) == [100, 100]
+    assert recommend_table.match_scores([]) == []
+    frame = recommend_table.recommendation_frame([(1, 5.430371284484863), (2, -0.123456789)],
+                                                 {}, {}, {})
+    text = recommend_table.to_csv(frame).decode()
+    assert "5.4304" in text and "-0.1235" in text and "5.43037" not in text
+    back = pd.read_csv(io.StringIO(text))
+    assert back["raw score"].tolist() == [5.4304, -0.1235]
+    assert back["match"].tolist() == [100, 0]
 
 
 def test_metric_pivot_marks_the_best_model_per_scenario() -> None:

@@ -24,6 +24,10 @@ def test_fresh_home_ingests_the_sample_visibly_and_starts_training_once(
     manifest = json.loads((BUNDLED_SAMPLE / "manifest.json").read_text())
     loaded = [s for s in at.main.status if "Loaded the bundled sample" in s.label]
     assert loaded and f"{manifest['playlists']:,} playlists" in loaded[0].label
+    # The load shows its count as it goes, ending on every slice and playlist.
+    slices = len(manifest["slices"])
+    assert [p.proto.text for p in loaded[0].get("progress")] == [
+        f"{slices} of {slices} slices · {manifest['playlists']:,} playlists"]
     assert sql(home, "SELECT count(*) FROM playlists")[0][0] == manifest["playlists"]
     assert sql(home, "SELECT count(*) FROM playlist_tracks")[0][0] == manifest["playlist_tracks"]
     assert metrics(at.main)["Playlists"] == f"{manifest['playlists']:,}"

@@ -38,7 +38,7 @@ def test_overview_counts_equal_the_store(home: Path, tiny: dict) -> None:
     assert shown["Tracks"] == f"{tracks:,}"
     assert shown["Artists"] == f"{_one(home, 'SELECT count(*) FROM artists'):,}"
     assert shown["Playlist–track edges"] == f"{edges:,}" == "20"  # Alice's F twice counts once
-    assert shown["Density"] == f"{edges / (with_tracks * tracks):.4f}"
+    assert shown["Density"] == f"{100 * edges / (with_tracks * tracks):.3g}%" == "35.7%"
     assert shown["Feature coverage"] == f"{featured / tracks:.1%}"
     assert shown["Store version"] == f"{version:,}"
     size = sum(p.stat().st_size for p in home.glob("catalog.sqlite*"))
@@ -59,33 +59,60 @@ def test_overview_counts_equal_the_store(home: Path, tiny: dict) -> None:
 def test_overview_on_an_empty_catalog_loaded_elsewhere_shows_zero_not_errors(
         home: Path, catalog, tiny: dict) -> None:
     # A catalog with playlists but no tracks at all would divide by zero without care.
-    with catalog.write():
-        catalog.execute("DELETE FROM playlist_tracks")
+    with catalog.write():  # through the store, so the counts kept at write time follow
+        for (playlist_id,) in catalog.query("SELECT id FROM playlists").fetchall():
+            catalog.set_playlist_tracks(playlist_id, [])
     at = open_page()
-    assert metrics(at)["Density"] == "0.0000"
+    assert metrics(at)["Density"] == "0%"
 
 
 def _degree_histogram(home: Path, query: str) -> np.ndarray:
     return np.array([r[0] for r in sql(home, query)], dtype=float)
 
 
-@pytest.mark.parametrize("tab, label, query", [
+def test_unreachable_crawled_playlists_are_not_counted_as_crawled(home: Path, catalog,
+                                                                   tiny: dict) -> None:
+    """A crawled playlist whose items the API refused is stored from its metadata only:
+    Overview must not count it among the crawled playlists, and must say so."""
+    from data.store import PlaylistRecord
+    with catalog.write():
+        catalog.upsert_playlist(PlaylistRecord("spotify", "refused", "Refused", "dora",
+                                               num_tracks=40))
+    at = open_page()
+    shown = metrics(at)
+    crawled = _one(home, "SELECT count(*) FROM playlists p WHERE source = 'spotify' AND "
+                         "EXISTS (SELECT 1 FROM playlist_tracks WHERE playlist_id = p.id)")
+    assert shown["Crawled playlists"] == f"{crawled}" == "3"
+    assert shown["Playlists"] == "8"
+    helps = {m.label: m.help for m in at.metric}
+    assert "1 unreachable playlist the crawl found" in helps["Crawled playlists"]
+    assert at.dataframe[0].value.set_index("Kind").loc["Playlists", "Crawled"] == 3
+
+
+@pytest.mark.parametrize("column, label, query", [
     (0, "Playlists", "SELECT count(DISTINCT track_id) FROM playlist_tracks GROUP BY playlist_id"),
     (1, "Tracks", "SELECT count(DISTINCT playlist_id) FROM playlist_tracks GROUP BY track_id"),
     (2, "Artists", "SELECT count(DISTINCT pt.playlist_id) FROM track_artists ta "
                    "JOIN playlist_tracks pt ON pt.track_id = ta.track_id GROUP BY ta.artist_id"),
 ])
-def test_degrees_summary_equals_the_store(home: Path, tiny: dict, tab: int, label: str,
+def test_degrees_summary_equals_the_store(home: Path, tiny: dict, column: int, label: str,
                                           query: str) -> None:
     at = open_page("degrees")
     degrees = _degree_histogram(home, query)
-    shown = metrics(at.tabs[tab])
-    assert at.tabs[tab].label == label
-    assert shown[f"{label} with neighbours"] == f"{len(degrees):,}"
+    # The three kinds side by side, one column each (not behind tabs).
+    side_by_side = [c for c in at.main.columns if len(c.subheader)]
+    assert [c.subheader[0].value for c in side_by_side] == ["Playlists", "Tracks", "Artists"]
+    assert not at.main.tabs
+    node = side_by_side[column]
+    shown = metrics(node)
+    assert node.subheader[0].value == label
+    assert shown["Nodes"] == f"{len(degrees):,}"
     assert shown["Mean degree"] == f"{degrees.mean():,.2f}"
     assert shown["Median degree"] == f"{np.median(degrees):,.1f}"
     assert shown["Max degree"] == f"{int(degrees.max()):,}"
-    assert len(at.main.get("vega_lite_chart")) == 3  # one chart per tab
+    # Playlist lengths are not power-law distributed: no slope is fitted to them.
+    assert ("Power-law slope" in shown) == (label != "Playlists")
+    assert len(at.main.get("vega_lite_chart")) == 3  # one chart per kind
 
 
 def test_a_write_to_the_store_shows_up_on_the_next_run(home: Path, catalog, tiny: dict) -> None:

@@ -80,6 +80,7 @@ def test_crawl_started_from_the_page_runs_and_its_numbers_match_the_store(
                                 "UNION SELECT spotify_id FROM crawl_artist_finds)")[0][0]
     assert shown["Playlists"] == f"{graph_playlists:,}"
     assert "fake-client-secret" not in texts(at)
+    _check_crawl_fixes(at, home, counts, graph_playlists)
 
     # The crawled owners now appear as users on the Recommendations page.
     at.switch_page("views/recommendations.py").run()
@@ -89,6 +90,58 @@ def test_crawl_started_from_the_page_runs_and_its_numbers_match_the_store(
                        "JOIN playlist_tracks pt ON pt.playlist_id = p.id "
                        "WHERE p.source = 'spotify'")[0][0]
     assert len(selectbox(at, "rec_owner").options) == owners > 0
+
+
+def _check_crawl_fixes(at, home: Path, counts: dict, graph_playlists: int) -> None:
+    """What a user tripped on: why the graph has more playlists than were visited, the
+    seed's name and owner, the stop reason in the page's words, one crawled count for
+    Overview and Crawl, and the graph drawn."""
+    # The graph's playlists: visited ones plus those found by search, not visited yet.
+    found_only = graph_playlists - counts.get("crawled", 0) - counts.get("unreachable", 0)
+    help_text = {m.label: m.help for m in at.main.metric}["Playlists"]
+    assert help_text.startswith(f"The graph's {graph_playlists:,} playlists: "
+                                f"{counts.get('crawled', 0):,} crawled, "
+                                f"{counts.get('unreachable', 0):,} unreachable")
+    assert (f"{found_only:,} found by a search but not visited yet" in help_text) \
+        == (found_only > 0)
+    # The seed row carries the name and owner of the stored playlist, not None.
+    seed = sql(home, "SELECT p.name, p.owner_name FROM crawl_playlists cp JOIN playlists p "
+                     "ON p.id = cp.playlist_id WHERE cp.depth = 0")[0]
+    listed = frame_with(at.main, "skipped")
+    assert tuple(listed[["name", "owner_name"]].iloc[0]) == seed and None not in seed
+    # The crawler's stop message in the page's words.
+    message = sql(home, "SELECT message FROM crawls")[0][0]
+    assert message == "reached --max-playlists (6)"
+    assert "reached the Max playlists limit (6)" in texts(at) and "--max-" not in texts(at)
+    # One function for the crawled count on Crawl and on Overview: playlists with tracks.
+    crawled = sql(home, "SELECT count(*) FROM playlists p WHERE source = 'spotify' AND "
+                        "EXISTS (SELECT 1 FROM playlist_tracks WHERE playlist_id = p.id)")[0][0]
+    unreachable = sql(home, "SELECT count(*) FROM playlists p WHERE source = 'spotify' AND "
+                            "NOT EXISTS (SELECT 1 FROM playlist_tracks "
+                            "WHERE playlist_id = p.id)")[0][0]
+    assert (f"In the catalog, over every crawl: {crawled:,} crawled playlists with stored "
+            f"tracks and {unreachable:,} unreachable ones") in texts(at)
+    # The graph is drawn: one node per playlist and artist of the crawl graph (under 300).
+    artists = sql(home, "SELECT count(DISTINCT artist_id) FROM (SELECT artist_id FROM "
+                        "crawl_playlist_artists UNION SELECT artist_id FROM crawl_artist_finds)")[0][0]
+    import json
+    specs = [json.loads(c.proto.spec) for c in at.main.get("vega_lite_chart")]
+    drawn = [c for c in specs if any(p.get("name") == "node" for p in c.get("params", []))]
+    assert len(drawn) == 1  # the network, with its click selection
+    assert _arrow_rows(at, min(300, graph_playlists + artists))
+    overview = open_page()
+    assert metrics(overview)["Crawled playlists"] == f"{crawled:,}"
+
+
+def _arrow_rows(at, nodes: int) -> bool:
+    """Streamlit sends a chart's data frames as Arrow: is one of them `nodes` rows long?"""
+    import pyarrow as pa
+    for chart in at.main.get("vega_lite_chart"):
+        for dataset in chart.proto.datasets:
+            table = pa.ipc.open_stream(dataset.data.data).read_all()
+            if table.num_rows == nodes and "node_id" in table.column_names:
+                return True
+    return False
 
 
 def test_bad_seed_is_a_one_line_error_and_starts_nothing(home: Path, tiny: dict, fake_api) -> None:
@@ -106,6 +159,9 @@ def test_missing_credentials_say_how_to_set_them(home: Path, tiny: dict,
     monkeypatch.chdir(home)  # no .streamlit/secrets.toml here
     monkeypatch.setenv("HOME", str(home))
     at = open_page("crawl")
+    # Said on arrival, before any crawl is tried.
+    assert "SPOTIPY_CLIENT_ID" in at.main.warning[0].value
+    assert "then reload this page" in at.main.warning[0].value
     _start(at, "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M")
     assert not at.exception
     assert "SPOTIPY_CLIENT_ID" in at.main.error[0].value

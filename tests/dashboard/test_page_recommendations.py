@@ -36,7 +36,8 @@ def _check_table(at, home: Path, seeds: list[int], names: dict[int, str]) -> pd.
     assert len(table) > 0
     assert not set(table["track"]) & {names[s] for s in seeds}, "a seed was recommended"
     assert table["rank"].tolist() == list(range(1, len(table) + 1))
-    assert table["score"].is_monotonic_decreasing
+    assert table["match"].is_monotonic_decreasing or len(set(table["match"])) == 1
+    assert table["match"].iloc[0] == 100 and table["match"].between(0, 100).all()
     for row in table.itertuples():
         total, per_seed = _shared(home, ids[row.track], seeds)
         assert row.shared_playlists == total
@@ -110,3 +111,58 @@ def test_users_page_without_crawled_owners_points_to_crawl(home: Path, catalog) 
     at.segmented_control(key="rec_mode").set_value("User").run()
     assert not at.exception
     assert "No crawled playlist owners yet" in at.main.info[-1].value
+
+
+def _column_config(at) -> dict:
+    import json
+    return json.loads(at.main.dataframe[-1].proto.columns)
+
+
+def test_playlist_picker_labels_and_hides_playlists_without_tracks(home: Path, tiny: dict,
+                                                                   catalog) -> None:
+    """MPD playlists have no owner: no 'by nan'. A crawled playlist whose items the API
+    refused reports 80 tracks but has none stored: it must not be listed at all."""
+    from data.store import PlaylistRecord
+    with catalog.write():
+        catalog.upsert_playlist(PlaylistRecord(source="spotify", source_id="refused",
+                                               name="Rock refused", owner_id="carol",
+                                               owner_name="Carol", num_tracks=80))
+    at = open_page("recommendations")
+    at.text_input(key="rec_playlist_query").input("rock").run()
+    options = selectbox(at, "rec_playlist")
+    labels = options.options
+    assert labels == ["Rock Classics — 3 tracks · MPD", "rock road trip — 3 tracks · MPD",
+                      "Alice rock — 2 tracks · Crawled by Alice"]
+    assert not any("nan" in label for label in labels)
+
+
+def test_table_fits_the_page_and_match_is_explained(home: Path, tiny: dict) -> None:
+    from dashboard.frames.recommend_table import TABLE_WIDTH_BUDGET_PX
+    at = open_page("recommendations")
+    at.text_input(key="rec_playlist_query").input("rock classics").run()
+    table = at.main.dataframe[-1].value
+    assert list(table.columns) == ["rank", "track", "artist", "link", "match",
+                                   "shared_playlists", "why", "examples"]
+    config = _column_config(at)
+    widths = [config[c].get("width") for c in table.columns]
+    assert all(isinstance(w, int) for w in widths) and sum(widths) <= TABLE_WIDTH_BUDGET_PX
+    assert "100 is the top recommendation" in config["match"]["help"]
+    # Item kNN co-occurrence counts for the rock seeds: Pebble 2 (100), the last 0.
+    assert table["match"].iloc[0] == 100 and table["match"].iloc[-1] == 0
+
+
+def test_a_link_with_a_playlist_id_opens_its_recommendations(home: Path, tiny: dict) -> None:
+    """What a click on the Crawl page's graph does: ?playlist=<catalog id>."""
+    from streamlit.testing.v1 import AppTest
+    from tests.dashboard.apptest_helpers import TIMEOUT_S
+    from tests.dashboard.conftest import APP
+
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    at.query_params["playlist"] = str(tiny["pl:Bob's mix"])
+    at.switch_page("views/recommendations.py").run()
+    assert not at.exception
+    assert at.text_input(key="rec_playlist_query").value == "Bob's mix"
+    assert selectbox(at, "rec_playlist").value == tiny["pl:Bob's mix"]
+    assert "Bob's mix" in at.main.subheader[-1].value
+    table = _check_table(at, home, [tiny[x] for x in "CDA"], _names(home))
+    assert len(table) > 0

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.frames.charts import MODEL_LABELS
+from dashboard.sidebar import APP_NAME, RUNNING_NOTICE
 from dashboard.jobs import runner as jobs
 from data.features_import import import_features
 from data.home import runs_dir
@@ -62,6 +63,7 @@ def test_training_error_is_shown_in_the_sidebar(home: Path, sampled: Catalog,
     monkeypatch.setenv("PLAYLISTGRAPH_TRAIN_ARGS", "--epochs many")
     at = open_page()
     assert "Co-occurrence baseline" in _sidebar(at)
+    assert APP_NAME in _sidebar(at)  # the app's name on every page
     at.sidebar.button(key="retrain").click().run()
     status = jobs.wait_for_job("train", home, timeout_s=120)
     assert status.state == "failed"
@@ -90,10 +92,29 @@ def test_progress_lock_and_cancel(home: Path, sampled: Catalog,
         # The loss shown is one the run logged (read after the page: the run moves on).
         logged = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
         assert any(f"loss {row['loss']:.4f}" in shown for row in logged)
-        # A second click while it runs says so and starts nothing.
-        at.sidebar.button(key="retrain").click().run()
-        assert "already in progress" in at.sidebar.warning[0].value
+        # While it runs, Retrain is disabled and a notice says why, on every poll.
+        assert at.sidebar.button(key="retrain").disabled
+        assert RUNNING_NOTICE in [i.value for i in at.sidebar.info]
+        at.run()
+        assert RUNNING_NOTICE in [i.value for i in at.sidebar.info]
+        assert at.sidebar.button(key="retrain").disabled
         assert len([p for p in runs_dir(home).iterdir() if p.is_dir()]) == 1
+        # The ETA is the mean epoch time so far times the epochs left.
+        _wait(lambda: len((run_dir / "metrics.jsonl").read_text().splitlines()) >= 2)
+        at.run()
+        assert " left, then evaluation" in _sidebar(at)
+        # The Training page follows the running run: selected, its state and epochs.
+        at.switch_page("views/training.py").run()
+        assert not at.exception
+        assert selectbox(at, "train_run").value == run_dir.name
+        shown = {m.label: m.value for m in at.main.metric}
+        assert shown["State"] == "Training" and shown["Epochs"].endswith(" / 50")
+        assert "ETA" in shown
+        done = int(shown["Epochs"].split(" / ")[0])
+        _wait(lambda: len((run_dir / "metrics.jsonl").read_text().splitlines()) > done)
+        at.run()
+        grown = {m.label: m.value for m in at.main.metric}
+        assert int(grown["Epochs"].split(" / ")[0]) > done
         at.sidebar.button(key="cancel_training").click().run()
     except BaseException:
         jobs.cancel_job("train", home)  # never leave a trainer running behind a failed test

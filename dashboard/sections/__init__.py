@@ -1,0 +1,1 @@
+"""Parts of a page that are big enough to read on their own (Streamlit code, like views/)."""
