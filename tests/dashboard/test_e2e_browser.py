@@ -245,9 +245,10 @@ def _metric(page, label: str) -> str:
 
 
 def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
+    from dashboard.frames.charts import MODEL_LABELS
     from dashboard.jobs import runner as jobs
     from data.store import Catalog
-    from ml.runs import active_run
+    from ml.runs import active_run, read_evaluation
 
     timings: dict[str, dict] = {}
     shutil.rmtree(OUTPUT / "screenshots", ignore_errors=True)
@@ -297,7 +298,9 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
             page.keyboard.press("Enter")
             _idle(page)
             page.get_by_text("Download CSV").wait_for()
-            assert "GraphSAGE" in page.get_by_test_id("stMain").inner_text()
+            # The page names the model the run serves (the best on validation).
+            served = (read_evaluation(run.path) or {}).get("served") or "gnn"
+            assert MODEL_LABELS[served] in page.get_by_test_id("stMain").inner_text()
         _shot(page, name.lower().replace(" ", "-"))
 
     # 5. A real crawl of the local fake API, started from the Crawl page.
