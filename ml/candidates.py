@@ -69,15 +69,6 @@ class FirstStage:
         return CandidateBatch(rows, scores, ranks, np.stack(tops, 1), dense[0])
 
 
-def candidate_recall(stage: FirstStage, seeds: Sequence[np.ndarray], titles: Sequence[str],
-                     hidden: Sequence[np.ndarray]) -> tuple[list[float], list[int]]:
-    """Per query: the share of its hidden tracks among the candidates, and how many there are."""
-    batch = stage.candidates(seeds, titles)
-    recall = [float(np.isin(h, rows).mean()) if len(h) else float("nan")
-              for rows, h in zip(batch.rows, hidden)]
-    return recall, [len(r) for r in batch.rows]
-
-
 def _positions(top: np.ndarray, wanted: np.ndarray, absent: int) -> np.ndarray:
     """int32 [len(wanted)]: where each wanted row sits in `top` (-1 padded), else `absent`."""
     valid = np.flatnonzero(top >= 0)

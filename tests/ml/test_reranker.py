@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from ml.baselines import Popularity, TitlePopularity, interaction_matrix
-from ml.candidates import FirstStage, candidate_recall
+from ml.candidates import FirstStage
 from ml.evaluate import evaluate_rankers
 from ml.protocol import Case
 from ml.ranking import Ranker
@@ -102,15 +102,14 @@ def test_the_two_stage_ranker_never_returns_a_seed_and_always_fills_its_list():
 
 
 def test_candidate_recall_counts_hidden_tracks_among_the_candidates():
-    stage, _ = two_stage(np.arange(TRACKS) // PER_ALBUM)
+    stage, context = two_stage(np.arange(TRACKS) // PER_ALBUM)
     cases = album_cases(np.random.default_rng(3), 5)
-    recall, sizes = candidate_recall(stage, [c.seeds for c in cases], [""] * 5,
-                                     [c.hidden for c in cases])
-    assert recall == [1.0] * 5 and sizes == [TRACKS - 2] * 5  # N = T: everything but the seeds
+    found = ranking_set(stage, context, cases, keep_empty=True)
+    # N = T: everything but the seeds
+    assert found.recall == [1.0] * 5 and found.candidates == [TRACKS - 2] * 5
     stage.n = 1
-    recall, sizes = candidate_recall(stage, [c.seeds for c in cases], [""] * 5,
-                                     [c.hidden for c in cases])
-    assert sizes == [1] * 5 and all(r in (0.0, 1 / 6) for r in recall)
+    found = ranking_set(stage, context, cases, keep_empty=True)
+    assert found.candidates == [1] * 5 and all(r in (0.0, 1 / 6) for r in found.recall)
 
 
 def test_feature_names_match_the_feature_rows():
