@@ -40,7 +40,7 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
     st.markdown("#### Model in use")
     run_id = recommender.serving_run_id(settings.home)
     if run_id:
-        served = recommender.served_model_name(settings.home)
+        served = recommender.served_model_name(settings.home, run_id)
         st.markdown(f":material/hub: **{charts.MODEL_LABELS.get(served, served)}**")
         st.caption(f"run {run_id}")
     else:

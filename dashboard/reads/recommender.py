@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from data.home import runs_dir
 from data.store import Catalog
 from ml.runs import active_run, read_evaluation
 
@@ -23,13 +24,10 @@ def serving_run_id(home: str | Path) -> str | None:
     return run.run_id if run else None
 
 
-def served_model_name(home: str | Path) -> str | None:
-    """The model the active run serves (its evaluation's "served"; GraphSAGE for a run that
-    was not evaluated), or None while no trained model exists."""
-    run = active_run(Path(home))
-    if run is None:
-        return None
-    return (read_evaluation(run.path) or {}).get("served") or "gnn"
+def served_model_name(home: str | Path, run_id: str) -> str:
+    """The model run `run_id` serves: its evaluation's "served", GraphSAGE for a run that
+    was not evaluated."""
+    return (read_evaluation(runs_dir(Path(home)) / run_id) or {}).get("served") or "gnn"
 
 
 @dataclass
