@@ -102,6 +102,9 @@ class TrainConfig:
     rerank_fold: float = field(default=0.25, metadata={
         "help": "share of training playlists the re-ranker learns from (the source models "
                 "are refitted without them for that)"})
+    rerank_gnn_epochs: int = field(default=12, metadata={
+        "help": "maximum epochs of the GraphSAGE trained without the fold, whose scores the "
+                "re-ranker learns from"})
     rerank_queries: int = field(default=4000, metadata={
         "help": "cap on the re-ranker's training queries (seed/target cuts of the fold)"})
     rerank_rounds: int = field(default=500, metadata={
@@ -121,8 +124,8 @@ class TrainConfig:
         """Raise ValueError with a one-line reason for values no run can use."""
         positive = ("dim", "layers", "epochs", "batch_playlists", "targets_per_playlist",
                     "title_min_count", "id_min_playlists", "eval_batch", "max_validation_cases",
-                    "als_factors", "als_iterations", "rerank_candidates", "rerank_queries",
-                    "rerank_rounds")
+                    "als_factors", "als_iterations", "rerank_candidates", "rerank_gnn_epochs",
+                    "rerank_queries", "rerank_rounds")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{_flag(name)} must be at least 1")

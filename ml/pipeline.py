@@ -37,8 +37,11 @@ from ml.runtime import configure_torch, resolve_device, snapshot_of_version
 from ml.snapshot import load_snapshot
 from ml.train import Trainer, new_state, restore_state, timed_epoch
 
-# What --resume may change: how long and where to run, not what is trained.
-RESUMABLE = {"epochs", "patience", "device", "threads", "eval_batch", "baselines"}
+# What --resume may change: how long and where to run, and what is fitted at evaluation
+# beside the GraphSAGE, not what the GraphSAGE trains on.
+RESUMABLE = {"epochs", "patience", "device", "threads", "eval_batch", "baselines", "rerank",
+             "rerank_candidates", "rerank_fold", "rerank_gnn_epochs", "rerank_queries",
+             "rerank_rounds", "rerank_leaves", "rerank_lr"}
 MIN_PLAYLISTS = 20
 
 

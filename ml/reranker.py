@@ -42,11 +42,14 @@ class TwoStage(Ranker):
         out -= finite.max(dim=1, keepdim=True).values + _BELOW
         sizes = [len(r) for r in batch.rows]
         if sum(sizes):
-            predicted = self.booster.predict(np.concatenate(features), num_threads=1)
-            rows = torch.from_numpy(np.repeat(np.arange(len(seeds)), sizes))
-            cols = torch.from_numpy(np.concatenate(batch.rows))
-            out[rows.to(out.device), cols.to(out.device)] = \
-                torch.from_numpy(predicted.astype(np.float32)).to(out.device)
+            predicted = np.split(self.booster.predict(np.concatenate(features), num_threads=1),
+                                 np.cumsum(sizes)[:-1])
+            first = batch.fallback.cpu()
+            for q, (cand, p) in enumerate(zip(batch.rows, predicted)):
+                if len(cand):
+                    tie = first[q, torch.from_numpy(cand)].numpy()
+                    out[q, torch.from_numpy(cand).to(out.device)] = torch.from_numpy(
+                        _break_ties(p, tie).astype(np.float32)).to(out.device)
         return out
 
     def explain(self, seeds: np.ndarray, title: str, rows: np.ndarray) -> dict[int, dict[str, float]]:
@@ -65,6 +68,20 @@ class TwoStage(Ranker):
         total = float(gain.sum()) or 1.0
         pairs = sorted(zip(self.feature_names, gain.tolist()), key=lambda p: -p[1])
         return {name: round(g / total, 4) for name, g in pairs}
+
+
+def _break_ties(predicted: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """`predicted` with equal values ordered by `secondary` (higher first), every distinct
+    value's order kept: a booster of a few trees gives many candidates the same score, and
+    those are then ordered as the first source orders them, not by track row."""
+    distinct = np.unique(predicted)
+    if len(distinct) == len(predicted):
+        return predicted
+    gap = float(np.diff(distinct).min()) if len(distinct) > 1 else 1.0
+    order = np.argsort(-secondary, kind="stable")
+    place = np.empty(len(predicted))
+    place[order] = np.arange(len(predicted))
+    return predicted + (1.0 - place / len(predicted)) * 0.5 * gap
 
 
 @dataclass

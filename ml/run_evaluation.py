@@ -162,7 +162,7 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
     reranker_report = None
     if config.rerank:
         two_stage, reranker_report = fit_two_stage(
-            data, config, served.model, rankers, inputs,
+            data, config, torch_device, rankers, inputs,
             als_report["params"] if als_report else None, checks, config.threads)
         save_booster(run_dir, two_stage.booster, two_stage.stage.names,
                      config.rerank_candidates, reranker_report)

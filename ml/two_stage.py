@@ -2,17 +2,17 @@
 
 The re-ranker must learn how far to trust each model on playlists those models never
 saw, as the test playlists are. So it learns from a fold of the training playlists
-that the source models are refitted without: item-kNN, popularity and the title
-tables from the other training playlists, ALS with the tuned parameters on them, and
-GraphSAGE's track states recomputed over the graph without the fold's edges (its
-weights stay those of the run; a track seen only in the fold then gets no id
-embedding, like a track seen only in a test playlist). The fold's playlists are cut
-into the protocol's seed/target scenarios. Validation playlists only stop the boosting
-early; test playlists are never read here.
+that every source model is fitted without: item-kNN, popularity and the title tables
+from the other training playlists, ALS with the tuned parameters on them, and a
+GraphSAGE trained on them alone (the run's settings, at most `rerank_gnn_epochs`
+epochs, its best epoch kept by validation like the run's own). The fold's playlists
+are cut into the protocol's seed/target scenarios. Validation playlists only stop the
+trainings and the boosting early; test playlists are never read here.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -21,15 +21,13 @@ import torch
 from ml.baselines import ALS, ItemKNN
 from ml.candidates import FirstStage
 from ml.config import TrainConfig
-from ml.graph import bipartite_adjacency
-from ml.inference import GnnScorer, graph_states
-from ml.model import PlaylistGraphSAGE
-from ml.prepare import TrainingData, title_seeds, track_inputs
-from ml.protocol import SCENARIOS, Case, make_cases
+from ml.inference import GnnScorer
+from ml.prepare import TrainingData, training_data
+from ml.protocol import SCENARIOS, Case, Holdout, make_cases
 from ml.ranking import Ranker
 from ml.rerank_features import TrackContext, feature_names
 from ml.reranker import TwoStage, ranking_set, train_booster
-from ml.titles import TitleVocabulary
+from ml.train import Trainer, new_state
 
 SOURCES = ("gnn", "als", "itemknn")
 
@@ -47,7 +45,7 @@ def first_stage(sources: Sequence[Ranker], inputs, n: int) -> FirstStage:
     return FirstStage([by_name[name] for name in SOURCES if name in by_name], inputs.by_title, n)
 
 
-def fit_two_stage(data: TrainingData, config: TrainConfig, model: PlaylistGraphSAGE,
+def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
                   sources: Sequence[Ranker], inputs, als_params: dict | None,
                   validation: list[Case], threads: int = 0) -> tuple[TwoStage, dict]:
     """The run's two-stage model over `sources` (fitted on all training playlists, from
@@ -62,8 +60,10 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, model: PlaylistGraphS
     fold_inputs = BaselineInputs.of(data, exclude=fold)
     names = {r.name for r in sources}
     fold_sources: list[Ranker] = []
+    fold_gnn = None
     if "gnn" in names:
-        fold_sources.append(_gnn_without(data, config, model, fold))
+        gnn, fold_gnn = _gnn_without(data, config, fold, validation, device)
+        fold_sources.append(gnn)
     if "als" in names and als_params is not None:
         fold_sources.append(ALS(fold_inputs.interactions, fold_inputs.by_title,
                                 factors=int(als_params["factors"]),
@@ -99,6 +99,7 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, model: PlaylistGraphS
             recall[sc.name] = round(float(np.mean(values)), 4)
     report = {
         "candidates": n, "sources": stage.names, "fold_playlists": int(len(fold)),
+        "fold_gnn": fold_gnn,
         "train_queries": len(train_set.groups), "train_rows": int(len(train_set.labels)),
         "validation_queries": len(valid_set.groups),
         "best_iteration": int(booster.best_iteration or booster.current_iteration()),
@@ -113,27 +114,22 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, model: PlaylistGraphS
     return two_stage, report
 
 
-def _gnn_without(data: TrainingData, config: TrainConfig, model: PlaylistGraphSAGE,
-                 fold: np.ndarray) -> GnnScorer:
-    """GraphSAGE with its track states over the training graph less the fold's edges."""
-    s = data.snapshot
-    keep = ~np.isin(data.edge_playlist, fold)
-    edge_playlist, edge_track = data.edge_playlist[keep], data.edge_track[keep]
-    degree = np.bincount(edge_track, minlength=s.num_tracks)
-    device = next(model.parameters()).device
-    inputs = track_inputs(data.encoded_features, np.arange(s.num_tracks),
-                          degree >= max(config.id_min_playlists, 1), s.track_artist,
-                          data.artist_seen, s.track_album, data.album_seen, device)
-    adj = bipartite_adjacency(torch.from_numpy(edge_playlist).to(device),
-                              torch.from_numpy(edge_track).to(device), s.num_playlists,
-                              s.num_tracks)
-    states = graph_states(model, inputs, *adj)
-    vocab = data.vocab
-    if config.title_seed_tracks > 0:
-        held = np.zeros(s.num_playlists, bool)
-        held[fold] = True
-        titles = np.where(held, 0, data.playlist_titles[:, 0])
-        ptr, rows = title_seeds(edge_playlist, edge_track, titles, len(vocab.titles),
-                                s.num_tracks, config.title_seed_tracks)
-        vocab = TitleVocabulary(vocab.titles, vocab.tokens, ptr, rows)
-    return GnnScorer(model, states, vocab, device)
+def _gnn_without(data: TrainingData, config: TrainConfig, fold: np.ndarray,
+                 validation: list[Case], device: torch.device) -> tuple[GnnScorer, dict]:
+    """A GraphSAGE trained like the run's, on the training playlists less the fold, and
+    what its training did."""
+    from ml.pipeline import fit  # the one epoch loop; ml.pipeline imports this module's users
+    started = time.perf_counter()
+    holdout = data.holdout
+    without = Holdout(train=np.setdiff1d(holdout.train, fold), validation=holdout.validation,
+                      test=holdout.test)
+    fold_data = training_data(data.snapshot, without, config)
+    fold_config = replace(config, epochs=min(config.epochs, config.rerank_gnn_epochs))
+    trainer = Trainer(fold_config, fold_data, device, validation)
+    state = new_state(fold_config, fold_data, device)
+    fit(fold_config, trainer, state)
+    state.model.load_state_dict(state.best_model)
+    scorer = GnnScorer(state.model, trainer.states(state.model), fold_data.vocab, device)
+    return scorer, {"epochs": state.epoch, "best_epoch": state.best_epoch,
+                    config.early_stopping: round(state.best_metric, 6),
+                    "seconds": round(time.perf_counter() - started, 1)}

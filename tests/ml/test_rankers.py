@@ -24,7 +24,7 @@ MODELS = ("gnn", "popularity", "itemknn", "als", "reranked")
 @pytest.fixture
 def run_with_every_model(checkerboard, home):
     config = fast_config(epochs=6, baselines="popularity,itemknn,als", als_search="",
-                         rerank=True, rerank_candidates=50)
+                         rerank=True, rerank_candidates=50, rerank_fold=0.5)
     run_dir, state = run_training(config, home, progress=False, out=io.StringIO())
     assert state == "done"
     return run_dir

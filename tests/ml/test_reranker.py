@@ -17,7 +17,7 @@ from ml.evaluate import evaluate_rankers
 from ml.protocol import Case
 from ml.ranking import Ranker
 from ml.rerank_features import TrackContext, feature_names
-from ml.reranker import TwoStage, ranking_set, train_booster
+from ml.reranker import TwoStage, _break_ties, ranking_set, train_booster
 
 ALBUMS, PER_ALBUM, PLAYLISTS = 30, 8, 300
 TRACKS = ALBUMS * PER_ALBUM
@@ -124,3 +124,13 @@ def test_feature_names_match_the_feature_rows():
     assert (album_seeds[hidden] == 2).all() and (album_seeds[~hidden] == 0).all()
     assert (rows[:, names.index("random_absent")] == 0).all()
     assert (rows[:, names.index("seeds")] == 2).all()
+
+
+def test_equal_booster_scores_are_ordered_by_the_first_source_and_distinct_ones_kept():
+    predicted = np.array([1.0, 1.0, 0.5, 0.5, 2.0])
+    first_source = np.array([0.1, 0.9, 5.0, 7.0, -3.0])
+    out = _break_ties(predicted, first_source)
+    assert np.argsort(-out, kind="stable").tolist() == [4, 1, 0, 3, 2]
+    assert len(np.unique(out)) == len(out)
+    distinct = np.array([0.3, 0.1, 0.2])
+    assert _break_ties(distinct, np.array([0.0, 9.0, 1.0])) is distinct
