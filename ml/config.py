@@ -102,7 +102,7 @@ class TrainConfig:
     rerank_fold: float = field(default=0.25, metadata={
         "help": "share of training playlists the re-ranker learns from (the source models "
                 "are refitted without them for that)"})
-    rerank_gnn_epochs: int = field(default=12, metadata={
+    rerank_gnn_epochs: int = field(default=6, metadata={
         "help": "maximum epochs of the GraphSAGE trained without the fold, whose scores the "
                 "re-ranker learns from"})
     rerank_queries: int = field(default=4000, metadata={

@@ -34,6 +34,9 @@ class Ranker:
         return top_k(self.scores(seeds, titles), seeds, k)
 
 
+_FEW_ROWS = 8  # up to this many rows, top_k partitions in numpy (serving: one query)
+
+
 def top_k(scores: Tensor, exclude: Sequence[np.ndarray], k: int) -> tuple[np.ndarray, np.ndarray]:
     """Best `k` columns per row of `scores` [B, T], never one listed in `exclude[b]`.
 
@@ -48,7 +51,23 @@ def top_k(scores: Tensor, exclude: Sequence[np.ndarray], k: int) -> tuple[np.nda
         cols = torch.from_numpy(np.concatenate([np.asarray(e, np.int64) for e in exclude]))
         scores[rows.to(scores.device), cols.to(scores.device)] = float("-inf")
     k = min(k, scores.shape[1])
-    values, index = torch.topk(scores, k, dim=1)
-    values, index = values.float().cpu().numpy(), index.cpu().numpy()
+    if scores.device.type == "cpu" and scores.shape[0] <= _FEW_ROWS and k < scores.shape[1]:
+        index, values = _top_k_cpu(scores.detach().float().numpy(), k)
+    else:
+        values, index = torch.topk(scores, k, dim=1)
+        values, index = values.float().cpu().numpy(), index.cpu().numpy()
     index[~np.isfinite(values)] = -1
     return index, values
+
+
+def _top_k_cpu(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """`torch.topk` for a few CPU rows [B, T]: a partition, then a sort of the k kept. For
+    one query over the full catalog's 2.26M tracks that is 6 ms against torch.topk's 25; a
+    batch of many rows is faster in torch.topk, which spreads the rows over its threads.
+    Equal scores may come in another order than torch.topk's, which leaves it unspecified."""
+    cut = scores.shape[1] - k
+    index = np.argpartition(scores, cut, axis=1)[:, cut:]
+    values = np.take_along_axis(scores, index, axis=1)
+    order = np.argsort(-values, axis=1, kind="stable")
+    return (np.take_along_axis(index, order, axis=1).astype(np.int64),
+            np.take_along_axis(values, order, axis=1))

@@ -38,8 +38,9 @@ class TwoStage(Ranker):
         batch = self.stage.candidates(seeds, titles)
         features = self.context.features(batch, seeds, titles, self.stage.n)
         out = batch.fallback
-        finite = torch.where(torch.isfinite(out), out, torch.zeros_like(out))
-        out -= finite.max(dim=1, keepdim=True).values + _BELOW
+        # batch.top holds each source's best score over the non-seed tracks (0 for none),
+        # the largest finite value of `out`, whose seeds are already -inf.
+        out -= torch.from_numpy(batch.top[:, :1]).to(out.device) + _BELOW
         sizes = [len(r) for r in batch.rows]
         if sum(sizes):
             predicted = np.split(self.booster.predict(np.concatenate(features), num_threads=1),

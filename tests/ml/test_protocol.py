@@ -105,6 +105,18 @@ def test_top_k_never_returns_a_seed():
     assert index.tolist() == [[2, -1, -1]]  # fewer candidates than k: padded
 
 
+@pytest.mark.parametrize("rows", [1, 3, 40])  # the numpy partition for a few rows, torch's topk for many
+def test_top_k_keeps_the_k_best_in_order_with_seeds_masked(rows):
+    scores = torch.from_numpy(np.random.default_rng(rows).permutation(rows * 5000)
+                              .reshape(rows, 5000).astype(np.float32))
+    seeds = [np.argsort(-scores[r].numpy())[:2] for r in range(rows)]  # each row's two best
+    index, values = top_k(scores.clone(), seeds, 50)
+    for r in range(rows):
+        order = np.argsort(-scores[r].numpy())
+        assert index[r].tolist() == order[2:52].tolist()
+        assert values[r].tolist() == scores[r].numpy()[order[2:52]].tolist()
+
+
 def test_baselines_on_the_checkerboard(split, checkerboard):
     snapshot, holdout = split
     data = prepare_training_data(snapshot, holdout, title_min_count=1)
