@@ -75,7 +75,7 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
                                                 f"resuming {run_dir.name}")
                             if checkpoint else load_snapshot(catalog, home))
                 catalog.close()  # everything else works on the snapshot
-                state, message = _train_and_evaluate(config, snapshot, checkpoint, run_dir, home,
+                epoch, message = _train_and_evaluate(config, snapshot, checkpoint, run_dir, home,
                                                      device, evaluate, progress, out, err)
         except (RunCancelled, KeyboardInterrupt):
             epoch = (read_status(run_dir) or {}).get("epoch", start)  # the last finished epoch
@@ -90,7 +90,7 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
                          config.epochs,
                          str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
             raise
-    write_status(run_dir, "done", state.epoch, config.epochs, message)
+    write_status(run_dir, "done", epoch, config.epochs, message)
     print(run_dir, file=out, flush=True)
     return run_dir, "done"
 
@@ -141,15 +141,19 @@ def _train_and_evaluate(config: TrainConfig, snapshot, checkpoint: dict | None, 
     _fit(config, trainer, state, run_dir, snapshot.version, device, progress, out)
     state.model.load_state_dict(state.best_model)
     save_model(run_dir, state.model, data, trainer.states(state.model), snapshot.version)
+    epoch, best_epoch = state.epoch, state.best_epoch
     if not evaluate:
-        return state, (f"done; best epoch {state.best_epoch}; not evaluated, so not serving "
+        return epoch, (f"done; best epoch {best_epoch}; not evaluated, so not serving "
                        f"(python -m ml evaluate {run_dir.name} --activate)")
-    write_status(run_dir, "evaluating", state.epoch, config.epochs,
+    # The evaluation reads the saved run and fits its own models (the re-ranker's
+    # GraphSAGE among them): the trainer's graph, weights and optimizer go first.
+    del trainer, data, state
+    write_status(run_dir, "evaluating", epoch, config.epochs,
                  "evaluating on held-out playlists")
     evaluation = evaluate_run(run_dir, home, device=str(device), progress=progress, err=err)
     print(evaluation_tables(evaluation), file=out, flush=True)
     activate(run_dir)
-    return state, f"done; best epoch {state.best_epoch}, now serving"
+    return epoch, f"done; best epoch {best_epoch}, now serving"
 
 
 def _resumed_run(resume: str, given: TrainConfig, overrides: set[str],
