@@ -23,6 +23,8 @@ MODELS = ("gnn", "popularity", "itemknn", "als", "reranked")
 
 @pytest.fixture
 def run_with_every_model(checkerboard, home):
+    # Half the training playlists for the re-ranker's fold: its own GraphSAGE learns from
+    # the other half, and the checkerboard's quarter (24 playlists) is too few for it.
     config = fast_config(epochs=6, baselines="popularity,itemknn,als", als_search="",
                          rerank=True, rerank_candidates=50, rerank_fold=0.5)
     run_dir, state = run_training(config, home, progress=False, out=io.StringIO())
