@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from ml.artifacts import load_checkpoint
 from ml.errors import UserError
 from ml.pipeline import build_trainer, run_training
 from ml.runs import active_run, list_runs, read_evaluation, read_metrics, read_status
@@ -110,6 +111,15 @@ def test_resume_refuses_to_change_the_model(checkerboard, home):
     with pytest.raises(UserError, match="--dim"):
         train(home, fast_config(epochs=2, dim=32), resume=run_dir.name,
               overrides={"epochs", "dim"})
+
+
+def test_resume_may_change_what_is_fitted_beside_the_model(checkerboard, home):
+    run_dir, _, _ = train(home, fast_config(epochs=1), evaluate=False)
+    train(home, fast_config(epochs=2, rerank_candidates=30, rerank_gnn_epochs=1),
+          resume=run_dir.name, overrides={"epochs", "rerank_candidates", "rerank_gnn_epochs"},
+          evaluate=False)
+    stored = load_checkpoint(run_dir / "checkpoint.pt")["config"]
+    assert (stored["epochs"], stored["rerank_candidates"], stored["rerank_gnn_epochs"]) == (2, 30, 1)
 
 
 def test_corrupt_checkpoint_is_a_one_line_error(checkerboard, home):
