@@ -13,7 +13,7 @@ popular tracks after its own scores run out (a tie-break far below any real scor
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -48,13 +48,17 @@ class Popularity(Ranker):
         counts = np.asarray(interactions.sum(axis=0)).ravel()
         self.counts = counts
         self.log_counts = torch.from_numpy(np.log1p(counts).astype(np.float32))
+        self._fill: Tensor | None = None
 
     def scores(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> Tensor:
         return self.log_counts.expand(len(seeds), -1).clone()
 
     def fill(self) -> Tensor:
-        """[T] popularity scaled into [0, _FILL]: the tie-break other models add."""
-        return self.log_counts / max(float(self.log_counts.max()), 1e-12) * _FILL
+        """[T] popularity scaled into [0, _FILL]: the tie-break other models add (not to be
+        modified: it is computed once)."""
+        if self._fill is None:
+            self._fill = self.log_counts / max(float(self.log_counts.max()), 1e-12) * _FILL
+        return self._fill
 
 
 class TitlePopularity:
@@ -98,12 +102,15 @@ class ItemKNN(Ranker):
         self._fill = title_fallback.popularity.fill()
 
     def scores(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> Tensor:
+        return _seeded_or_title(self._co_occurrence, seeds, titles, self.title_fallback,
+                                self.num_tracks)
+
+    def _co_occurrence(self, seeds: Sequence[np.ndarray]) -> Tensor:
         # score_t = sum_s co(s, t) / sqrt(deg_s deg_t), as two sparse products.
         queries = _seed_matrix(seeds, self.num_tracks)
         via_playlists = queries @ self._scaled_t  # [B, P]
         dense = (via_playlists @ self.interactions).toarray().astype(np.float32)
-        out = torch.from_numpy(dense * self.inv_sqrt_degree) + self._fill
-        return _title_rows(out, seeds, titles, self.title_fallback)
+        return torch.from_numpy(dense * self.inv_sqrt_degree) + self._fill
 
 
 class ALS(Ranker):
@@ -144,18 +151,42 @@ class ALS(Ranker):
         self._fill = title_fallback.popularity.fill()
 
     def scores(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> Tensor:
-        from threadpoolctl import threadpool_limits
+        return _seeded_or_title(self._folded_in, seeds, titles, self.title_fallback,
+                                self.num_tracks)
+
+    def _folded_in(self, seeds: Sequence[np.ndarray]) -> Tensor:
         queries = _seed_matrix(seeds, self.num_tracks)
-        with threadpool_limits(1, "blas"):
+        with _single_threaded_blas():
             users = self.model.recalculate_user(np.arange(len(seeds)), queries)
-        out = torch.from_numpy(np.asarray(users, np.float32).reshape(len(seeds), -1)) \
+        return torch.from_numpy(np.asarray(users, np.float32).reshape(len(seeds), -1)) \
             @ self.item_factors.T + self._fill
-        return _title_rows(out, seeds, titles, self.title_fallback)
 
 
-def _title_rows(out: Tensor, seeds: Sequence[np.ndarray], titles: Sequence[str],
-                fallback: TitlePopularity) -> Tensor:
+def _seeded_or_title(score: Callable[[Sequence[np.ndarray]], Tensor],
+                     seeds: Sequence[np.ndarray], titles: Sequence[str],
+                     fallback: TitlePopularity, num_tracks: int) -> Tensor:
+    """[Q, T]: `score` of the queries with seeds, the title fallback's for those without
+    (a query without seeds is never scored by `score`: over a full catalog that is a
+    wasted pass over every track)."""
+    seeded = [i for i, s in enumerate(seeds) if len(s)]
+    if len(seeded) == len(seeds):
+        return score(seeds)
+    out = torch.empty(len(seeds), num_tracks)
+    if seeded:
+        out[seeded] = score([seeds[i] for i in seeded])
     empty = [i for i, s in enumerate(seeds) if len(s) == 0]
-    if empty:
-        out[empty] = fallback.scores([titles[i] for i in empty])
+    out[empty] = fallback.scores([titles[i] for i in empty])
     return out
+
+
+_BLAS = None
+
+
+def _single_threaded_blas():
+    """A context with BLAS on one thread (implicit's fold-in parallelizes itself), from one
+    controller: building a new one per query reads every loaded library again (~3 ms)."""
+    global _BLAS
+    from threadpoolctl import ThreadpoolController
+    if _BLAS is None:
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
