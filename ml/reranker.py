@@ -45,12 +45,12 @@ class TwoStage(Ranker):
         if sum(sizes):
             predicted = np.split(self.booster.predict(np.concatenate(features), num_threads=1),
                                  np.cumsum(sizes)[:-1])
-            first = batch.fallback.cpu()
             for q, (cand, p) in enumerate(zip(batch.rows, predicted)):
                 if len(cand):
-                    tie = first[q, torch.from_numpy(cand)].numpy()
-                    out[q, torch.from_numpy(cand).to(out.device)] = torch.from_numpy(
-                        _break_ties(p, tie).astype(np.float32)).to(out.device)
+                    cols = torch.from_numpy(cand).to(out.device)
+                    first = out[q, cols].cpu().numpy()  # the first source's order (shifted)
+                    out[q, cols] = torch.from_numpy(
+                        _break_ties(p, first).astype(np.float32)).to(out.device)
         return out
 
     def explain(self, seeds: np.ndarray, title: str, rows: np.ndarray) -> dict[int, dict[str, float]]:
