@@ -53,9 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     fake.junk, fake.audio_features = args.junk, args.audio_features
     if args.rate_limit:
         fake.rate_limit(args.rate_limit, args.window_s)
-    print(try_out_text(fake, args.sample), flush=True)
     stop = threading.Event()
+    # Before the lines are printed: whoever reads them may stop the fake at once.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(try_out_text(fake, args.sample), flush=True)
     try:
         stop.wait()
     except KeyboardInterrupt:
