@@ -154,40 +154,85 @@ class Trainer:
                                               drop_tracks=cold if cfg.cold_share > 0 else None)
         self.last_epoch_steps += 1
         self.last_epoch_edges += int(adj_pt._nnz())
-        seeds = local[task.seed_playlist] >= 0
-        adj_query = csr(local[task.seed_playlist[seeds]], task.seed_track[seeds], len(batch),
-                        self.num_tracks)
-        targets = local[task.target_playlist] >= 0
-        pair_query = local[task.target_playlist[targets]]
-        positives = task.target_track[targets]
         negatives = self.sampler.sample(gen)
-
         states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
-        queries = model.playlist_embedding(states, adj_query, self.titles[batch])
-        vectors = states[-1]
-        accidental = self._own_tracks(batch, local, negatives)
-        log_q = self.sampler.log_expected
-        loss = sampled_softmax_loss(queries, pair_query, vectors[positives], vectors[negatives],
-                                    log_q[positives], log_q[negatives], accidental)
         state.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss = self._loss_backward(model, states, task, batch, local, negatives)
         state.optimizer.step()
-        return float(loss.detach())
+        return loss
 
-    def _own_tracks(self, batch, local, negatives) -> torch.Tensor:
-        """bool [B, M]: negative m is one of batch playlist b's own tracks."""
-        if self.sampler.exhaustive:  # negatives are all tracks: mark the batch's edges
-            own = local[self.edge_playlist] >= 0
-            mask = torch.zeros(len(batch), self.num_tracks, dtype=torch.bool, device=self.device)
-            mask[local[self.edge_playlist[own]], self.edge_track[own]] = True
+    def _loss_backward(self, model, states: list[torch.Tensor], task, batch, local,
+                       negatives) -> float:
+        """The step's loss, its gradients accumulated into the parameters.
+
+        The loss is computed for `loss_chunk` queries at a time: each query's scores
+        against every negative ([chunk, M] matrices and their gradients) and its fold-in
+        solves exist for one chunk only, so a step's memory does not grow with the batch.
+        The graph-wide track states (and the fold-in's VᵀV) are computed once; each chunk's
+        backward stops at detached copies of them, whose gradients add up over the chunks
+        and then go back through the propagation in one pass. The chunks' losses are
+        weighted by their share of the pairs, so loss and gradients are those of the whole
+        batch at once (up to float rounding). A batch of one chunk runs exactly as an
+        unchunked step, bit for bit.
+        """
+        seed_query = local[task.seed_playlist]
+        in_batch = seed_query >= 0
+        seed_query, seed_track = seed_query[in_batch], task.seed_track[in_batch]
+        pair_query = local[task.target_playlist]
+        in_batch = pair_query >= 0
+        pair_query, positives = pair_query[in_batch], task.target_track[in_batch]
+        size = self.config.loss_chunk if self.config.loss_chunk > 0 else len(batch)
+        starts = range(0, len(batch), size)
+        chunked = len(starts) > 1
+        graph_wide = [*states, model.gram(states[-1])] if chunked and model.spec.fold_in \
+            else list(states)
+        leaves = [t.detach().requires_grad_(t.requires_grad) for t in graph_wide] if chunked \
+            else graph_wide
+        states, gram = leaves[:len(states)], (leaves[-1] if len(leaves) > len(states) else None)
+        vectors, log_q = states[-1], self.sampler.log_expected
+        total = 0.0
+        for start in starts:
+            end = min(start + size, len(batch))
+            seeds = (seed_query >= start) & (seed_query < end) if chunked else slice(None)
+            adj_query = csr(seed_query[seeds] - start, seed_track[seeds], end - start,
+                            self.num_tracks)
+            queries = model.playlist_embedding(states, adj_query, self.titles[batch[start:end]],
+                                               gram)
+            pairs = (pair_query >= start) & (pair_query < end) if chunked else slice(None)
+            targets = positives[pairs]
+            accidental = self._own_tracks(batch[start:end], local, negatives, start)
+            loss = sampled_softmax_loss(queries, pair_query[pairs] - start, vectors[targets],
+                                        vectors[negatives], log_q[targets], log_q[negatives],
+                                        accidental)
+            if chunked:  # this chunk's share of the batch's mean over pairs
+                loss = loss * (len(targets) / len(positives))
+            loss.backward()
+            total += float(loss.detach())
+        if chunked:
+            pending = [(t, leaf.grad) for t, leaf in zip(graph_wide, leaves)
+                       if leaf.grad is not None]
+            if pending:
+                torch.autograd.backward([t for t, _ in pending], [g for _, g in pending])
+        return total
+
+    def _own_tracks(self, queries, local, negatives, start: int = 0) -> torch.Tensor:
+        """bool [Q, M]: negative m is one of query playlist q's own tracks; `queries` are
+        the batch's playlists from position `start` on (`local` maps a playlist to its
+        position in the batch)."""
+        if self.sampler.exhaustive:  # negatives are all tracks: mark the queries' edges
+            row = local[self.edge_playlist] - start
+            own = (row >= 0) & (row < len(queries))
+            mask = torch.zeros(len(queries), self.num_tracks, dtype=torch.bool,
+                               device=self.device)
+            mask[row[own], self.edge_track[own]] = True
             return mask
-        # In chunks of queries: the int64 keys of a whole large batch would be B × M × 8 bytes.
-        out = torch.empty(len(batch), len(negatives), dtype=torch.bool, device=self.device)
-        for start in range(0, len(batch), OWN_TRACKS_CHUNK):
-            keys = batch[start:start + OWN_TRACKS_CHUNK].unsqueeze(1) * self.num_tracks + \
+        # In chunks of queries: the int64 keys of a whole large batch would be Q × M × 8 bytes.
+        out = torch.empty(len(queries), len(negatives), dtype=torch.bool, device=self.device)
+        for at in range(0, len(queries), OWN_TRACKS_CHUNK):
+            keys = queries[at:at + OWN_TRACKS_CHUNK].unsqueeze(1) * self.num_tracks + \
                 negatives.unsqueeze(0)
             found = torch.searchsorted(self.edge_keys, keys).clamp(max=len(self.edge_keys) - 1)
-            out[start:start + OWN_TRACKS_CHUNK] = self.edge_keys[found] == keys
+            out[at:at + OWN_TRACKS_CHUNK] = self.edge_keys[found] == keys
         return out
 
     def states(self, model: PlaylistGraphSAGE) -> list[torch.Tensor]:
