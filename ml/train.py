@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch.utils.checkpoint import checkpoint
 from tqdm import tqdm
 
 from ml.config import TrainConfig
@@ -87,7 +88,6 @@ class Trainer:
         self.num_playlists, self.num_tracks = s.num_playlists, s.num_tracks
         self.edge_playlist = torch.from_numpy(data.edge_playlist).to(device)
         self.edge_track = torch.from_numpy(data.edge_track).to(device)
-        self.edge_keys = torch.sort(self.edge_playlist * self.num_tracks + self.edge_track).values
         self.inputs = data.track_inputs(device)
         self.titles = torch.from_numpy(data.playlist_titles).to(device)
         self.sampler = NegativeSampler(torch.from_numpy(data.popularity()).to(device),
@@ -139,6 +139,7 @@ class Trainer:
     def _step(self, state: TrainState, task, batch, local, gen) -> float:
         cfg, model = self.config, state.model
         inputs = self.inputs
+        state.optimizer.zero_grad(set_to_none=True)  # the last step's gradients: not kept
         # Some tracks play "new": no id embedding, no edges, as a track added to the catalog
         # after training will be; half of them also without their album, as crawled tracks
         # and MPD extracts often are (then the artist and features must carry them). The
@@ -156,24 +157,22 @@ class Trainer:
         self.last_epoch_edges += int(adj_pt._nnz())
         negatives = self.sampler.sample(gen)
         states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
-        state.optimizer.zero_grad(set_to_none=True)
-        loss = self._loss_backward(model, states, task, batch, local, negatives)
+        loss = self._loss(model, states, task, batch, local, negatives)
+        loss.backward()
         state.optimizer.step()
-        return loss
+        return float(loss.detach())
 
-    def _loss_backward(self, model, states: list[torch.Tensor], task, batch, local,
-                       negatives) -> float:
-        """The step's loss, its gradients accumulated into the parameters.
+    def _loss(self, model, states: list[torch.Tensor], task, batch, local,
+              negatives) -> torch.Tensor:
+        """The step's loss over the batch's queries, `loss_chunk` queries at a time.
 
-        The loss is computed for `loss_chunk` queries at a time: each query's scores
-        against every negative ([chunk, M] matrices and their gradients) and its fold-in
-        solves exist for one chunk only, so a step's memory does not grow with the batch.
-        The graph-wide track states (and the fold-in's VᵀV) are computed once; each chunk's
-        backward stops at detached copies of them, whose gradients add up over the chunks
-        and then go back through the propagation in one pass. The chunks' losses are
-        weighted by their share of the pairs, so loss and gradients are those of the whole
-        batch at once (up to float rounding). A batch of one chunk runs exactly as an
-        unchunked step, bit for bit.
+        A query's scores against every negative ([chunk, M] matrices), its own-track mask
+        and its fold-in solves are computed for one chunk at a time and not kept for the
+        backward pass: each chunk is recomputed there (activation checkpointing), so a
+        step's memory does not grow with the batch. The graph-wide track states (and the
+        fold-in's VᵀV) are computed once for all chunks. Each chunk's mean is weighted by
+        its share of the pairs, so loss and gradients are those of the whole batch at once
+        (up to float rounding); a batch of one chunk runs exactly as an unchunked step.
         """
         seed_query = local[task.seed_playlist]
         in_batch = seed_query >= 0
@@ -184,15 +183,10 @@ class Trainer:
         size = self.config.loss_chunk if self.config.loss_chunk > 0 else len(batch)
         starts = range(0, len(batch), size)
         chunked = len(starts) > 1
-        graph_wide = [*states, model.gram(states[-1])] if chunked and model.spec.fold_in \
-            else list(states)
-        leaves = [t.detach().requires_grad_(t.requires_grad) for t in graph_wide] if chunked \
-            else graph_wide
-        states, gram = leaves[:len(states)], (leaves[-1] if len(leaves) > len(states) else None)
+        gram = model.gram(states[-1]) if chunked and model.spec.fold_in else None
         vectors, log_q = states[-1], self.sampler.log_expected
-        total = 0.0
-        for start in starts:
-            end = min(start + size, len(batch))
+
+        def chunk_loss(start: int, end: int, weight: float) -> torch.Tensor:
             seeds = (seed_query >= start) & (seed_query < end) if chunked else slice(None)
             adj_query = csr(seed_query[seeds] - start, seed_track[seeds], end - start,
                             self.num_tracks)
@@ -204,15 +198,17 @@ class Trainer:
             loss = sampled_softmax_loss(queries, pair_query[pairs] - start, vectors[targets],
                                         vectors[negatives], log_q[targets], log_q[negatives],
                                         accidental)
-            if chunked:  # this chunk's share of the batch's mean over pairs
-                loss = loss * (len(targets) / len(positives))
-            loss.backward()
-            total += float(loss.detach())
-        if chunked:
-            pending = [(t, leaf.grad) for t, leaf in zip(graph_wide, leaves)
-                       if leaf.grad is not None]
-            if pending:
-                torch.autograd.backward([t for t, _ in pending], [g for _, g in pending])
+            return loss * weight if chunked else loss
+
+        if not chunked:
+            return chunk_loss(0, len(batch), 1.0)
+        counts = torch.bincount(pair_query, minlength=len(batch)).cumsum(0).tolist()
+        total = None
+        for start in starts:
+            end = min(start + size, len(batch))
+            share = (counts[end - 1] - (counts[start - 1] if start else 0)) / len(positives)
+            loss = checkpoint(chunk_loss, start, end, share, use_reentrant=False)
+            total = loss if total is None else total + loss
         return total
 
     def _own_tracks(self, queries, local, negatives, start: int = 0) -> torch.Tensor:
@@ -226,13 +222,25 @@ class Trainer:
                                device=self.device)
             mask[row[own], self.edge_track[own]] = True
             return mask
-        # In chunks of queries: the int64 keys of a whole large batch would be Q × M × 8 bytes.
+        # The queries' own edges, from the graph's playlist-sorted edges: keys (position ×
+        # T + track) ascending, looked up in chunks of queries (their keys against every
+        # negative are Q × M int64s).
+        edges = self.graph
         out = torch.empty(len(queries), len(negatives), dtype=torch.bool, device=self.device)
         for at in range(0, len(queries), OWN_TRACKS_CHUNK):
-            keys = queries[at:at + OWN_TRACKS_CHUNK].unsqueeze(1) * self.num_tracks + \
-                negatives.unsqueeze(0)
-            found = torch.searchsorted(self.edge_keys, keys).clamp(max=len(self.edge_keys) - 1)
-            out[at:at + OWN_TRACKS_CHUNK] = self.edge_keys[found] == keys
+            chunk = queries[at:at + OWN_TRACKS_CHUNK]
+            first, count = edges.pt_start[chunk], edges.pt_start[chunk + 1] - edges.pt_start[chunk]
+            owner = torch.repeat_interleave(torch.arange(len(chunk), device=self.device), count)
+            offset = torch.arange(len(owner), device=self.device) - \
+                torch.repeat_interleave(torch.cumsum(count, 0) - count, count)
+            own = owner * self.num_tracks + edges.pt_cols[first[owner] + offset].long()
+            keys = torch.arange(len(chunk), device=self.device).unsqueeze(1) * self.num_tracks \
+                + negatives.unsqueeze(0)
+            if len(own) == 0:
+                out[at:at + OWN_TRACKS_CHUNK] = False
+                continue
+            found = torch.searchsorted(own, keys).clamp(max=len(own) - 1)
+            out[at:at + OWN_TRACKS_CHUNK] = own[found] == keys
         return out
 
     def states(self, model: PlaylistGraphSAGE) -> list[torch.Tensor]:
