@@ -9,6 +9,10 @@ ru_maxrss):
   stats      python -m data stats --json
   dashboard  the first render of each dashboard page (streamlit AppTest), one process each
   snapshot   the graph snapshot `ml train` builds from the store (its cache removed first)
+  train-memory  `ml train`'s path capped at its first --train-steps steps, memory per stage
+             (benchmarks/train.py --memory-profile --home: snapshot from its cache, training
+             data and trainer, model, the steps, validation, the final track states; the
+             stages also go to benchmarks/results/train-memory-store-<size>.json)
   epoch      python -m ml train --epochs 1 --no-evaluate (snapshot cached: set-up, one
              epoch, validation, saving)
   evaluate   python -m ml evaluate latest --activate (baselines fitted, held-out playlists)
@@ -35,7 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
-STEPS = ("generate", "ingest", "stats", "dashboard", "snapshot", "epoch", "evaluate", "recommend")
+STEPS = ("generate", "ingest", "stats", "dashboard", "snapshot", "train-memory", "epoch",
+         "evaluate", "recommend")
 PAGES = ("overview", "degrees", "training", "recommendations", "crawl")
 SEED = 13
 
@@ -82,7 +87,8 @@ def run_child(cmd: list[str], env: dict[str, str], log: Path) -> dict:
             "output": last}
 
 
-def step_commands(step: str, size: int, slices: Path, home: Path) -> list[tuple[str, list[str]]]:
+def step_commands(step: str, size: int, slices: Path, home: Path,
+                  train_steps: int = 2) -> list[tuple[str, list[str]]]:
     py = sys.executable
     if step == "generate":
         return [("", [py, "-m", "data", "sample", "--playlists", str(size), "--seed", str(SEED),
@@ -96,6 +102,9 @@ def step_commands(step: str, size: int, slices: Path, home: Path) -> list[tuple[
         return [(page, [py, "-c", _RENDER_PAGE, page, app]) for page in PAGES]
     if step == "snapshot":
         return [("", [py, "-c", _SNAPSHOT])]
+    if step == "train-memory":
+        return [("", [py, str(ROOT / "benchmarks" / "train.py"), "--memory-profile", "--home",
+                      str(home), "--steps", str(train_steps), "--label", str(size)])]
     if step == "epoch":
         return [("", [py, "-m", "ml", "train", "--epochs", "1", "--no-evaluate", "--no-progress"])]
     if step == "evaluate":
@@ -106,7 +115,7 @@ def step_commands(step: str, size: int, slices: Path, home: Path) -> list[tuple[
 
 
 def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int,
-             save, pages: list[str]) -> dict:
+             save, pages: list[str], train_steps: int = 2) -> dict:
     slices = cache / f"slices-{size}"
     home = work / f"home-{size}"
     logs = work / "logs"
@@ -125,7 +134,7 @@ def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int,
         if step == "snapshot":
             for old in (home / "cache").glob("snapshot-v*.npz"):
                 old.unlink()
-        for part, cmd in step_commands(step, size, slices, home):
+        for part, cmd in step_commands(step, size, slices, home, train_steps):
             name = f"{step}:{part}" if part else step
             if step == "dashboard" and part not in pages:
                 continue
@@ -139,6 +148,14 @@ def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int,
                 log = logs / f"{size}-{name.replace(':', '-')}.log"
                 result["render_s"] = _marked(log, "render_s")
                 result["rerun_s"] = _marked(log, "rerun_s")
+            if step == "train-memory":  # the stages' own peaks, from the profile's file
+                profile = json.loads(RESULTS.with_name(
+                    f"train-memory-store-{size}.json").read_text())
+                result["stages"] = {s["stage"]: s["peak_gib"] for s in profile["stages"]}
+                # The profile resets the kernel's high-water mark between stages, which
+                # ru_maxrss reads too: the process's peak is the highest stage peak.
+                result["peak_rss_mb"] = round(profile["peak_gib"] * 1024, 1)
+                result["batch_playlists"] = profile["batch_playlists"]
             out[name] = result
             print(f"  {size:>9,} {name:<26} {result['wall_s']:9.1f} s {result['peak_rss_mb']:9.0f} MB"
                   f"  {result['output'][:80]}", flush=True)
@@ -187,6 +204,9 @@ def main() -> None:
                     help="homes and logs")
     ap.add_argument("--threads", type=int, default=0, help="OMP threads per step (0: all)")
     ap.add_argument("--pages", default=",".join(PAGES), help="dashboard pages to render")
+    ap.add_argument("--train-steps", type=int, default=2,
+                    help="train-memory: steps of the first epoch (the second is the first with "
+                         "the optimizer's state)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
@@ -211,7 +231,7 @@ def main() -> None:
 
     for size in sizes:
         save(size, run_size(size, steps, args.cache, args.work, args.threads, save,
-                            [p.strip() for p in args.pages.split(",")]))
+                            [p.strip() for p in args.pages.split(",")], args.train_steps))
     print("\n".join(growth_table(json.loads(args.out.read_text())["sizes"])))
     print(f"wrote {args.out}")
 

@@ -38,7 +38,7 @@ import torch  # noqa: E402
 from data.bundled import load_bundled_sample  # noqa: E402
 from data.home import BUNDLED_SAMPLE  # noqa: E402
 from data.store import Catalog  # noqa: E402
-from ml.config import TrainConfig  # noqa: E402
+from ml.config import TrainConfig, add_config_arguments, config_from_args  # noqa: E402
 from ml.pipeline import EpochReport, build_trainer, fit  # noqa: E402
 from ml.runs import read_evaluation, read_metrics  # noqa: E402
 from ml.runtime import configure_torch  # noqa: E402
@@ -146,25 +146,43 @@ def _rss_gib() -> tuple[float, float]:
     return (int(fields["VmRSS"].split()[0]) / 2**20, int(fields["VmHWM"].split()[0]) / 2**20)
 
 
+def _reset_peak_rss() -> None:
+    """Start the peak (VmHWM) again from the current RSS, so the next stage's peak is its own."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _profile_config(device: torch.device, home: str | None, flags: str) -> TrainConfig:
+    """The default config (on a generated graph: small held-out sets), then `flags` as
+    `python -m ml train` takes them."""
+    parser = argparse.ArgumentParser(prog="--config")
+    add_config_arguments(parser)
+    base = TrainConfig(device=str(device), **({} if home else {
+        "test_fraction": 0.001, "max_test": 1000, "validation_fraction": 0.001,
+        "max_validation": 1000}))
+    return config_from_args(parser.parse_args(flags.split()), base)
+
+
 def memory_profile(args: argparse.Namespace) -> dict:
     """Host memory of `ml train`'s path, stage by stage: the snapshot (from the store of
     --home, the real path, else generated at --gpu-scale), the training data and trainer,
     the model, the first --steps steps of an epoch, validation, and the final track states.
-    Each stage reports the resident memory after it and the peak so far."""
+    Each stage reports the resident memory after it, its own peak (the kernel's high-water
+    mark, reset between stages) and the process's peak so far."""
     from ml.snapshot import load_snapshot
     device = torch.device(args.gpu_device if args.home is None else "cpu")
-    config = TrainConfig(device=str(device), **({} if args.home else {
-        "test_fraction": 0.001, "max_test": 1000, "validation_fraction": 0.001,
-        "max_validation": 1000}))
+    config = _profile_config(device, args.home, args.config)
     configure_torch(0, device)
     stages, started = [], time.perf_counter()
 
     def stage(name: str) -> None:
         now, peak = _rss_gib()
+        so_far = max([peak] + [s["peak_gib"] for s in stages])
         stages.append({"stage": name, "rss_gib": round(now, 2), "peak_gib": round(peak, 2),
+                       "peak_so_far_gib": round(so_far, 2),
                        "elapsed_s": round(time.perf_counter() - started, 1)})
-        print(f"  {name:<34} rss {now:6.2f} GiB  peak {peak:6.2f} GiB  "
+        print(f"  {name:<40} rss {now:6.2f} GiB  stage peak {peak:6.2f} GiB  "
               f"{stages[-1]['elapsed_s']:8.1f} s", flush=True)
+        _reset_peak_rss()
 
     stage("start (imports)")
     if args.home:
@@ -183,16 +201,19 @@ def memory_profile(args: argparse.Namespace) -> dict:
     trainer.run_epoch(state, 1, step_limit=args.steps)
     step_s = (time.perf_counter() - t0) / max(trainer.last_epoch_steps, 1)
     stage(f"{trainer.last_epoch_steps} steps of {batch:,} playlists")
-    trainer.validate(state.model)
-    stage("validation")
-    trainer.states(state.model)
-    stage("track states (saved with the model)")
-    return {"source": args.home or f"synthetic x {args.gpu_scale}",
+    if not args.no_validation:
+        trainer.validate(state.model)
+        stage("validation")
+        trainer.states(state.model)
+        stage("track states (saved with the model)")
+    return {"source": args.home or f"synthetic x {args.gpu_scale}", "config_flags": args.config,
             "playlists": snapshot.num_playlists, "tracks": snapshot.num_tracks,
             "edges": snapshot.num_edges, "batch_playlists": batch,
+            "loss_chunk": config.loss_chunk,
             "steps_per_epoch": math.ceil(len(holdout.train) / batch),
             "seconds_per_step": round(step_s, 1), "stages": stages,
-            "peak_gib": max(s["peak_gib"] for s in stages)}
+            "peak_gib": max(s["peak_gib"] for s in stages),
+            "load_average": os.getloadavg(), "threads": torch.get_num_threads()}
 
 
 def epoch_scaling(args: argparse.Namespace) -> dict:
@@ -247,6 +268,13 @@ def main() -> None:
     parser.add_argument("--home", default=None,
                         help="memory profile: the catalog home to train on (else generated)")
     parser.add_argument("--steps", type=int, default=3, help="memory profile: steps to run")
+    parser.add_argument("--config", default="",
+                        help="memory profile: ml train flags over the default config, e.g. "
+                             "'--max-steps 4 --loss-chunk 0'")
+    parser.add_argument("--no-validation", action="store_true",
+                        help="memory profile: stop after the steps")
+    parser.add_argument("--label", default="",
+                        help="memory profile: appended to the result file's name")
     parser.add_argument("--epoch-scaling", action="store_true",
                         help="only the CPU epoch time at --fractions of MPD scale")
     parser.add_argument("--fractions", default="0.005,0.01,0.02,0.04")
@@ -257,7 +285,8 @@ def main() -> None:
         return
     if args.memory_profile:
         result = memory_profile(args)
-        name = "train-memory-" + ("store" if args.home else f"synthetic-{args.gpu_scale:g}")
+        name = "train-memory-" + ("store" if args.home else f"synthetic-{args.gpu_scale:g}") \
+            + (f"-{args.label}" if args.label else "")
         (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {RESULTS / name}.json")
         return

@@ -43,6 +43,9 @@ class BipartiteEdges:
         by_playlist = torch.argsort(playlists * num_tracks + tracks)
         self.pt_rows, self.pt_cols = playlists[by_playlist].to(small), tracks[by_playlist].to(small)
         del by_playlist
+        # int64 [P + 1]: playlist p's edges are pt_rows/pt_cols[pt_start[p]:pt_start[p + 1]].
+        self.pt_start = torch.zeros(num_playlists + 1, dtype=torch.long, device=playlists.device)
+        self.pt_start[1:] = torch.cumsum(torch.bincount(self.pt_rows, minlength=num_playlists), 0)
         by_track = torch.argsort(tracks * num_playlists + playlists)
         self.tp_rows, self.tp_cols = tracks[by_track].to(small), playlists[by_track].to(small)
 
@@ -63,16 +66,20 @@ class BipartiteEdges:
                 keep_tp &= ~drop_tracks[tp_rows]
             pt_rows, pt_cols = pt_rows[keep_pt], pt_cols[keep_pt]
             tp_rows, tp_cols = tp_rows[keep_tp], tp_cols[keep_tp]
-        adj_pt = _sorted_csr(pt_rows, pt_cols, self.num_playlists, self.num_tracks)
-        adj_tp = _sorted_csr(tp_rows, tp_cols, self.num_tracks, self.num_playlists)
+        # Both directions hold the same edges, so they share one tensor of ones as values.
+        values = torch.ones(len(pt_cols), dtype=torch.float32, device=pt_cols.device)
+        adj_pt = _sorted_csr(pt_rows, pt_cols, self.num_playlists, self.num_tracks, values)
+        adj_tp = _sorted_csr(tp_rows, tp_cols, self.num_tracks, self.num_playlists, values)
         adj_pt.transposed, adj_tp.transposed = adj_tp, adj_pt
         return adj_pt, adj_tp
 
 
-def _sorted_csr(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int) -> Tensor:
+def _sorted_csr(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int,
+                values: Tensor | None = None) -> Tensor:
     crow = torch.zeros(num_rows + 1, dtype=cols.dtype, device=rows.device)
     crow[1:] = torch.cumsum(torch.bincount(rows, minlength=num_rows), 0)
-    values = torch.ones(len(cols), dtype=torch.float32, device=rows.device)
+    if values is None:
+        values = torch.ones(len(cols), dtype=torch.float32, device=rows.device)
     with warnings.catch_warnings():
         # torch calls CSR "beta" on every construction; nothing here to act on.
         warnings.simplefilter("ignore", UserWarning)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch.utils.checkpoint import checkpoint
 from tqdm import tqdm
 
 from ml.config import TrainConfig
@@ -87,7 +88,6 @@ class Trainer:
         self.num_playlists, self.num_tracks = s.num_playlists, s.num_tracks
         self.edge_playlist = torch.from_numpy(data.edge_playlist).to(device)
         self.edge_track = torch.from_numpy(data.edge_track).to(device)
-        self.edge_keys = torch.sort(self.edge_playlist * self.num_tracks + self.edge_track).values
         self.inputs = data.track_inputs(device)
         self.titles = torch.from_numpy(data.playlist_titles).to(device)
         self.sampler = NegativeSampler(torch.from_numpy(data.popularity()).to(device),
@@ -139,6 +139,7 @@ class Trainer:
     def _step(self, state: TrainState, task, batch, local, gen) -> float:
         cfg, model = self.config, state.model
         inputs = self.inputs
+        state.optimizer.zero_grad(set_to_none=True)  # the last step's gradients: not kept
         # Some tracks play "new": no id embedding, no edges, as a track added to the catalog
         # after training will be; half of them also without their album, as crawled tracks
         # and MPD extracts often are (then the artist and features must carry them). The
@@ -154,40 +155,92 @@ class Trainer:
                                               drop_tracks=cold if cfg.cold_share > 0 else None)
         self.last_epoch_steps += 1
         self.last_epoch_edges += int(adj_pt._nnz())
-        seeds = local[task.seed_playlist] >= 0
-        adj_query = csr(local[task.seed_playlist[seeds]], task.seed_track[seeds], len(batch),
-                        self.num_tracks)
-        targets = local[task.target_playlist] >= 0
-        pair_query = local[task.target_playlist[targets]]
-        positives = task.target_track[targets]
         negatives = self.sampler.sample(gen)
-
         states = model.track_states(model.track_inputs(inputs), adj_pt, adj_tp)
-        queries = model.playlist_embedding(states, adj_query, self.titles[batch])
-        vectors = states[-1]
-        accidental = self._own_tracks(batch, local, negatives)
-        log_q = self.sampler.log_expected
-        loss = sampled_softmax_loss(queries, pair_query, vectors[positives], vectors[negatives],
-                                    log_q[positives], log_q[negatives], accidental)
-        state.optimizer.zero_grad(set_to_none=True)
+        loss = self._loss(model, states, task, batch, local, negatives)
         loss.backward()
         state.optimizer.step()
         return float(loss.detach())
 
-    def _own_tracks(self, batch, local, negatives) -> torch.Tensor:
-        """bool [B, M]: negative m is one of batch playlist b's own tracks."""
-        if self.sampler.exhaustive:  # negatives are all tracks: mark the batch's edges
-            own = local[self.edge_playlist] >= 0
-            mask = torch.zeros(len(batch), self.num_tracks, dtype=torch.bool, device=self.device)
-            mask[local[self.edge_playlist[own]], self.edge_track[own]] = True
+    def _loss(self, model, states: list[torch.Tensor], task, batch, local,
+              negatives) -> torch.Tensor:
+        """The step's loss over the batch's queries, `loss_chunk` queries at a time.
+
+        A query's scores against every negative ([chunk, M] matrices), its own-track mask
+        and its fold-in solves are computed for one chunk at a time and not kept for the
+        backward pass: each chunk is recomputed there (activation checkpointing), so a
+        step's memory does not grow with the batch. The graph-wide track states (and the
+        fold-in's VᵀV) are computed once for all chunks. Each chunk's mean is weighted by
+        its share of the pairs, so loss and gradients are those of the whole batch at once
+        (up to float rounding); a batch of one chunk runs exactly as an unchunked step.
+        """
+        seed_query = local[task.seed_playlist]
+        in_batch = seed_query >= 0
+        seed_query, seed_track = seed_query[in_batch], task.seed_track[in_batch]
+        pair_query = local[task.target_playlist]
+        in_batch = pair_query >= 0
+        pair_query, positives = pair_query[in_batch], task.target_track[in_batch]
+        size = self.config.loss_chunk if self.config.loss_chunk > 0 else len(batch)
+        starts = range(0, len(batch), size)
+        chunked = len(starts) > 1
+        gram = model.gram(states[-1]) if chunked and model.spec.fold_in else None
+        vectors, log_q = states[-1], self.sampler.log_expected
+
+        def chunk_loss(start: int, end: int, weight: float) -> torch.Tensor:
+            seeds = (seed_query >= start) & (seed_query < end) if chunked else slice(None)
+            adj_query = csr(seed_query[seeds] - start, seed_track[seeds], end - start,
+                            self.num_tracks)
+            queries = model.playlist_embedding(states, adj_query, self.titles[batch[start:end]],
+                                               gram)
+            pairs = (pair_query >= start) & (pair_query < end) if chunked else slice(None)
+            targets = positives[pairs]
+            accidental = self._own_tracks(batch[start:end], local, negatives, start)
+            loss = sampled_softmax_loss(queries, pair_query[pairs] - start, vectors[targets],
+                                        vectors[negatives], log_q[targets], log_q[negatives],
+                                        accidental)
+            return loss * weight if chunked else loss
+
+        if not chunked:
+            return chunk_loss(0, len(batch), 1.0)
+        counts = torch.bincount(pair_query, minlength=len(batch)).cumsum(0).tolist()
+        total = None
+        for start in starts:
+            end = min(start + size, len(batch))
+            share = (counts[end - 1] - (counts[start - 1] if start else 0)) / len(positives)
+            loss = checkpoint(chunk_loss, start, end, share, use_reentrant=False)
+            total = loss if total is None else total + loss
+        return total
+
+    def _own_tracks(self, queries, local, negatives, start: int = 0) -> torch.Tensor:
+        """bool [Q, M]: negative m is one of query playlist q's own tracks; `queries` are
+        the batch's playlists from position `start` on (`local` maps a playlist to its
+        position in the batch)."""
+        if self.sampler.exhaustive:  # negatives are all tracks: mark the queries' edges
+            row = local[self.edge_playlist] - start
+            own = (row >= 0) & (row < len(queries))
+            mask = torch.zeros(len(queries), self.num_tracks, dtype=torch.bool,
+                               device=self.device)
+            mask[row[own], self.edge_track[own]] = True
             return mask
-        # In chunks of queries: the int64 keys of a whole large batch would be B × M × 8 bytes.
-        out = torch.empty(len(batch), len(negatives), dtype=torch.bool, device=self.device)
-        for start in range(0, len(batch), OWN_TRACKS_CHUNK):
-            keys = batch[start:start + OWN_TRACKS_CHUNK].unsqueeze(1) * self.num_tracks + \
-                negatives.unsqueeze(0)
-            found = torch.searchsorted(self.edge_keys, keys).clamp(max=len(self.edge_keys) - 1)
-            out[start:start + OWN_TRACKS_CHUNK] = self.edge_keys[found] == keys
+        # The queries' own edges, from the graph's playlist-sorted edges: keys (position ×
+        # T + track) ascending, looked up in chunks of queries (their keys against every
+        # negative are Q × M int64s).
+        edges = self.graph
+        out = torch.empty(len(queries), len(negatives), dtype=torch.bool, device=self.device)
+        for at in range(0, len(queries), OWN_TRACKS_CHUNK):
+            chunk = queries[at:at + OWN_TRACKS_CHUNK]
+            first, count = edges.pt_start[chunk], edges.pt_start[chunk + 1] - edges.pt_start[chunk]
+            owner = torch.repeat_interleave(torch.arange(len(chunk), device=self.device), count)
+            offset = torch.arange(len(owner), device=self.device) - \
+                torch.repeat_interleave(torch.cumsum(count, 0) - count, count)
+            own = owner * self.num_tracks + edges.pt_cols[first[owner] + offset].long()
+            keys = torch.arange(len(chunk), device=self.device).unsqueeze(1) * self.num_tracks \
+                + negatives.unsqueeze(0)
+            if len(own) == 0:
+                out[at:at + OWN_TRACKS_CHUNK] = False
+                continue
+            found = torch.searchsorted(own, keys).clamp(max=len(own) - 1)
+            out[at:at + OWN_TRACKS_CHUNK] = own[found] == keys
         return out
 
     def states(self, model: PlaylistGraphSAGE) -> list[torch.Tensor]:
