@@ -56,8 +56,8 @@ class SharedRecommender:
 
 @st.cache_resource
 def prewarm() -> threading.Thread:
-    """Import the model code (torch, PyG: seconds) in the background once per server, so
-    the first page does not wait for it and Recommendations finds it loaded."""
+    """Import the model code (torch, PyG: seconds) in the background once per server,
+    after the first page is drawn, so that Recommendations finds it loaded."""
     thread = threading.Thread(target=importlib.import_module, args=("ml.serving",),
                               name="import-ml-serving", daemon=True)
     thread.start()
