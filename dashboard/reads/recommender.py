@@ -1,6 +1,6 @@
 """The model in use: which run serves, and a cached recommender for it.
 
-The recommender is cached per (home, store version, serving run): a finished
+The recommender is cached per (home, serving run, `model_version`): a finished
 retraining switches `ACTIVE`, the next page run loads the new model, and until then
 the previous one keeps answering. Recommendations themselves are cached per seed list.
 """
@@ -28,6 +28,17 @@ def served_model_name(home: str | Path, run_id: str) -> str:
     """The model run `run_id` serves: its evaluation's "served", GraphSAGE for a run that
     was not evaluated."""
     return (read_evaluation(runs_dir(Path(home)) / run_id) or {}).get("served") or "gnn"
+
+
+def model_version(home: str | Path, version: int, run_id: str | None) -> int:
+    """The store version the served model depends on, its cache key: the catalog's for
+    GraphSAGE (it places tracks added after training) and for the co-occurrence served
+    before any run (over the whole catalog); -1 for a run's baselines and two-stage model,
+    fitted on the run's own snapshot, so that a crawl or an ingest does not reload them.
+    (A run whose files cannot be read serves co-occurrence as of its first load.)"""
+    if run_id is None or served_model_name(home, run_id) == "gnn":
+        return version
+    return -1
 
 
 @dataclass
@@ -66,6 +77,7 @@ def prewarm() -> threading.Thread:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
 def serving_model(home: str, version: int, run_id: str | None) -> SharedRecommender:
+    """The recommender; `version` is `model_version`'s (the catalog is read as it is now)."""
     from ml.serving import load_recommender
 
     with Catalog.open(Path(home)) as catalog:

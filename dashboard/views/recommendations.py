@@ -46,7 +46,8 @@ settings = load_settings()
 home = str(settings.home)
 version = loaders.store_version(home)
 run_id = recommender.serving_run_id(home)
-model = recommender.serving_model(home, version, run_id)
+model_version = recommender.model_version(home, version, run_id)
+model = recommender.serving_model(home, model_version, run_id)
 
 st.title("Recommendations")
 if model.name == "gnn":
@@ -147,7 +148,7 @@ if not seeds:
                    icon=":material/playlist_remove:")
     st.stop()
 
-recs, skipped = recommender.recommend(home, version, model.run_id, tuple(seeds), k, title)
+recs, skipped = recommender.recommend(home, model_version, model.run_id, tuple(seeds), k, title)
 seed_rows = loaders.track_rows(home, version, tuple(seeds))
 seed_names = dict(zip(seed_rows["id"], seed_rows["name"].fillna("")))
 rec_ids = tuple(t for t, _ in recs)
@@ -156,7 +157,7 @@ with loaders.open_catalog(home) as catalog:
 evidence = loaders.evidence(home, version, tuple(seeds), rec_ids)
 table = recommend_table.recommendation_frame(recs, tracks, evidence, seed_names)
 table["model_reasons"] = table["track_id"].map(reranker_frames.reasons_by_track(
-    recommender.explain(home, version, model.run_id, tuple(seeds), rec_ids, title)))
+    recommender.explain(home, model_version, model.run_id, tuple(seeds), rec_ids, title)))
 
 st.subheader(f"Top {len(table)} for {label}")
 st.caption(f"From {len(seeds):,} seed tracks (excluded from the results). **Why** lists the "
