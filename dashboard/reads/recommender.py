@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,16 +77,52 @@ def prewarm() -> threading.Thread:
     return thread
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
-def serving_model(home: str, version: int, run_id: str | None) -> SharedRecommender:
-    """The recommender; `version` is `model_version`'s (the catalog is read as it is now)."""
-    from ml.serving import load_recommender
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _model_load(home: str, version: int, run_id: str | None) -> Future:
+    """The served model's load, started once per key in a thread of its own: on a large
+    catalog it takes minutes (the co-occurrence served before any run needs the graph
+    snapshot of the store version), and no page should be blocked that long."""
+    future: Future = Future()
 
-    with Catalog.open(Path(home)) as catalog:
-        recommender = load_recommender(catalog, home=Path(home))
-    return SharedRecommender(name=recommender.name, run_id=recommender.run_id,
-                        note=recommender.note, _recommender=recommender,
-                        _lock=threading.Lock())
+    def load() -> None:
+        from ml.serving import load_recommender
+
+        try:
+            with Catalog.open(Path(home)) as catalog:
+                recommender = load_recommender(catalog, home=Path(home))
+            future.set_result(SharedRecommender(
+                name=recommender.name, run_id=recommender.run_id, note=recommender.note,
+                _recommender=recommender, _lock=threading.Lock()))
+        except BaseException as exc:  # handed to the page that asks next
+            future.set_exception(exc)
+
+    future.set_running_or_notify_cancel()
+    threading.Thread(target=load, name="load-served-model", daemon=True).start()
+    return future
+
+
+def serving_model(home: str, version: int, run_id: str | None,
+                  wait_s: float | None = None) -> SharedRecommender | None:
+    """The recommender; `version` is `model_version`'s (the catalog is read as it is now).
+    None while it is still loading after `wait_s` seconds (None: wait until it is loaded).
+    A load that failed raises here, once, and is tried again on the next call."""
+    future = _model_load(home, version, run_id)
+    if not future.done():
+        with st.spinner("Loading the model…"):
+            try:
+                future.result(timeout=wait_s)
+            except FutureTimeout:
+                return None
+            except BaseException:
+                pass  # raised below
+    if future.exception() is not None:
+        _model_load.clear(home, version, run_id)
+    return future.result()
+
+
+def model_loaded(home: str, version: int, run_id: str | None) -> bool:
+    """Whether the load `serving_model` started has ended (loaded or failed)."""
+    return _model_load(home, version, run_id).done()
 
 
 @st.cache_data(max_entries=64, show_spinner="Reading the re-ranker's reasons…")

@@ -42,14 +42,28 @@ def _take_linked_playlist() -> int | None:
     return st.session_state.get("rec_linked_playlist")
 
 
+def _refresh_when_loaded() -> None:
+    """Polled while the model loads: the whole page again once it is in."""
+    if recommender.model_loaded(home, model_version, run_id):
+        st.rerun(scope="app")
+
+
 settings = load_settings()
 home = str(settings.home)
 version = loaders.store_version(home)
 run_id = recommender.serving_run_id(home)
 model_version = recommender.model_version(home, version, run_id)
-model = recommender.serving_model(home, model_version, run_id)
+model = recommender.serving_model(home, model_version, run_id, wait_s=settings.model_wait_s)
 
 st.title("Recommendations")
+if model is None:
+    st.info((f"Loading the model of run `{run_id}`…" if run_id is not None else
+             "Preparing the co-occurrence baseline over the whole catalog (the first time "
+             "after each change to the catalog: minutes on a million playlists)…")
+            + " This page refreshes by itself when it is ready; the other pages work "
+              "meanwhile.", icon=":material/hourglass_top:")
+    st.fragment(_refresh_when_loaded, run_every=1.0)()
+    st.stop()
 if model.name == "gnn":
     st.caption(f"Ranked by the GraphSAGE model of run `{model.run_id}`. A playlist is "
                "represented by its tracks, so playlists the model never saw work too.")
