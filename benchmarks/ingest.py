@@ -6,11 +6,18 @@ then in one run:
      and our typed reader (`parse_slice`: msgspec decode of the stored fields + columns);
   2. the real ingest, `python -m data ingest DIR`, in a subprocess with a fresh home,
      for a small and the full slice count (peak RSS must not grow with slices);
-  3. a profiled ingest of a few slices, to say where the time beyond parsing goes.
+  3. a profiled ingest of a few slices, to say where the time beyond parsing goes;
+  4. the writer and the reader timed apart on every slice (not overlapped: one process
+     parses a slice, then stores it), with the bulk load's end (graph counts, index
+     build), so the per-slice times show whether storing slows as the catalog grows.
+`--code DIR` runs steps 2 and 4 with another checkout too (e.g. the commit before a
+change), one after the other on the same slices, so a before/after pair shares the
+machine and its load.
 Prints a table and writes benchmarks/results/ingest.json.
 
     python benchmarks/ingest.py --slices 100
     python benchmarks/ingest.py --slice-dir /tmp/slices-100000   # slices generated before
+    python benchmarks/ingest.py --slice-dir /tmp/slices-100000 --code /tmp/base
 """
 from __future__ import annotations
 
@@ -19,8 +26,8 @@ import cProfile
 import json
 import os
 import platform
+import shutil
 import pstats
-import resource
 import subprocess
 import sys
 import tempfile
@@ -53,21 +60,85 @@ def parse_floor(files: list[Path]) -> dict:
     return out
 
 
-def run_ingest(slice_dir: Path, home: Path) -> dict:
-    """`python -m data ingest` in a child process; wall time and the child's peak RSS."""
-    env = {**os.environ, "PLAYLISTGRAPH_HOME": str(home)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+_WRITER = """
+import json, sys, time
+from pathlib import Path
+from data.graph_counts import DeltaSum
+from data.ingest import _count_ingested, ingest_slice
+from data.mpd import parse_slice, slice_files
+from data.store import Catalog
+from data.track_writes import KnownTracks
+files = list(slice_files([Path(sys.argv[1])]))
+known, counts = KnownTracks(), DeltaSum()  # as a bulk ingest runs them
+parse_s, write_s, parse_cpu, write_cpu = [], [], [], []
+clock = lambda: (time.perf_counter(), time.process_time())  # noqa: E731
+with Catalog.open(Path(sys.argv[2])) as catalog:
+    with catalog.bulk_load():
+        for f in files:
+            w0, c0 = clock()
+            parsed = parse_slice(f)
+            w1, c1 = clock()
+            ingest_slice(catalog, parsed, known, counts)
+            w2, c2 = clock()
+            parse_s.append(w1 - w0)
+            write_s.append(w2 - w1)
+            parse_cpu.append(c1 - c0)
+            write_cpu.append(c2 - c1)
+        w0, c0 = clock()
+        _count_ingested(catalog, known, counts)
+        w1, c1 = clock()
+    w2, c2 = clock()
+print(json.dumps({"parse_s": parse_s, "write_s": write_s, "parse_cpu_s": parse_cpu,
+                  "write_cpu_s": write_cpu, "count_s": w1 - w0, "count_cpu_s": c1 - c0,
+                  "index_s": w2 - w1, "index_cpu_s": c2 - c1}))
+"""
+
+
+def _child(cmd: list[str], code: Path, home: Path) -> tuple[str, float, float]:
+    """Run `cmd` with the checkout `code` and a fresh `home`: (stdout, wall s, peak RSS MB).
+    The peak is the child's own or its parser process's, whichever is larger (wait4)."""
+    env = {**os.environ, "PLAYLISTGRAPH_HOME": str(home), "PYTHONPATH": str(code)}
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "data", "ingest", str(slice_dir), "--no-progress"],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        sys.exit(f"ingest failed: {proc.stderr.strip()[-500:]}")
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the max over all waited-for children: run the small case first.
-    return {"wall_s": wall, "peak_rss_mb": max(peak_kb, before) / 1024,
-            "summary": proc.stdout.strip().splitlines()[-1],
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, cwd=code, env=env, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd[:4])} failed: {stderr.strip()[-500:]}")
+    return stdout, wall, usage.ru_maxrss / 1024
+
+
+def run_ingest(slice_dir: Path, home: Path, code: Path = ROOT) -> dict:
+    """`python -m data ingest` in a child process; wall time and its peak RSS."""
+    stdout, wall, rss = _child([sys.executable, "-m", "data", "ingest", str(slice_dir),
+                                "--no-progress"], code, home)
+    return {"wall_s": wall, "peak_rss_mb": rss, "summary": stdout.strip().splitlines()[-1],
             "db_mb": sum(p.stat().st_size for p in home.glob("catalog.sqlite*")) / 2**20}
+
+
+def writer_per_slice(slice_dir: Path, home: Path, code: Path = ROOT) -> dict:
+    """Reader and writer seconds of every slice, apart, and the bulk load's end."""
+    stdout, wall, rss = _child([sys.executable, "-c", _WRITER, str(slice_dir), str(home)],
+                               code, home)
+    out = json.loads(stdout.strip().splitlines()[-1])
+    n = len(out["write_s"])
+    tenth = max(1, n // 10)
+    figures = {"slices": n, "wall_s": wall, "peak_rss_mb": rss}
+    # CPU seconds beside wall seconds: on a shared machine the CPU time is the steadier
+    # figure (the wall time also holds the waits for a core).
+    for kind in ("", "_cpu"):
+        write, parse = out[f"write{kind}_s"], out[f"parse{kind}_s"]
+        figures.update({
+            f"write{kind}_s_per_slice": sum(write) / n, f"parse{kind}_s_per_slice": sum(parse) / n,
+            f"write{kind}_s_first_tenth": sum(write[:tenth]) / tenth,
+            f"write{kind}_s_last_tenth": sum(write[-tenth:]) / tenth,
+            f"count{kind}_s": out[f"count{kind}_s"], f"index{kind}_s": out[f"index{kind}_s"],
+            f"write{kind}_s": [round(x, 4) for x in write],
+            f"parse{kind}_s": [round(x, 4) for x in parse]})
+    return figures
 
 
 def profile_ingest(files: list[Path], home: Path) -> dict[str, float]:
@@ -119,6 +190,11 @@ def main() -> None:
     ap.add_argument("--small", type=int, default=4, help="slices for the small run (RSS check)")
     ap.add_argument("--slice-size", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--code", type=Path, action="append", default=[],
+                    help="another checkout to run the ingest and the per-slice writer with "
+                         "(repeatable); this checkout always runs")
+    ap.add_argument("--skip-cli", action="store_true",
+                    help="time only the per-slice writer, not `python -m data ingest`")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "ingest.json")
     args = ap.parse_args()
 
@@ -138,8 +214,20 @@ def main() -> None:
         for f in files[:args.small]:
             (small_dir / f.name).symlink_to(f)
         floor = parse_floor(files)
+        load_before = os.getloadavg()
         small = run_ingest(small_dir, tmp / "home-small")
-        full = run_ingest(full_dir, tmp / "home-full")
+        codes = [("this", ROOT)] + [(str(c), c.resolve()) for c in args.code]
+        by_code: dict[str, dict] = {}
+        for i, (label, code) in enumerate(codes):  # one after another, same slices
+            by_code[label] = {}
+            if not args.skip_cli:
+                by_code[label]["ingest"] = run_ingest(full_dir, tmp / f"home-full-{i}", code)
+                shutil.rmtree(tmp / f"home-full-{i}")
+        for i, (label, code) in enumerate(codes):
+            by_code[label]["writer"] = writer_per_slice(full_dir, tmp / f"home-writer-{i}", code)
+            shutil.rmtree(tmp / f"home-writer-{i}")
+        full = by_code["this"].get("ingest") or {
+            "wall_s": float("nan"), "peak_rss_mb": float("nan"), "summary": "", "db_mb": 0.0}
         phases = profile_ingest(files[:3], tmp / "home-prof")
 
     rows_per_slice = manifest.playlist_tracks / args.slices
@@ -163,7 +251,8 @@ def main() -> None:
         "over_stdlib_json": per_slice / floor["stdlib_json_decode_s_per_slice"],
         "full_mpd_in_stdlib_json_decodes": full["wall_s"] / manifest.playlist_tracks * MPD_ROWS
         / (floor["stdlib_json_decode_s_per_slice"] * MPD_SLICES),
-        "load_average": os.getloadavg(),
+        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+        "by_code": by_code,
         "seconds_per_slice_by_phase (profiled, not overlapped)": phases,
         "full_mpd_extrapolated_min": mpd_minutes,
         "targets": {"full_mpd_min": 5, "peak_rss_mb": 1024},
@@ -182,6 +271,20 @@ def main() -> None:
          f"{small['peak_rss_mb']:.0f} MB / {full['peak_rss_mb']:.0f} MB"),
         ("full MPD (66.3M rows) extrapolated", f"{mpd_minutes:.1f} min (target < 5)"),
     ] + [(f"  {k}", f"{v*1000:8.1f} ms/slice") for k, v in phases.items()]
+    for label, figures in by_code.items():
+        w = figures["writer"]
+        cli = figures.get("ingest")
+        for kind, name in (("", "wall"), ("_cpu", "CPU")):
+            table.append((
+                f"[{label[-30:]}] writer / reader, {name}",
+                f"{w[f'write{kind}_s_per_slice']*1000:8.1f} / "
+                f"{w[f'parse{kind}_s_per_slice']*1000:.1f} ms/slice (writer first/last tenth "
+                f"{w[f'write{kind}_s_first_tenth']*1000:.0f}/"
+                f"{w[f'write{kind}_s_last_tenth']*1000:.0f} ms), end: counts "
+                f"{w[f'count{kind}_s']:.1f} s, index {w[f'index{kind}_s']:.1f} s"))
+        if cli:
+            table.append((f"[{label[-30:]}] python -m data ingest",
+                          f"{cli['wall_s']:.1f} s, peak RSS {cli['peak_rss_mb']:.0f} MB"))
     width = max(len(k) for k, _ in table)
     for k, v in table:
         print(f"{k:<{width}}  {v}")

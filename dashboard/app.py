@@ -29,7 +29,6 @@ except SettingsError as exc:
     st.error(str(exc))
     st.stop()
 
-recommender.prewarm()
 bootstrap.ensure_catalog_ready(settings)
 
 _VIEWS = Path(__file__).resolve().parent / "views"
@@ -50,4 +49,9 @@ navigation = st.navigation({
     ],
 })
 sidebar.render(settings)
-navigation.run()
+try:
+    navigation.run()
+finally:
+    # After the page is drawn (a page may end in st.stop): importing the model code takes
+    # seconds of a core, which the first page must not share.
+    recommender.prewarm()

@@ -6,6 +6,9 @@
                               used by the default run and the sidebar's Retrain button.
 - PLAYLISTGRAPH_PROJECTION_ARGS — extra arguments for `python -m ml.projection` (e.g.
                               "--fit-sample 5000"), the Embedding map's background job.
+- PLAYLISTGRAPH_MODEL_WAIT_S — seconds a page waits for the served model to load before
+                              it says the model is loading and refreshes when it is
+                              ready (default 2; the load goes on in the background).
 
 The Crawl page's API base, token URL and credentials (PLAYLISTGRAPH_SPOTIFY_API_BASE,
 PLAYLISTGRAPH_SPOTIFY_TOKEN_URL, SPOTIPY_CLIENT_ID, SPOTIPY_CLIENT_SECRET, or the same keys
@@ -31,6 +34,7 @@ class DashboardSettings:
     autotrain: bool
     train_args: tuple[str, ...]
     projection_args: tuple[str, ...] = ()
+    model_wait_s: float = 2.0
 
 
 def _arguments(variable: str, example: str) -> tuple[str, ...]:
@@ -41,6 +45,18 @@ def _arguments(variable: str, example: str) -> tuple[str, ...]:
                             f"e.g. {variable}='{example}'") from None
 
 
+def _seconds(variable: str, default: float) -> float:
+    raw = os.environ.get(variable, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise SettingsError(f"{variable} must be a number of seconds, 0 or more (got {raw!r}); "
+                            f"e.g. {variable}=2")
+    return value
+
+
 def load_settings() -> DashboardSettings:
     train_args = _arguments("PLAYLISTGRAPH_TRAIN_ARGS", "--epochs 2")
     return DashboardSettings(
@@ -49,4 +65,5 @@ def load_settings() -> DashboardSettings:
         not in ("0", "false", "no", "off"),
         train_args=train_args,
         projection_args=_arguments("PLAYLISTGRAPH_PROJECTION_ARGS", "--fit-sample 5000"),
+        model_wait_s=_seconds("PLAYLISTGRAPH_MODEL_WAIT_S", 2.0),
     )

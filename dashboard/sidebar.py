@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.frames import charts
-from dashboard.frames.formatting import duration, when
+from dashboard.frames.formatting import MODEL_LABELS, duration, when
 from dashboard.jobs import runner, training_job
-from dashboard.reads import embedding, recommender
+from dashboard.reads import recommender
 from dashboard.settings import DashboardSettings
 
 POLL_S = 2.0
@@ -33,7 +32,10 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
     progress = training_job.training_progress(settings)
     if was_running and not progress.job.running:
         # The job ended: maybe a new model serves. Project its tracks for the Embedding map
-        # in the background, then refresh every page.
+        # in the background, then refresh every page. (Imported here: the projection code
+        # loads torch, seconds that no other moment of the sidebar should pay.)
+        from dashboard.reads import embedding
+
         embedding.ensure_projection(settings, recommender.serving_run_id(settings.home))
         st.rerun(scope="app")
 
@@ -41,7 +43,7 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
     run_id = recommender.serving_run_id(settings.home)
     if run_id:
         served = recommender.served_model_name(settings.home, run_id)
-        st.markdown(f":material/hub: **{charts.MODEL_LABELS.get(served, served)}**")
+        st.markdown(f":material/hub: **{MODEL_LABELS.get(served, served)}**")
         st.caption(f"run {run_id}")
     else:
         st.markdown(":material/join_inner: **Co-occurrence baseline**")

@@ -142,7 +142,9 @@ def cooccurrence_evidence(catalog: Catalog, seed_ids: Sequence[int], track_ids: 
     Counts distinct playlists. Example playlists are those sharing the most seeds with
     the track. (The seed playlist itself, when stored, never counts: recommendations
     exclude its tracks.) One pass over the (track, playlist, seed) join; the counting
-    happens here.
+    happens here. The join meets the seeds' playlists and the tracks' playlists on the
+    track index: its cost is the seeds' and tracks' degrees, never the rows of every
+    playlist that holds a track.
     """
     seeds = list(dict.fromkeys(int(s) for s in seed_ids))[:_MAX_SEEDS]
     tracks = list(dict.fromkeys(int(t) for t in track_ids))
@@ -154,10 +156,12 @@ def cooccurrence_evidence(catalog: Catalog, seed_ids: Sequence[int], track_ids: 
     per_seed: dict[int, dict[int, set[int]]] = {t: {} for t in tracks}  # track -> seed -> playlists
     per_playlist: dict[int, dict[int, set[int]]] = {t: {} for t in tracks}  # track -> pl -> seeds
     for track_id, playlist_id, seed_id in catalog.query(
-            f"SELECT DISTINCT a.track_id, a.playlist_id, b.track_id "
-            f"FROM playlist_tracks a JOIN playlist_tracks b ON b.playlist_id = a.playlist_id "
-            f"WHERE a.track_id IN ({track_marks}) AND b.track_id IN ({seed_marks})",
-            (*tracks, *seeds)):
+            f"WITH seeded AS MATERIALIZED (SELECT DISTINCT playlist_id, track_id AS seed_id "
+            f"  FROM playlist_tracks WHERE track_id IN ({seed_marks})) "
+            f"SELECT DISTINCT a.track_id, a.playlist_id, s.seed_id "
+            f"FROM playlist_tracks a JOIN seeded s ON s.playlist_id = a.playlist_id "
+            f"WHERE a.track_id IN ({track_marks})",
+            (*seeds, *tracks)):
         per_seed[track_id].setdefault(seed_id, set()).add(playlist_id)
         per_playlist[track_id].setdefault(playlist_id, set()).add(seed_id)
     examples: dict[int, list[int]] = {}

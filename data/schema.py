@@ -247,6 +247,8 @@ UNION ALL SELECT 'artists_both', count(*) FILTER (WHERE mpd > 0 AND spotify > 0)
 DEFERRABLE_INDEXES = {
     "playlist_tracks_by_track":
         "CREATE INDEX playlist_tracks_by_track ON playlist_tracks (track_id, playlist_id)",
+    "track_artists_by_artist":
+        "CREATE INDEX track_artists_by_artist ON track_artists (artist_id, track_id)",
 }
 
 MIGRATIONS: list[str] = [_V1_CORE, _V2_CRAWL, _V3_COUNTS]

@@ -15,7 +15,7 @@ it is forgotten when another process wrote to the store in between.
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
+from itertools import repeat
 from typing import Sequence
 
 import numpy as np
@@ -74,26 +74,28 @@ def upsert_track_rows(conn: sqlite3.Connection, tracks: Sequence[tuple], links: 
     links: (track index, position, artist uri, artist name, name_only) each.
     """
     known = known if known is not None else KnownTracks()
-    ids = [0] * len(tracks)
-    link_count = Counter(link[0] for link in links)
-    only_artist = {link[0]: link[2] for link in links}  # the artist where there is one
-    known_track, known_artist = known.tracks.get, known.artists.get
-    todo: list[int] = []
-    link_track: list[int] = []
-    link_artist: list[int] = []
-    for k, row in enumerate(tracks):
-        hit = known_track(row[0])
-        if hit is not None:
-            count = link_count.get(k, 0)
-            if count == 0 or (count == 1 and known_artist(only_artist[k]) == hit & _LOW):
-                ids[k] = hit >> 32
-                if hit & _LOW != _NO_ARTIST:
-                    link_track.append(ids[k])
-                    link_artist.append(hit & _LOW)
-                continue
-        todo.append(k)
+    n = len(tracks)
+    # Which tracks `known` vouches for, decided on arrays: a slice repeats most of the
+    # tracks earlier slices stored, and a loop over them in Python was most of its time.
+    hits = np.fromiter(map(known.tracks.get, (row[0] for row in tracks), repeat(-1)),
+                       np.int64, n)
+    link_of_track = np.fromiter((link[0] for link in links), np.int64, len(links))
+    link_count = np.bincount(link_of_track, minlength=n)
+    only_artist = np.full(n, -1, np.int64)  # the artist's known id, where it has one link
+    only_artist[link_of_track] = np.fromiter(
+        map(known.artists.get, (link[2] for link in links), repeat(-1)), np.int64, len(links))
+    vouched = (hits >= 0) & ((link_count == 0) | (
+        (link_count == 1) & (only_artist == (hits & _LOW))))
+    ids_array = np.where(vouched, hits >> 32, 0)
+    with_artist = vouched & ((hits & _LOW) != _NO_ARTIST)
+    link_track = ids_array[with_artist].tolist()
+    link_artist = (hits[with_artist] & _LOW).tolist()
+    ids = ids_array.tolist()
+    todo = np.flatnonzero(~vouched).tolist()
     if todo:
-        for track_id, artist_ids in _store(conn, tracks, links, todo, ids, known):
+        todo_links = np.flatnonzero(~vouched[link_of_track]).tolist()
+        for track_id, artist_ids in _store(conn, tracks, [links[j] for j in todo_links], todo,
+                                           ids, known):
             link_track.extend([track_id] * len(artist_ids))
             link_artist.extend(artist_ids)
     return (np.array(ids, np.int64), np.array(link_track, np.int64),
@@ -103,12 +105,10 @@ def upsert_track_rows(conn: sqlite3.Connection, tracks: Sequence[tuple], links: 
 def _store(conn: sqlite3.Connection, tracks: Sequence[tuple], links: Sequence[tuple],
            todo: list[int], ids: list[int], known: KnownTracks) -> list[tuple[int, list[int]]]:
     """The tracks `todo` that `known` could not vouch for: look up, insert, fill, link.
-    Returns (track id, its artist ids) for each of them."""
-    wanted = set(todo)
+    `links` are those of the `todo` tracks. Returns (track id, its artist ids) for each."""
     link_of: dict[int, list[tuple]] = {}
     for link in links:
-        if link[0] in wanted:
-            link_of.setdefault(link[0], []).append(link)
+        link_of.setdefault(link[0], []).append(link)
     # uri -> (id, album missing, duration missing)
     stored: dict[str, tuple[int, int, int]] = {}
     for chunk in _chunks([tracks[k][0] for k in todo]):

@@ -4,10 +4,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from dashboard.frames.formatting import MODEL_LABELS
 from dashboard.frames.run_frames import scenario_label
 
-MODEL_LABELS = {"gnn": "GraphSAGE", "popularity": "Popularity", "itemknn": "Item kNN",
-                "als": "ALS", "reranked": "Two-stage model"}
 MODEL_COLORS = {"GraphSAGE": "#1DB954", "Popularity": "#B6BEC6", "Item kNN": "#4C78A8",
                 "ALS": "#F58518", "Two-stage model": "#9467BD"}
 METRIC_LABELS = {

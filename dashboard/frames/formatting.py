@@ -4,6 +4,10 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
+# How the pages name each model (the keys are the names runs record).
+MODEL_LABELS = {"gnn": "GraphSAGE", "popularity": "Popularity", "itemknn": "Item kNN",
+                "als": "ALS", "reranked": "Two-stage model"}
+
 
 def human_bytes(n: int) -> str:
     """'512 B', '96.0 KB', '30.8 MB' (binary units)."""

@@ -126,7 +126,8 @@ else:
 
 recommended: list[int] = []
 if seeds:
-    recs, _ = recommender.recommend(home, version, run_id, tuple(seeds), int(k), title)
+    recs, _ = recommender.recommend(home, recommender.model_version(home, version, run_id),
+                                    run_id, tuple(seeds), int(k), title)
     recommended = [t for t, _ in recs]
 
 row_of = embedding.row_index(home, run_id, stamp)

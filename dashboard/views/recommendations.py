@@ -42,13 +42,28 @@ def _take_linked_playlist() -> int | None:
     return st.session_state.get("rec_linked_playlist")
 
 
+def _refresh_when_loaded() -> None:
+    """Polled while the model loads: the whole page again once it is in."""
+    if recommender.model_loaded(home, model_version, run_id):
+        st.rerun(scope="app")
+
+
 settings = load_settings()
 home = str(settings.home)
 version = loaders.store_version(home)
 run_id = recommender.serving_run_id(home)
-model = recommender.serving_model(home, version, run_id)
+model_version = recommender.model_version(home, version, run_id)
+model = recommender.serving_model(home, model_version, run_id, wait_s=settings.model_wait_s)
 
 st.title("Recommendations")
+if model is None:
+    st.info((f"Loading the model of run `{run_id}`…" if run_id is not None else
+             "Preparing the co-occurrence baseline over the whole catalog (the first time "
+             "after each change to the catalog: minutes on a million playlists)…")
+            + " This page refreshes by itself when it is ready; the other pages work "
+              "meanwhile.", icon=":material/hourglass_top:")
+    st.fragment(_refresh_when_loaded, run_every=1.0)()
+    st.stop()
 if model.name == "gnn":
     st.caption(f"Ranked by the GraphSAGE model of run `{model.run_id}`. A playlist is "
                "represented by its tracks, so playlists the model never saw work too.")
@@ -147,7 +162,7 @@ if not seeds:
                    icon=":material/playlist_remove:")
     st.stop()
 
-recs, skipped = recommender.recommend(home, version, model.run_id, tuple(seeds), k, title)
+recs, skipped = recommender.recommend(home, model_version, model.run_id, tuple(seeds), k, title)
 seed_rows = loaders.track_rows(home, version, tuple(seeds))
 seed_names = dict(zip(seed_rows["id"], seed_rows["name"].fillna("")))
 rec_ids = tuple(t for t, _ in recs)
@@ -156,7 +171,7 @@ with loaders.open_catalog(home) as catalog:
 evidence = loaders.evidence(home, version, tuple(seeds), rec_ids)
 table = recommend_table.recommendation_frame(recs, tracks, evidence, seed_names)
 table["model_reasons"] = table["track_id"].map(reranker_frames.reasons_by_track(
-    recommender.explain(home, version, model.run_id, tuple(seeds), rec_ids, title)))
+    recommender.explain(home, model_version, model.run_id, tuple(seeds), rec_ids, title)))
 
 st.subheader(f"Top {len(table)} for {label}")
 st.caption(f"From {len(seeds):,} seed tracks (excluded from the results). **Why** lists the "

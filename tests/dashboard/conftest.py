@@ -73,3 +73,10 @@ def sql(home: Path, query: str, params: tuple = ()) -> list[tuple]:
 @pytest.fixture
 def no_autotrain(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYLISTGRAPH_AUTOTRAIN", "0")
+
+
+@pytest.fixture(autouse=True)
+def model_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages wait for the served model as long as a page run may take, so that a loaded
+    machine never shows a test the "loading" state it did not ask for."""
+    monkeypatch.setenv("PLAYLISTGRAPH_MODEL_WAIT_S", "600")

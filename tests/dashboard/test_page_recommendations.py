@@ -6,6 +6,7 @@ co-occurrence counts computed here with plain SQL.
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -166,3 +167,30 @@ def test_a_link_with_a_playlist_id_opens_its_recommendations(home: Path, tiny: d
     assert "Bob's mix" in at.main.subheader[-1].value
     table = _check_table(at, home, [tiny[x] for x in "CDA"], _names(home))
     assert len(table) > 0
+
+
+def test_a_slow_model_load_shows_a_notice_then_the_recommendations(
+        home: Path, tiny: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ml.serving
+
+    release = threading.Event()
+    load = ml.serving.load_recommender
+
+    def held_load(*args, **kwargs):  # the load of a large catalog, held until released
+        assert release.wait(60)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(ml.serving, "load_recommender", held_load)
+    monkeypatch.setenv("PLAYLISTGRAPH_MODEL_WAIT_S", "0")
+    at = open_page("recommendations")
+    assert "Preparing the co-occurrence baseline" in texts(at)
+    assert not at.main.dataframe and not at.text_input  # nothing to pick before the model
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name == "load-served-model":
+            thread.join(60)
+    at.run()
+    assert not at.exception
+    assert "Preparing the co-occurrence baseline" not in texts(at)
+    assert "co-occurrence baseline" in texts(at)
+    assert len(at.main.dataframe[-1].value) > 0
