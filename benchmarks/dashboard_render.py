@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "dashboard_render.json"
 PAGES = ("overview", "degrees", "training", "recommendations", "crawl")
 
-_RENDER = """
+RENDER = """
 import sys, time
 from streamlit.testing.v1 import AppTest
 page, app = sys.argv[1], sys.argv[2]
@@ -61,7 +61,7 @@ def render(code: Path, home: Path, page: str, timeout: float) -> dict:
            "PYTHONPATH": str(code)}
     with tempfile.TemporaryFile("w+") as log:
         t0 = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", _RENDER, page,
+        proc = subprocess.Popen([sys.executable, "-c", RENDER, page,
                                  str(code / "dashboard" / "app.py")],
                                 cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
         timer = threading.Timer(timeout, proc.kill)  # a stuck page must not stop the run
