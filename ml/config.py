@@ -71,7 +71,7 @@ class TrainConfig:
         "help": "harder negatives per step drawn by popularity^popularity_exponent"})
     popularity_exponent: float = field(default=0.75, metadata={
         "help": "exponent of the popularity-weighted negative sampler"})
-    loss_chunk: int = field(default=4096, metadata={
+    loss_chunk: int = field(default=2048, metadata={
         "help": "playlists of a step whose loss is computed at once: larger batches are scored "
                 "in chunks of this many, so a step's memory does not grow with the batch (the "
                 "same loss and gradients; 0: the whole batch at once)"})

@@ -22,13 +22,13 @@ from torch import Tensor
 
 def csr(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int) -> Tensor:
     """A 0/1 CSR matrix [num_rows, num_cols] from distinct (row, col) pairs (any order)."""
-    order = torch.argsort(rows * num_cols + cols)
+    order = torch.argsort(rows.long() * num_cols + cols)
     return _sorted_csr(rows[order], cols[order], num_rows, num_cols)
 
 
 def bipartite_adjacency(playlists: Tensor, tracks: Tensor, num_playlists: int,
                         num_tracks: int) -> tuple[Tensor, Tensor]:
-    """(adj_pt [P, T], adj_tp [T, P]) for the edges `playlists[i]`–`tracks[i]` (int64 [E])."""
+    """(adj_pt [P, T], adj_tp [T, P]) for the edges `playlists[i]`–`tracks[i]` (int [E])."""
     return BipartiteEdges(playlists, tracks, num_playlists, num_tracks).adjacency()
 
 
@@ -40,13 +40,14 @@ class BipartiteEdges:
         self.num_playlists, self.num_tracks = num_playlists, num_tracks
         # Indices kept as int32 where they fit (half the memory at MPD scale; CSR takes them).
         small = torch.int32 if max(num_playlists, num_tracks, len(tracks)) < 2**31 else torch.int64
-        by_playlist = torch.argsort(playlists * num_tracks + tracks)
+        # The sort keys need int64 (P x T passes 2^31 at MPD scale), whatever the indices are.
+        by_playlist = torch.argsort(playlists.long() * num_tracks + tracks)
         self.pt_rows, self.pt_cols = playlists[by_playlist].to(small), tracks[by_playlist].to(small)
         del by_playlist
         # int64 [P + 1]: playlist p's edges are pt_rows/pt_cols[pt_start[p]:pt_start[p + 1]].
         self.pt_start = torch.zeros(num_playlists + 1, dtype=torch.long, device=playlists.device)
         self.pt_start[1:] = torch.cumsum(torch.bincount(self.pt_rows, minlength=num_playlists), 0)
-        by_track = torch.argsort(tracks * num_playlists + playlists)
+        by_track = torch.argsort(tracks.long() * num_playlists + playlists)
         self.tp_rows, self.tp_cols = tracks[by_track].to(small), playlists[by_track].to(small)
 
     def adjacency(self, drop: Tensor | None = None,

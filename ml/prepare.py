@@ -24,8 +24,8 @@ from ml.titles import TitleVocabulary
 class TrainingData:
     snapshot: GraphSnapshot
     holdout: Holdout
-    edge_playlist: np.ndarray  # int64 [E_train], grouped by playlist
-    edge_track: np.ndarray  # int64 [E_train]
+    edge_playlist: np.ndarray  # int32 [E_train], grouped by playlist
+    edge_track: np.ndarray  # int32 [E_train]
     track_seen: np.ndarray  # bool [T], in at least one training playlist
     track_has_id: np.ndarray  # bool [T], in enough training playlists for an id embedding
     artist_seen: np.ndarray  # bool [A]

@@ -1,6 +1,8 @@
-"""Process-level setup shared by the ml commands: device, threads, determinism, user errors."""
+"""Process-level setup shared by the ml commands: device, threads, determinism, the heap,
+user errors."""
 from __future__ import annotations
 
+import ctypes
 import os
 from pathlib import Path
 
@@ -30,6 +32,29 @@ def configure_torch(threads: int, device: torch.device) -> None:
     # Every op used here has a deterministic CPU kernel; on CUDA the deterministic
     # variants of sparse and index ops are slower and reproducibility is not promised.
     torch.use_deterministic_algorithms(device.type == "cpu", warn_only=True)
+
+
+def _libc_malloc_trim():
+    """glibc's malloc_trim, or None where the C library has none (macOS, musl, Windows)."""
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return trim
+
+
+_MALLOC_TRIM = _libc_malloc_trim()
+
+
+def return_freed_memory() -> None:
+    """Give the heap's free pages back to the system (glibc's malloc_trim; elsewhere a
+    no-op). A training step frees many mid-sized tensors that glibc keeps on its heap;
+    their pages stay resident, and over many steps the heap fragments: in a whole epoch
+    at 100K playlists that was about 0.5 GiB of the peak (ml/README.md). Called between
+    steps, it keeps what is resident close to what is alive."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def snapshot_of_version(catalog: Catalog, version: int, home: Path | None,

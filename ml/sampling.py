@@ -18,16 +18,16 @@ from torch import Tensor
 
 @dataclass
 class EpochTask:
-    seed_playlist: Tensor  # int64 [E_s], grouped by playlist
+    seed_playlist: Tensor  # [E_s], grouped by playlist; the training edges' dtype (int32)
     seed_track: Tensor
-    target_playlist: Tensor  # int64 [E_t]
+    target_playlist: Tensor  # [E_t]
     target_track: Tensor
 
 
 def sample_epoch(edge_playlist: Tensor, edge_track: Tensor, num_playlists: int, *,
                  targets_per_playlist: int, title_only_share: float,
                  generator: torch.Generator) -> EpochTask:
-    """Split the training edges (int64 [E], grouped by playlist) for one epoch."""
+    """Split the training edges (int32 or int64 [E], grouped by playlist) for one epoch."""
     device = edge_playlist.device
     degree = torch.bincount(edge_playlist, minlength=num_playlists)
     start = torch.cumsum(degree, 0) - degree

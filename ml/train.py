@@ -27,6 +27,7 @@ from ml.inference import GnnScorer, graph_states
 from ml.model import PlaylistGraphSAGE
 from ml.prepare import TrainingData
 from ml.protocol import Case
+from ml.runtime import return_freed_memory
 from ml.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
 
 
@@ -132,6 +133,7 @@ class Trainer:
                 local[batch] = torch.arange(len(batch), device=self.device)
                 loss = self._step(state, task, batch, local, gen)
                 local[batch] = -1
+                return_freed_memory()  # what the step freed, before the next allocates
                 losses.append(loss)
                 bar.set_postfix(loss=f"{loss:.4f}")
         return float(np.mean(losses)) if losses else math.nan

@@ -62,6 +62,20 @@ def test_adjacency_without_some_playlists():
     assert adj_pt.transposed is adj_tp
 
 
+def test_int32_edges_sort_past_int32_keys():
+    """Training edges are int32; the sort keys playlist x T + track are not, at MPD scale
+    (1M x 2.3M > 2^31). Playlist 2 of T = 2^30 tracks keys past 2^31: in int32 it would
+    wrap negative and sort before playlist 0."""
+    p = torch.tensor([2, 0, 2, 1], dtype=torch.int32)
+    t = torch.tensor([1, 5, 0, 2**30 - 1], dtype=torch.int32)
+    edges = BipartiteEdges(p, t, 3, 2**30)
+    assert edges.pt_rows.tolist() == [0, 1, 2, 2]
+    assert edges.pt_cols.tolist() == [5, 2**30 - 1, 0, 1]
+    assert edges.pt_start.tolist() == [0, 1, 2, 4]
+    assert edges.tp_rows.tolist() == [0, 1, 5, 2**30 - 1]
+    assert edges.tp_cols.tolist() == [2, 2, 0, 1]
+
+
 VOCAB = TitleVocabulary(["a", "b", "c"], ["x", "y"])
 
 

@@ -46,6 +46,7 @@ def test_holdout_is_disjoint_and_stable(split, checkerboard, home):
 def test_held_out_playlists_never_reach_training(split):
     snapshot, holdout = split
     edge_playlist, edge_track = training_edges(snapshot, holdout.train)
+    assert edge_playlist.dtype == edge_track.dtype == np.int32  # half of int64 at MPD scale
     held = set(holdout.test.tolist()) | set(holdout.validation.tolist())
     assert not held & set(edge_playlist.tolist())
     assert len(edge_track) == sum(len(snapshot.playlist_tracks(p)) for p in holdout.train)
