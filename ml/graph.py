@@ -5,13 +5,17 @@ messages. So `adj_pt` [P, T] carries tracks into playlists and `adj_tp` [T, P]
 playlists into tracks. Column indices are sorted and distinct per row, as CSR
 requires.
 
-`bipartite_adjacency` builds both directions anyway, so each matrix carries the
-other as `.transposed`: `csr_mean` then runs its backward pass as one more CSR
-product instead of letting torch transpose (sort) the matrix on every call.
+`bipartite_adjacency` builds both directions anyway, so each matrix carries a weak
+reference to the other (`transposed_of`): `csr_mean` then runs its backward pass as one
+more CSR product instead of letting torch transpose (sort) the matrix on every call.
+The references are weak because two matrices that hold each other are a cycle, which
+only the garbage collector frees: each training step's adjacency (about 1 GB at MPD
+scale) then lived on for several steps, and an epoch's peak rose step by step.
 """
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Sequence
 
 import numpy as np
@@ -54,7 +58,7 @@ class BipartiteEdges:
                   drop_tracks: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """(adj_pt, adj_tp) without the playlists where the bool mask `drop` [P] is set and
         without any edge of the tracks where `drop_tracks` [T] is set; each matrix
-        carries the other as `.transposed`."""
+        knows the other (`transposed_of`)."""
         pt_rows, pt_cols, tp_rows, tp_cols = self.pt_rows, self.pt_cols, self.tp_rows, self.tp_cols
         if drop is not None or drop_tracks is not None:
             keep_pt = torch.ones(len(pt_rows), dtype=torch.bool, device=pt_rows.device)
@@ -71,8 +75,14 @@ class BipartiteEdges:
         values = torch.ones(len(pt_cols), dtype=torch.float32, device=pt_cols.device)
         adj_pt = _sorted_csr(pt_rows, pt_cols, self.num_playlists, self.num_tracks, values)
         adj_tp = _sorted_csr(tp_rows, tp_cols, self.num_tracks, self.num_playlists, values)
-        adj_pt.transposed, adj_tp.transposed = adj_tp, adj_pt
+        adj_pt.transposed, adj_tp.transposed = weakref.ref(adj_tp), weakref.ref(adj_pt)
         return adj_pt, adj_tp
+
+
+def transposed_of(adj: Tensor) -> Tensor | None:
+    """The CSR matrix built as `adj`'s transpose, while it is alive; else None."""
+    ref = getattr(adj, "transposed", None)
+    return ref() if ref is not None else None
 
 
 def _sorted_csr(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int,
@@ -90,8 +100,8 @@ def _sorted_csr(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int,
 
 def csr_mean(adj: Tensor, x: Tensor) -> Tensor:
     """Row-wise mean of `x` [N, d] over the columns of each row of the 0/1 CSR `adj` [M, N]
-    (an empty row gives zeros). Uses `adj.transposed` for the backward pass when present."""
-    transposed = getattr(adj, "transposed", None)
+    (an empty row gives zeros). Uses `transposed_of(adj)` for the backward pass when present."""
+    transposed = transposed_of(adj)
     if transposed is None or not x.requires_grad:
         return torch.sparse.mm(adj, x) * _inverse_degree(adj).unsqueeze(1)
     return _CsrMean.apply(x, adj, transposed)
