@@ -15,6 +15,9 @@ ru_maxrss):
              stages also go to benchmarks/results/train-memory-store-<size>.json)
   epoch      python -m ml train --epochs 1 --no-evaluate (snapshot cached: set-up, one
              epoch, validation, saving)
+  baselines  the baselines' part of the evaluation: item kNN and ALS (default settings)
+             fitted on the training playlists, then they and popularity scored on the
+             validation cases (each fit and the scoring timed in the log)
   evaluate   python -m ml evaluate latest --activate (baselines fitted, held-out playlists)
   recommend  python -m ml recommend --playlist <a pid> (from the served run)
 
@@ -42,7 +45,7 @@ from dashboard_render import RENDER  # the one page-render snippet (this folder)
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
 STEPS = ("generate", "ingest", "stats", "dashboard", "snapshot", "train-memory", "epoch",
-         "evaluate", "recommend")
+         "baselines", "evaluate", "recommend")
 PAGES = ("overview", "degrees", "training", "recommendations", "crawl")
 SEED = 13
 
@@ -53,6 +56,42 @@ from ml.snapshot import load_snapshot
 with Catalog.open() as catalog:
     s = load_snapshot(catalog)
 print(f"{s.num_playlists} playlists, {s.num_tracks} tracks, {s.num_edges} edges")
+"""
+
+
+# The baselines' part of `ml evaluate`: fitted on the default split's training playlists with
+# the default ALS settings (the evaluation's validation search fits about 15 of these), then
+# scored on the validation cases with the default batch.
+_BASELINES = """
+import time
+from data.store import Catalog
+from ml.config import TrainConfig
+from ml.evaluate import evaluate_rankers
+from ml.pipeline import config_holdout
+from ml.prepare import training_data
+from ml.protocol import validation_cases
+from ml.run_evaluation import BaselineInputs, build_baselines
+from ml.snapshot import load_snapshot
+cfg = TrainConfig()
+with Catalog.open() as catalog:
+    s = load_snapshot(catalog)
+h = config_holdout(s, cfg)
+data = training_data(s, h, cfg)
+t = time.perf_counter()
+inputs = BaselineInputs.of(data)
+print(f"inputs_s={time.perf_counter() - t:.1f}", flush=True)
+fitted = {}
+for name in ("itemknn", "als"):
+    t = time.perf_counter()
+    fitted[name] = build_baselines([name], data, cfg, inputs=inputs)[0][0]
+    print(f"{name}_fit_s={time.perf_counter() - t:.1f}", flush=True)
+cases = validation_cases(s, h.validation, cfg.split_seed, cfg.max_validation_cases)
+t = time.perf_counter()
+result = evaluate_rankers([inputs.popularity, *fitted.values()], cases, s.track_artist,
+                          batch_size=cfg.eval_batch)
+print(f"score_s={time.perf_counter() - t:.1f}", flush=True)
+print(f"{len(cases)} validation cases; NDCG " + ", ".join(
+    f"{k} {v['ndcg']:.4f}" for k, v in result["overall"].items()))
 """
 
 
@@ -92,6 +131,8 @@ def step_commands(step: str, size: int, slices: Path, home: Path,
                       str(home), "--steps", str(train_steps), "--label", str(size)])]
     if step == "epoch":
         return [("", [py, "-m", "ml", "train", "--epochs", "1", "--no-evaluate", "--no-progress"])]
+    if step == "baselines":
+        return [("", [py, "-c", _BASELINES])]
     if step == "evaluate":
         return [("", [py, "-m", "ml", "evaluate", "latest", "--activate", "--no-progress"])]
     if step == "recommend":
@@ -133,6 +174,10 @@ def run_size(size: int, steps: list[str], cache: Path, work: Path, threads: int,
                 log = logs / f"{size}-{name.replace(':', '-')}.log"
                 result["render_s"] = _marked(log, "first_s")
                 result["rerun_s"] = _marked(log, "rerun_s")
+            if step == "baselines":  # each part's seconds, from the log
+                log = logs / f"{size}-{name}.log"
+                for mark in ("inputs_s", "itemknn_fit_s", "als_fit_s", "score_s"):
+                    result[mark] = _marked(log, mark)
             if step == "train-memory":  # the stages' own peaks, from the profile's file
                 profile = json.loads(RESULTS.with_name(
                     f"train-memory-store-{size}.json").read_text())

@@ -95,16 +95,21 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
     return run_dir, "done"
 
 
+def config_holdout(snapshot, config: TrainConfig):
+    """The run's split of the snapshot by playlist, as the config's protocol fields say."""
+    return holdout_split(snapshot, test_fraction=config.test_fraction,
+                         validation_fraction=config.validation_fraction,
+                         max_test=config.max_test, max_validation=config.max_validation,
+                         seed=config.split_seed)
+
+
 def build_trainer(config: TrainConfig, snapshot, device: torch.device):
     """Split the snapshot by playlist, build the training arrays and the trainer.
 
     Returns (holdout, training data, trainer); the one set-up both `ml train` and
     `benchmarks/train.py` use.
     """
-    holdout = holdout_split(snapshot, test_fraction=config.test_fraction,
-                            validation_fraction=config.validation_fraction,
-                            max_test=config.max_test, max_validation=config.max_validation,
-                            seed=config.split_seed)
+    holdout = config_holdout(snapshot, config)
     data = training_data(snapshot, holdout, config)
     trainer = Trainer(config, data, device,
                       validation_cases(snapshot, holdout.validation, config.split_seed,
