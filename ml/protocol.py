@@ -111,7 +111,6 @@ def training_edges(snapshot: GraphSnapshot, train: np.ndarray) -> tuple[np.ndarr
     at MPD scale each int64 copy of the edges is 0.5 GB more for every step to hold."""
     keep = np.zeros(snapshot.num_playlists, bool)
     keep[train] = True
-    edge_playlist = np.repeat(np.arange(snapshot.num_playlists, dtype=np.int32),
-                              snapshot.playlist_lengths())
+    edge_playlist = snapshot.edge_playlists()
     mask = keep[edge_playlist]
     return edge_playlist[mask], snapshot.pl_tracks[mask]

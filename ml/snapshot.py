@@ -65,8 +65,8 @@ class GraphSnapshot:
         return np.diff(self.tr_indptr)
 
     def edge_playlists(self) -> np.ndarray:
-        """int64 [E]: the playlist index of each entry of `pl_tracks`."""
-        return np.repeat(np.arange(self.num_playlists, dtype=np.int64), self.playlist_lengths())
+        """int32 [E]: the playlist index of each entry of `pl_tracks` (int32 like it)."""
+        return np.repeat(np.arange(self.num_playlists, dtype=np.int32), self.playlist_lengths())
 
     def normalized_title(self, playlist: int) -> str:
         i = int(self.playlist_title[playlist])
