@@ -44,9 +44,9 @@ from data import crawl_reads, crawl_state  # noqa: E402
 from data.crawl_state import DiscoveredPlaylist  # noqa: E402
 from data.sample import generate_sample  # noqa: E402
 from data.store import Catalog  # noqa: E402
-from tests.catalog_contents import natural_contents  # noqa: E402
-from tests.fake_spotify import FakeCatalog, FakeSpotify  # noqa: E402
-from tests.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT  # noqa: E402
+from testkit.catalog_contents import natural_contents  # noqa: E402
+from testkit.fake_spotify import FakeCatalog, FakeSpotify  # noqa: E402
+from testkit.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT  # noqa: E402
 
 
 def minimum_requests(cat: FakeCatalog, seed: str, playlists: int, max_depth: int,

@@ -5,7 +5,7 @@ random weights: latency does not depend on what was learned), loads it the way t
 dashboard does (`GnnRecommender.load`, states memory-mapped) and times
 `Recommender.recommend(seeds, k=500)` for playlists the model never saw, from the title
 alone to 100 seeds. Then the same for ALS (128 factors), item-kNN and the two-stage
-model over a generated MPD-shaped graph of the same catalog (tests/ml/synthetic.py;
+model over a generated MPD-shaped graph of the same catalog (testkit/synthetic.py;
 `--playlists`, `--edges`), with a booster of `--trees` trees over the real feature set.
 Target: p95 under 100 ms. Writes benchmarks/results/recommend.json.
 
@@ -39,7 +39,7 @@ from ml.rerank_features import TrackContext, feature_names  # noqa: E402
 from ml.reranker import TwoStage  # noqa: E402
 from ml.serving import GnnRecommender, RankerRecommender  # noqa: E402
 from ml.two_stage import first_stage  # noqa: E402
-from tests.ml.synthetic import synthetic_snapshot  # noqa: E402
+from testkit.synthetic import synthetic_snapshot  # noqa: E402
 from ml.config import TrainConfig  # noqa: E402
 from ml.titles import TitleVocabulary  # noqa: E402
 

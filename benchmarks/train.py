@@ -6,7 +6,7 @@
    wall time (snapshot, training, baselines, evaluation) and the test metrics.
    Writes benchmarks/results/train-cpu.json.
 2. GPU, full MPD scale: a generated graph of 1M playlists, 2.26M tracks, 66M edges
-   (tests/ml/synthetic.py: arrays, no JSON or SQLite), trained with the pipeline's
+   (testkit/synthetic.py: arrays, no JSON or SQLite), trained with the pipeline's
    `build_trainer` and `fit` (the loop `ml train` runs) until early stopping. Reports
    epoch time, edges/s, time to converge and peak GPU memory (targets on one H100: an
    epoch < 30 s, convergence < 10 min). Without CUDA it is skipped with a message and no
@@ -43,7 +43,7 @@ from ml.pipeline import EpochReport, build_trainer, fit  # noqa: E402
 from ml.runs import read_evaluation, read_metrics  # noqa: E402
 from ml.runtime import configure_torch  # noqa: E402
 from ml.train import new_state  # noqa: E402
-from tests.ml.synthetic import synthetic_snapshot  # noqa: E402
+from testkit.synthetic import synthetic_snapshot  # noqa: E402
 
 MPD = {"playlists": 1_000_000, "tracks": 2_262_292, "edges": 66_346_428}
 

@@ -35,7 +35,7 @@ _TABLE_KEYS = {ENV_API_BASE: "api_base", ENV_TOKEN_URL: "token_url", ENV_ID: "cl
 HOW_TO_SET = (f"set {ENV_ID} and {ENV_SECRET} (from your app at "
               "https://developer.spotify.com/dashboard) in the environment, or in "
               ".streamlit/secrets.toml; for the local fake API, run "
-              "`python -m tests.fake_spotify` and paste the lines it prints")
+              "`python -m testkit.fake_spotify` and paste the lines it prints")
 RESOLUTION_HELP = (f"Connection: --api-base / --token-url, else ${ENV_API_BASE} / "
                    f"${ENV_TOKEN_URL}, else those keys in .streamlit/secrets.toml, else "
                    f"Spotify's. Credentials: ${ENV_ID} / ${ENV_SECRET}, else those keys in "

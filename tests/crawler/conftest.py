@@ -14,7 +14,7 @@ from crawler import cli
 from data.sample import generate_sample
 from data.store import ArtistRef, Catalog, PlaylistRecord, TrackRecord
 from data.mpd import MpdPlaylist
-from tests.fake_spotify import FakeCatalog, FakeSpotify
+from testkit.fake_spotify import FakeCatalog, FakeSpotify
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_PLAYLISTS = 240

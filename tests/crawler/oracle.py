@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from tests.fake_spotify import FakeCatalog
+from testkit.fake_spotify import FakeCatalog
 
 
 @dataclass

@@ -6,7 +6,7 @@ from pathlib import Path
 from crawler.analytics import playlist_artist_graph, playlist_artist_graph_stats
 from data.store import Catalog
 from tests.crawler.conftest import tiny_id
-from tests.fake_spotify import FakeSpotify
+from testkit.fake_spotify import FakeSpotify
 
 
 def test_graph_of_the_tiny_crawl(tiny: FakeSpotify, crawl, home: Path):

@@ -9,10 +9,10 @@ import pytest
 from data import crawl_reads, crawl_state
 from data.ingest import ingest
 from data.store import Catalog
-from tests.catalog_contents import natural_contents
+from testkit.catalog_contents import natural_contents
 from tests.crawler.conftest import crawled_tracks, tiny_id
-from tests.fake_spotify import FakeSpotify
-from tests.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
+from testkit.fake_spotify import FakeSpotify
+from testkit.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
 from tests.crawler.oracle import expected_crawl
 
 

@@ -12,7 +12,7 @@ from data import crawl_reads
 from data.store import Catalog
 from tests.crawler.conftest import (REPO_ROOT, crawler_command, crawler_env, error_lines,
                                     run_crawler, tiny_id)
-from tests.fake_spotify import FakeSpotify
+from testkit.fake_spotify import FakeSpotify
 
 PID = "37i9dQZF1DXcBWIGoYBM5M"
 

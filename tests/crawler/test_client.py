@@ -16,7 +16,7 @@ from crawler.auth import app_auth
 from crawler.client import ApiError, AuthError, ClientSettings, CrawlStop, SpotifyClient
 from crawler.credentials import Credentials
 from crawler.pacing import Pacer
-from tests.fake_spotify import FakeSpotify
+from testkit.fake_spotify import FakeSpotify
 
 
 @pytest.fixture

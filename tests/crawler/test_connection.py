@@ -14,7 +14,7 @@ from dashboard.jobs.crawl_job import CrawlRequest, crawl_arguments, credentials_
 from data import crawl_state
 from data.store import Catalog
 from tests.crawler.conftest import FAST, error_lines, run_crawler, tiny_id
-from tests.fake_spotify import FakeSpotify
+from testkit.fake_spotify import FakeSpotify
 
 FILE = SecretsSource("secrets.toml", {
     ENV_API_BASE: "http://file.example/v1/", "SPOTIPY_CLIENT_ID": "file-id",

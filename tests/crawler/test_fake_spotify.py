@@ -12,8 +12,8 @@ from spotipy.oauth2 import SpotifyClientCredentials
 
 from crawler.config import ITEMS_PAGE_MAX, SEARCH_PAGE_MAX, CrawlConfig
 from tests.crawler.conftest import REPO_ROOT
-from tests.fake_spotify import FakeSpotify
-from tests.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
+from testkit.fake_spotify import FakeSpotify
+from testkit.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
 
 DESIGN = REPO_ROOT.parent / "shared" / "DESIGN.md"
 

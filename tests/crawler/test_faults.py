@@ -9,9 +9,9 @@ import pytest
 from data import crawl_reads
 from data.schema import AUDIO_FEATURES
 from data.store import Catalog
-from tests.catalog_contents import natural_contents
+from testkit.catalog_contents import natural_contents
 from tests.crawler.conftest import crawled_tracks, tiny_id
-from tests.fake_spotify import FakeSpotify
+from testkit.fake_spotify import FakeSpotify
 from tests.crawler.oracle import expected_crawl
 
 SEED_ARGS = ["--max-playlists", "25", "--search-pages", "2"]

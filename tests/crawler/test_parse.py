@@ -5,7 +5,7 @@ import pytest
 
 from crawler.parse import parse_item, parse_items_page, parse_playlist, parse_search_page
 from data.store import ArtistRef, TrackRecord
-from tests.fake_spotify import track_object
+from testkit.fake_spotify import track_object
 
 TRACK = TrackRecord(uri="spotify:track:" + "T" * 22, name="Song",
                     artists=(ArtistRef("spotify:artist:" + "A" * 22, "Alpha"),

@@ -13,9 +13,9 @@ import pytest
 
 from data import crawl_reads
 from data.store import Catalog
-from tests.catalog_contents import natural_contents
+from testkit.catalog_contents import natural_contents
 from tests.crawler.conftest import REPO_ROOT, crawler_command, crawler_env, error_lines, run_crawler
-from tests.fake_spotify import FakeCatalog, FakeSpotify
+from testkit.fake_spotify import FakeCatalog, FakeSpotify
 
 # Counters, timestamps and the store version say how a crawl went, not what it found.
 _HOW_IT_WENT = {"meta", "crawls"}

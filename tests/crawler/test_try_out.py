@@ -1,4 +1,4 @@
-"""The offline try-out: `python -m tests.fake_spotify` prints lines to paste, and with
+"""The offline try-out: `python -m testkit.fake_spotify` prints lines to paste, and with
 only those lines (no flags) a CLI crawl and a Crawl-page job crawl the fake."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from data import crawl_reads, crawl_state
 from data.store import Catalog
 from data.home import BUNDLED_SAMPLE
 from tests.crawler.conftest import REPO_ROOT
-from tests.fake_spotify import FakeCatalog
+from testkit.fake_spotify import FakeCatalog
 
 README = REPO_ROOT / "README.md"
 
@@ -25,7 +25,7 @@ README = REPO_ROOT / "README.md"
 @pytest.fixture
 def try_out(sample_dir: Path):
     """The fake started as the README says; (its printed lines, its process)."""
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fake_spotify", "--sample",
+    proc = subprocess.Popen([sys.executable, "-m", "testkit.fake_spotify", "--sample",
                              str(sample_dir)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     lines: list[str] = []
     try:
@@ -71,7 +71,7 @@ def test_the_readme_shows_the_lines_it_prints(try_out):
     port = re.search(r":(\d+)/", _pasted(lines)["PLAYLISTGRAPH_SPOTIFY_API_BASE"])[1]
     readme = README.read_text(encoding="utf-8")
     crawler_section = readme[readme.index("## Crawler"):readme.index("## Model")]
-    assert "python -m tests.fake_spotify --port 8765" in crawler_section
+    assert "python -m testkit.fake_spotify --port 8765" in crawler_section
     for line in lines:
         if line.startswith("export "):
             assert line.replace(f":{port}/", ":8765/") in crawler_section, line

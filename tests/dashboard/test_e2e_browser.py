@@ -68,7 +68,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def fake_spotify():
-    from tests.fake_spotify import FakeSpotify
+    from testkit.fake_spotify import FakeSpotify
 
     fake = FakeSpotify(BUNDLED_SAMPLE)
     fake.start()

@@ -27,7 +27,7 @@ def fake_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def fake_api(fake_sample: Path, monkeypatch: pytest.MonkeyPatch):
-    from tests.fake_spotify import FakeSpotify
+    from testkit.fake_spotify import FakeSpotify
 
     fake = FakeSpotify(fake_sample)
     fake.start()

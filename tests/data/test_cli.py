@@ -10,7 +10,7 @@ import pytest
 from data.home import catalog_path
 from data.schema import SCHEMA_VERSION
 from data.store import Catalog
-from tests.catalog_contents import table_rows
+from testkit.catalog_contents import table_rows
 from tests.data.conftest import (
     error_lines, expected_contents, run_cli, set_user_version_in_file, slice_paths, small_slices,
 )

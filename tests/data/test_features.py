@@ -13,7 +13,7 @@ from data.features_import import FeaturesFileError, import_features
 from data.ingest import ingest
 from data.schema import AUDIO_FEATURES
 from data.store import Catalog
-from tests.catalog_contents import natural_contents, table_rows
+from testkit.catalog_contents import natural_contents, table_rows
 from tests.data.conftest import error_lines, run_cli, small_slices, spotify_uri
 
 KNOWN = range(0, 40)  # small_slices draws its tracks from 0..39

@@ -16,7 +16,7 @@ import pytest
 from data.home import catalog_path
 from data.ingest import ingest
 from data.store import Catalog
-from tests.catalog_contents import natural_contents, table_rows
+from testkit.catalog_contents import natural_contents, table_rows
 from tests.data.conftest import (
     REPO_ROOT, error_lines, expected_contents, load_slice, mpd_playlist, run_cli, slice_paths,
     small_slices, write_slice,

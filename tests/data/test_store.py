@@ -11,7 +11,7 @@ import pytest
 from data.home import catalog_path
 from data.schema import SCHEMA_VERSION, SchemaTooNewError
 from data.store import ArtistRef, Catalog, PlaylistRecord, TrackRecord
-from tests.catalog_contents import natural_contents, table_names, table_rows
+from testkit.catalog_contents import natural_contents, table_names, table_rows
 from tests.data.conftest import set_user_version_in_file, spotify_uri, sqlite_header
 
 # The catalog tables issue 2 asks for (later migrations add more, e.g. the crawler's).

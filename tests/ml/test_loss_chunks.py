@@ -10,7 +10,7 @@ import torch
 from ml.pipeline import build_trainer
 from ml.train import new_state
 from tests.ml.conftest import fast_config
-from tests.ml.synthetic import synthetic_snapshot
+from testkit.synthetic import synthetic_snapshot
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import ml.model
 from ml.pipeline import build_trainer
 from ml.train import new_state
 from tests.ml.conftest import fast_config
-from tests.ml.synthetic import synthetic_snapshot
+from testkit.synthetic import synthetic_snapshot
 
 
 def _train_steps(config, snapshot):

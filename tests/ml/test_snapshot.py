@@ -103,7 +103,7 @@ def test_reads_are_one_transaction(catalog, home, monkeypatch):
 
 
 def test_synthetic_snapshot_has_the_asked_size_and_agrees_with_itself():
-    from tests.ml.synthetic import synthetic_snapshot
+    from testkit.synthetic import synthetic_snapshot
     s = synthetic_snapshot(num_playlists=2000, num_tracks=5000, num_edges=60_000, seed=1)
     assert s.num_playlists == 2000 and s.num_tracks == 5000
     assert abs(s.num_edges - 60_000) <= 600

@@ -1,6 +1,6 @@
 """A local fake of the 2026 Spotify Web API for tests and demos.
 
-    from tests.fake_spotify import FakeSpotify
+    from testkit.fake_spotify import FakeSpotify
     fake = FakeSpotify("data/sample")          # or a FakeCatalog
     base_url = fake.start()                     # http://127.0.0.1:PORT/v1/
     env = {**os.environ, **fake.env()}          # credentials it accepts
@@ -9,10 +9,10 @@
     ...
     fake.stop()
 
-Or from a shell: `python -m tests.fake_spotify --port 8765 --sample data/sample`.
+Or from a shell: `python -m testkit.fake_spotify --port 8765 --sample data/sample`.
 """
-from tests.fake_spotify.catalog import JUNK_KINDS, FakeCatalog, FakePlaylist, track_object
-from tests.fake_spotify.server import Fault, FakeSpotify, RequestRecord
+from testkit.fake_spotify.catalog import JUNK_KINDS, FakeCatalog, FakePlaylist, track_object
+from testkit.fake_spotify.server import Fault, FakeSpotify, RequestRecord
 
 __all__ = ["FakeCatalog", "FakePlaylist", "FakeSpotify", "Fault", "JUNK_KINDS", "RequestRecord",
            "track_object"]

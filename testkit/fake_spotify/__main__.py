@@ -1,4 +1,4 @@
-"""`python -m tests.fake_spotify --port N --sample DIR`: serve the fake API until stopped.
+"""`python -m testkit.fake_spotify --port N --sample DIR`: serve the fake API until stopped.
 
 The offline try-out: prints the environment lines to paste into another shell (API base,
 token URL, the fake's client id and secret, which are fixed demo values and not secrets)
@@ -17,11 +17,11 @@ from pathlib import Path
 from crawler.connection import ENV_API_BASE, ENV_TOKEN_URL
 from crawler.credentials import ENV_ID, ENV_SECRET
 from data.home import BUNDLED_SAMPLE
-from tests.fake_spotify.server import FakeSpotify
+from testkit.fake_spotify.server import FakeSpotify
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fake_spotify",
+    parser = argparse.ArgumentParser(prog="python -m testkit.fake_spotify",
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                      description="Local fake of the 2026 Spotify Web API.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free one)")

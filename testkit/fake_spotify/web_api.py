@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from tests.fake_spotify.accounts import Principal
-from tests.fake_spotify.catalog import FakeCatalog, FakePlaylist
+from testkit.fake_spotify.accounts import Principal
+from testkit.fake_spotify.catalog import FakeCatalog, FakePlaylist
 
 API = "/v1/"
 # The 2026 Web API's limits, as ../shared/DESIGN.md writes them (tests/crawler/

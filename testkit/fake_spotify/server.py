@@ -19,9 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.fake_spotify.accounts import Accounts
-from tests.fake_spotify.catalog import FakeCatalog
-from tests.fake_spotify.web_api import API, WebApi
+from testkit.fake_spotify.accounts import Accounts
+from testkit.fake_spotify.catalog import FakeCatalog
+from testkit.fake_spotify.web_api import API, WebApi
 
 
 @dataclass
