@@ -168,7 +168,7 @@ def memory_profile(args: argparse.Namespace) -> dict:
     the model, the first --steps steps of an epoch, validation, and the final track states.
     Each stage reports the resident memory after it, its own peak (the kernel's high-water
     mark, reset between stages) and the process's peak so far."""
-    from ml.snapshot import load_snapshot
+    from ml.dataset.snapshot import load_snapshot
     device = torch.device(args.gpu_device if args.home is None else "cpu")
     config = _profile_config(device, args.home, args.config)
     configure_torch(0, device)

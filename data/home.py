@@ -3,7 +3,7 @@
     <home>/catalog.sqlite             the catalog store (with its -wal and -shm files)
     <home>/runs/<run id>/             training runs (ml.runs)
     <home>/runs/ACTIVE                the id of the run that serves
-    <home>/cache/                     graph snapshots by store version (ml.snapshot)
+    <home>/cache/                     graph snapshots by store version (ml.dataset.snapshot)
     <home>/jobs/<name>/               a background job's lock, status.json, output.log
     <home>/crawler.log                tracebacks of crawls that failed
     <home>/spotify-user-token.json    the --user-auth token (mode 0600)

@@ -25,7 +25,7 @@ import torch
 from ml.errors import ArtifactError
 from ml.model import ModelSpec, PlaylistGraphSAGE
 from ml.prepare import TrainingData
-from ml.titles import TitleVocabulary
+from ml.dataset.titles import TitleVocabulary
 
 FORMAT = 1
 

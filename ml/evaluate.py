@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ml.metrics import MAX_RECOMMENDATIONS, METRIC_NAMES, mean_metrics, playlist_metrics
-from ml.protocol import SCENARIOS, Case
+from ml.dataset.protocol import SCENARIOS, Case
 from ml.ranking import Ranker
 
 

@@ -15,7 +15,7 @@ from torch import Tensor
 from ml.graph import query_adjacency
 from ml.model import PlaylistGraphSAGE, TrackInputs
 from ml.ranking import Ranker
-from ml.titles import TitleVocabulary
+from ml.dataset.titles import TitleVocabulary
 
 
 @contextmanager

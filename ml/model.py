@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 from torch_geometric.nn import SAGEConv
 
-from ml.features import FEATURE_MASK
+from ml.dataset.audio_features import FEATURE_MASK
 from ml.graph import csr_mean
 
 
@@ -50,7 +50,7 @@ class ModelSpec:
 
 class TrackInputs(NamedTuple):
     """Per-track inputs; index 0 of each embedding means "none / never seen in training"."""
-    features: Tensor  # float32 [T, feature_dim], see ml.features.encode_features
+    features: Tensor  # float32 [T, feature_dim], see ml.dataset.audio_features.encode_features
     track: Tensor  # int64 [T], 1 + id-embedding row, or 0
     artist: Tensor  # int64 [T], 1 + artist row, or 0
     album: Tensor  # int64 [T], 1 + album row, or 0
@@ -173,7 +173,7 @@ class PlaylistGraphSAGE(nn.Module):
 
         states: `track_states` output (rows may be a subset of tracks, matching the
         columns of adj_query); adj_query: CSR [Q, rows of states] seed links (a row may
-        be empty: title only); titles: int64 [Q, 1 + words] (ml.titles.TitleVocabulary.encode);
+        be empty: title only); titles: int64 [Q, 1 + words] (ml.dataset.titles.TitleVocabulary.encode);
         gram: `gram` of all track vectors, needed with `fold_in` when states are a subset.
         """
         p = None
@@ -219,7 +219,7 @@ class PlaylistGraphSAGE(nn.Module):
 
     def _playlist_output(self, p: Tensor, titles: Tensor) -> Tensor:
         """p + the mean embedding of the title's known entries: the whole title and its words
-        (titles [P, 1 + words], see ml.titles.TitleVocabulary.encode; index 0 is unknown)."""
+        (titles [P, 1 + words], see ml.dataset.titles.TitleVocabulary.encode; index 0 is unknown)."""
         count = (titles > 0).sum(dim=1, keepdim=True).clamp(min=1)
         out = p + self.title_embedding(titles).sum(dim=1) / count
         if self.spec.query_scale > 0:

@@ -28,13 +28,13 @@ from ml.artifacts import load_checkpoint, save_checkpoint, save_model, save_spli
 from ml.config import TrainConfig
 from ml.evaluate import evaluation_tables
 from ml.prepare import training_data
-from ml.protocol import holdout_split, validation_cases
+from ml.dataset.protocol import holdout_split, validation_cases
 from ml.run_evaluation import evaluate_run
 from ml.runs import (activate, append_metrics, new_run_dir, read_status, resolve_run,
                      write_json_atomic, write_status)
 from ml.errors import UserError
 from ml.runtime import configure_torch, resolve_device, snapshot_of_version
-from ml.snapshot import load_snapshot
+from ml.dataset.snapshot import load_snapshot
 from ml.train import Trainer, new_state, restore_state, timed_epoch
 
 # What --resume may change: how long and where to run, and what is fitted at evaluation

@@ -13,11 +13,11 @@ import numpy as np
 import torch
 
 from ml.config import TrainConfig
-from ml.features import ENCODED_DIM, encode_features, feature_stats
+from ml.dataset.audio_features import ENCODED_DIM, encode_features, feature_stats
 from ml.model import ModelSpec, TrackInputs
-from ml.protocol import Holdout, training_edges
-from ml.snapshot import GraphSnapshot
-from ml.titles import TitleVocabulary
+from ml.dataset.protocol import Holdout, training_edges
+from ml.dataset.snapshot import GraphSnapshot
+from ml.dataset.titles import TitleVocabulary
 
 
 @dataclass

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from ml.candidates import FirstStage
 from ml.errors import ArtifactError
-from ml.protocol import Case
+from ml.dataset.protocol import Case
 from ml.ranking import Ranker
 from ml.rerank_features import TrackContext, feature_names
 

@@ -24,7 +24,7 @@ from ml.evaluate import evaluate_rankers, served_model
 from ml.inference import GnnScorer
 from ml.metrics import MAX_RECOMMENDATIONS
 from ml.prepare import TrainingData, training_data
-from ml.protocol import Case, Holdout, make_cases, validation_cases
+from ml.dataset.protocol import Case, Holdout, make_cases, validation_cases
 from ml.ranking import Ranker
 from ml.runs import write_json_atomic
 from ml.runtime import resolve_device, snapshot_of_version

@@ -10,7 +10,7 @@ import torch
 
 from data.store import Catalog
 from ml.errors import UserError
-from ml.snapshot import GraphSnapshot, cached_snapshot, load_snapshot
+from ml.dataset.snapshot import GraphSnapshot, cached_snapshot, load_snapshot
 
 
 def resolve_device(name: str) -> torch.device:

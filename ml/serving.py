@@ -22,7 +22,7 @@ from data.store import Catalog
 from ml.artifacts import ArtifactError, ServingModel, load_als, load_model
 from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.errors import UserError
-from ml.features import encode_features
+from ml.dataset.audio_features import encode_features
 from ml.graph import bipartite_adjacency
 from ml.inference import GnnScorer, eval_mode
 from ml.prepare import track_inputs
@@ -30,8 +30,8 @@ from ml.ranking import Ranker
 from ml.run_evaluation import BaselineInputs, build_baselines, run_training_data
 from ml.reranker import TwoStage, load_booster
 from ml.runs import active_run, read_evaluation
-from ml.snapshot import GraphSnapshot, load_snapshot
-from ml.titles import normalize_title
+from ml.dataset.snapshot import GraphSnapshot, load_snapshot
+from ml.dataset.titles import normalize_title
 from ml.two_stage import first_stage, track_context
 
 

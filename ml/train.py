@@ -26,7 +26,7 @@ from ml.graph import BipartiteEdges, csr
 from ml.inference import GnnScorer, graph_states
 from ml.model import PlaylistGraphSAGE
 from ml.prepare import TrainingData
-from ml.protocol import Case
+from ml.dataset.protocol import Case
 from ml.runtime import return_freed_memory
 from ml.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
 

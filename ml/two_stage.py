@@ -23,7 +23,7 @@ from ml.candidates import FirstStage
 from ml.config import TrainConfig
 from ml.inference import GnnScorer
 from ml.prepare import TrainingData, training_data
-from ml.protocol import SCENARIOS, Case, Holdout, make_cases
+from ml.dataset.protocol import SCENARIOS, Case, Holdout, make_cases
 from ml.ranking import Ranker
 from ml.rerank_features import TrackContext, feature_names
 from ml.reranker import TwoStage, ranking_set, train_booster

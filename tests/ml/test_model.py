@@ -10,11 +10,11 @@ import pytest
 import torch
 from torch_geometric.nn import SAGEConv
 
-from ml.features import ENCODED_DIM
+from ml.dataset.audio_features import ENCODED_DIM
 from ml.graph import BipartiteEdges, bipartite_adjacency, query_adjacency, transposed_of
 from ml.inference import GnnScorer, eval_mode
 from ml.model import CsrSAGEConv, ModelSpec, PlaylistGraphSAGE, TrackInputs
-from ml.titles import MAX_TOKENS, TitleVocabulary
+from ml.dataset.titles import MAX_TOKENS, TitleVocabulary
 
 
 def random_graph(num_playlists: int, num_tracks: int, edges: int, seed: int = 0):

@@ -19,7 +19,7 @@ from ml.errors import UserError
 from ml.pipeline import build_trainer, run_training
 from ml.runs import active_run, list_runs, read_evaluation, read_metrics, read_status
 from ml.serving import GnnRecommender
-from ml.snapshot import load_snapshot
+from ml.dataset.snapshot import load_snapshot
 from tests.ml.conftest import REPO_ROOT, TASTES, fast_config, run_ml
 
 REQUIRED_METRIC_KEYS = {"epoch", "loss", "seconds", "device", "val_r_precision", "val_ndcg",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ml.snapshot import GraphSnapshot
+from ml.dataset.snapshot import GraphSnapshot
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 import data.graph_reads
-import ml.snapshot
+import ml.dataset.snapshot
 from data.schema import AUDIO_FEATURES
 from data.store import ArtistRef, PlaylistRecord, TrackRecord
-from ml.snapshot import load_snapshot, snapshot_path
-from ml.titles import normalize_title
+from ml.dataset.snapshot import load_snapshot, snapshot_path
+from ml.dataset.titles import normalize_title
 
 
 def _tiny(catalog):
@@ -70,7 +70,7 @@ def test_second_load_uses_the_cache_not_the_database(catalog, home, monkeypatch)
 
     def no_database(*_):
         raise AssertionError("the database was read again")
-    monkeypatch.setattr(ml.snapshot, "read_graph_tables", no_database)
+    monkeypatch.setattr(ml.dataset.snapshot, "read_graph_tables", no_database)
     second = load_snapshot(catalog, home)
     assert np.array_equal(first.pl_tracks, second.pl_tracks)
     assert np.array_equal(first.feature_mask, second.feature_mask)

@@ -7,7 +7,7 @@ import numpy as np
 
 from data.graph_reads import read_graph_tables
 from data.ingest import ingest
-from ml.snapshot import GraphSnapshot, build_snapshot
+from ml.dataset.snapshot import GraphSnapshot, build_snapshot
 from tests.data.conftest import small_slices
 
 
