@@ -33,8 +33,8 @@ import torch  # noqa: E402
 from data.schema import AUDIO_FEATURES  # noqa: E402
 from ml.artifacts import save_model  # noqa: E402
 from ml.dataset.audio_features import ENCODED_DIM  # noqa: E402
-from ml.model import ModelSpec, PlaylistGraphSAGE  # noqa: E402
-from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix  # noqa: E402
+from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE  # noqa: E402
+from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix  # noqa: E402
 from ml.rerank_features import TrackContext, feature_names  # noqa: E402
 from ml.reranker import TwoStage  # noqa: E402
 from ml.serving import GnnRecommender, RankerRecommender  # noqa: E402

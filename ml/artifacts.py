@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ml.errors import ArtifactError
-from ml.model import ModelSpec, PlaylistGraphSAGE
+from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE
 from ml.prepare import TrainingData
 from ml.dataset.titles import TitleVocabulary
 

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ml.baselines import TitlePopularity
-from ml.ranking import Ranker, top_k
+from ml.models.baselines import TitlePopularity
+from ml.models.ranking import Ranker, top_k
 
 
 @dataclass

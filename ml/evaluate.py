@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from ml.metrics import MAX_RECOMMENDATIONS, METRIC_NAMES, mean_metrics, playlist_metrics
 from ml.dataset.protocol import SCENARIOS, Case
-from ml.ranking import Ranker
+from ml.models.ranking import Ranker
 
 
 def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist: np.ndarray, *,

@@ -21,7 +21,7 @@ from torch import Tensor
 from ml.candidates import FirstStage
 from ml.errors import ArtifactError
 from ml.dataset.protocol import Case
-from ml.ranking import Ranker
+from ml.models.ranking import Ranker
 from ml.rerank_features import TrackContext, feature_names
 
 _BELOW = 1e4  # non-candidates sit this far below any booster score (|score| << 1e4)

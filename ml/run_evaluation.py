@@ -16,20 +16,20 @@ import torch
 
 from data.store import Catalog
 from ml.artifacts import load_model, load_split, save_als
-from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.bootstrap import paired_bootstrap
 from ml.config import TrainConfig
 from ml.errors import UserError
 from ml.evaluate import evaluate_rankers, served_model
-from ml.inference import GnnScorer
+from ml.models.gnn_scorer import GnnScorer
 from ml.metrics import MAX_RECOMMENDATIONS
 from ml.prepare import TrainingData, training_data
 from ml.dataset.protocol import Case, Holdout, make_cases, validation_cases
-from ml.ranking import Ranker
+from ml.models.ranking import Ranker
 from ml.runs import write_json_atomic
 from ml.runtime import resolve_device, snapshot_of_version
 from ml.reranker import save_booster
-from ml.tuning import AlsParams, coordinate_search, parse_search
+from ml.models.als_tuning import AlsParams, coordinate_search, parse_search
 from ml.two_stage import fit_two_stage
 
 
@@ -67,7 +67,7 @@ def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfi
                     inputs: BaselineInputs | None = None) -> tuple[list[Ranker], dict | None]:
     """The requested baselines, trained on the training playlists of `data`, and the ALS
     search ({"params", "trials"}; None without ALS). With `validation` cases and a
-    `config.als_search`, ALS is tuned on them (ml.tuning); else it uses the als_* fields."""
+    `config.als_search`, ALS is tuned on them (ml.models.als_tuning); else it uses the als_* fields."""
     inputs = inputs or BaselineInputs.of(data)
     out: list[Ranker] = []
     als_report = None

@@ -20,13 +20,13 @@ import torch
 from data.graph_reads import track_metadata
 from data.store import Catalog
 from ml.artifacts import ArtifactError, ServingModel, load_als, load_model
-from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.errors import UserError
 from ml.dataset.audio_features import encode_features
-from ml.graph import bipartite_adjacency
-from ml.inference import GnnScorer, eval_mode
+from ml.models.graph import bipartite_adjacency
+from ml.models.gnn_scorer import GnnScorer, eval_mode
 from ml.prepare import track_inputs
-from ml.ranking import Ranker
+from ml.models.ranking import Ranker
 from ml.run_evaluation import BaselineInputs, build_baselines, run_training_data
 from ml.reranker import TwoStage, load_booster
 from ml.runs import active_run, read_evaluation
@@ -50,7 +50,7 @@ class RecommendationList(list):
 
 
 class Recommender:
-    """Any `ml.ranking.Ranker` served over catalog ids: `name`, `run_id`, `note`,
+    """Any `ml.models.ranking.Ranker` served over catalog ids: `name`, `run_id`, `note`,
     `recommend`, and `skipped_seeds` of the last call. Subclasses only map catalog track
     ids to the ranker's rows and back."""
 

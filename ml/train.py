@@ -22,9 +22,9 @@ from tqdm import tqdm
 
 from ml.config import TrainConfig
 from ml.evaluate import evaluate_rankers
-from ml.graph import BipartiteEdges, csr
-from ml.inference import GnnScorer, graph_states
-from ml.model import PlaylistGraphSAGE
+from ml.models.graph import BipartiteEdges, csr
+from ml.models.gnn_scorer import GnnScorer, graph_states
+from ml.models.graphsage import PlaylistGraphSAGE
 from ml.prepare import TrainingData
 from ml.dataset.protocol import Case
 from ml.runtime import return_freed_memory

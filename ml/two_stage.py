@@ -18,13 +18,13 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ml.baselines import ALS, ItemKNN
+from ml.models.baselines import ALS, ItemKNN
 from ml.candidates import FirstStage
 from ml.config import TrainConfig
-from ml.inference import GnnScorer
+from ml.models.gnn_scorer import GnnScorer
 from ml.prepare import TrainingData, training_data
 from ml.dataset.protocol import SCENARIOS, Case, Holdout, make_cases
-from ml.ranking import Ranker
+from ml.models.ranking import Ranker
 from ml.rerank_features import TrackContext, feature_names
 from ml.reranker import TwoStage, ranking_set, train_booster
 from ml.train import Trainer, new_state

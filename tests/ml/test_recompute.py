@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-import ml.model
+import ml.models.graphsage
 from ml.pipeline import build_trainer
 from ml.train import new_state
 from tests.ml.conftest import fast_config
@@ -22,7 +22,7 @@ def test_checkpointed_steps_give_the_same_weights(monkeypatch):
     snapshot = synthetic_snapshot(num_playlists=300, num_tracks=500, num_edges=6000, seed=5)
     config = fast_config(layers=3, dropout=0.1, activation="gelu", batch_playlists=32)
     loss, weights = _train_steps(config, snapshot)
-    monkeypatch.setattr(ml.model, "_recomputed", lambda fn, *args: fn(*args))
+    monkeypatch.setattr(ml.models.graphsage, "_recomputed", lambda fn, *args: fn(*args))
     plain_loss, plain_weights = _train_steps(config, snapshot)
     assert loss == plain_loss
     assert all(torch.equal(weights[k], plain_weights[k]) for k in weights)

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from ml.baselines import Popularity, TitlePopularity, interaction_matrix
+from ml.models.baselines import Popularity, TitlePopularity, interaction_matrix
 from ml.candidates import FirstStage
 from ml.evaluate import evaluate_rankers
 from ml.dataset.protocol import Case
-from ml.ranking import Ranker
+from ml.models.ranking import Ranker
 from ml.rerank_features import TrackContext, feature_names
 from ml.reranker import TwoStage, _break_ties, ranking_set, train_booster
 

@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from data.store import PlaylistRecord
-from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.evaluate import evaluate_rankers
 from ml.prepare import prepare_training_data
 from ml.dataset.protocol import SCENARIOS, holdout_split, make_cases, training_edges, validation_cases
-from ml.ranking import Ranker, top_k
+from ml.models.ranking import Ranker, top_k
 from ml.dataset.snapshot import load_snapshot
 from tests.ml.conftest import TASTES
 

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-from ml.ranking import Ranker
+from ml.models.ranking import Ranker
 
 _FILL = 1e-6  # weight of the popularity tie-break: below any co-occurrence score
 

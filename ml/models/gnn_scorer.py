@@ -12,9 +12,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ml.graph import query_adjacency
-from ml.model import PlaylistGraphSAGE, TrackInputs
-from ml.ranking import Ranker
+from ml.models.graph import query_adjacency
+from ml.models.graphsage import PlaylistGraphSAGE, TrackInputs
+from ml.models.ranking import Ranker
 from ml.dataset.titles import TitleVocabulary
 
 

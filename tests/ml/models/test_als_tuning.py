@@ -9,7 +9,7 @@ import pytest
 from ml.config import TrainConfig
 from ml.pipeline import run_training
 from ml.runs import read_evaluation
-from ml.tuning import AlsParams, coordinate_search, parse_search
+from ml.models.als_tuning import AlsParams, coordinate_search, parse_search
 from tests.ml.conftest import fast_config
 
 

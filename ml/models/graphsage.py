@@ -20,7 +20,7 @@ from torch.utils.checkpoint import checkpoint
 from torch_geometric.nn import SAGEConv
 
 from ml.dataset.audio_features import FEATURE_MASK
-from ml.graph import csr_mean
+from ml.models.graph import csr_mean
 
 
 COMBINE = ("last", "mean")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from ml.pipeline import run_training
-from ml.ranking import Ranker
+from ml.models.ranking import Ranker
 from ml.serving import GnnRecommender, RankerRecommender, load_recommender
 from tests.ml.conftest import TASTES, fast_config
 

@@ -11,9 +11,9 @@ import torch
 from torch_geometric.nn import SAGEConv
 
 from ml.dataset.audio_features import ENCODED_DIM
-from ml.graph import BipartiteEdges, bipartite_adjacency, query_adjacency, transposed_of
-from ml.inference import GnnScorer, eval_mode
-from ml.model import CsrSAGEConv, ModelSpec, PlaylistGraphSAGE, TrackInputs
+from ml.models.graph import BipartiteEdges, bipartite_adjacency, query_adjacency, transposed_of
+from ml.models.gnn_scorer import GnnScorer, eval_mode
+from ml.models.graphsage import CsrSAGEConv, ModelSpec, PlaylistGraphSAGE, TrackInputs
 from ml.dataset.titles import MAX_TOKENS, TitleVocabulary
 
 
@@ -209,7 +209,7 @@ def test_fold_in_solves_the_als_least_squares():
 
 def test_fold_in_in_chunks_equals_one_solve(monkeypatch):
     """Bounding the outer products by chunking the queries changes nothing in the result."""
-    import ml.model
+    import ml.models.graphsage
     model, _ = tiny_model(2, fold_in=True)
     vectors = torch.randn(25, 8)
     seeds = [np.array([1, 4, 9]), np.array([], np.int64), np.array([3, 5]), np.arange(10),
@@ -217,6 +217,6 @@ def test_fold_in_in_chunks_equals_one_solve(monkeypatch):
     adj = query_adjacency(seeds, 25)
     gram = PlaylistGraphSAGE.gram(vectors)
     whole = model._fold_in(vectors, adj, gram)
-    monkeypatch.setattr(ml.model, "FOLD_IN_SEEDS", 4)
-    assert ml.model._chunks(adj.crow_indices(), 4) == [(0, 2), (2, 3), (3, 4), (4, 5)]
+    monkeypatch.setattr(ml.models.graphsage, "FOLD_IN_SEEDS", 4)
+    assert ml.models.graphsage._chunks(adj.crow_indices(), 4) == [(0, 2), (2, 3), (3, 4), (4, 5)]
     assert torch.allclose(model._fold_in(vectors, adj, gram), whole, atol=1e-5)
