@@ -66,7 +66,7 @@ _BASELINES = """
 import time
 from data.store import Catalog
 from ml.config import TrainConfig
-from ml.evaluate import evaluate_rankers
+from ml.evaluation.scoring import evaluate_rankers
 from ml.pipeline import config_holdout
 from ml.prepare import training_data
 from ml.dataset.protocol import validation_cases

@@ -84,7 +84,7 @@ def _train(args: argparse.Namespace, home: Path) -> int:
 
 
 def _evaluate(args: argparse.Namespace, home: Path) -> int:
-    from ml.evaluate import evaluation_tables
+    from ml.evaluation.scoring import evaluation_tables
     from ml.run_evaluation import evaluate_run
     from ml.runs import activate, resolve_run
     from ml.errors import UserError

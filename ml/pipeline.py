@@ -26,7 +26,7 @@ from data.home import catalog_path, home_dir, runs_dir
 from data.store import Catalog
 from ml.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.config import TrainConfig
-from ml.evaluate import evaluation_tables
+from ml.evaluation.scoring import evaluation_tables
 from ml.prepare import training_data
 from ml.dataset.protocol import holdout_split, validation_cases
 from ml.run_evaluation import evaluate_run

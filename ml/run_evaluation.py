@@ -1,6 +1,6 @@
 """A run's evaluation from its files: the run's training data rebuilt from its split, its
 baselines fitted (ALS tuned on validation), the served model chosen on validation and
-`evaluation.json` written. The scoring itself is `ml.evaluate` (pure).
+`evaluation.json` written. The scoring itself is `ml.evaluation.scoring` (pure).
 """
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ import torch
 from data.store import Catalog
 from ml.artifacts import load_model, load_split, save_als
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
-from ml.bootstrap import paired_bootstrap
+from ml.evaluation.bootstrap import paired_bootstrap
 from ml.config import TrainConfig
 from ml.errors import UserError
-from ml.evaluate import evaluate_rankers, served_model
+from ml.evaluation.scoring import evaluate_rankers, served_model
 from ml.models.gnn_scorer import GnnScorer
-from ml.metrics import MAX_RECOMMENDATIONS
+from ml.evaluation.metrics import MAX_RECOMMENDATIONS
 from ml.prepare import TrainingData, training_data
 from ml.dataset.protocol import Case, Holdout, make_cases, validation_cases
 from ml.models.ranking import Ranker
@@ -106,7 +106,7 @@ def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfi
 
 def noise_against_single_models(evaluation: dict, rows: dict, model: str) -> dict:
     """`model` against the best other model of each scenario (and overall), on the test
-    playlists' R-precision and NDCG: paired bootstrap intervals (`ml.bootstrap`)."""
+    playlists' R-precision and NDCG: paired bootstrap intervals (`ml.evaluation.bootstrap`)."""
     out: dict = {"method": "paired bootstrap over test playlists, 1000 draws, 95% interval",
                  "metrics": {}}
     for metric in ("r_precision", "ndcg"):

@@ -21,7 +21,7 @@ from torch.utils.checkpoint import checkpoint
 from tqdm import tqdm
 
 from ml.config import TrainConfig
-from ml.evaluate import evaluate_rankers
+from ml.evaluation.scoring import evaluate_rankers
 from ml.models.graph import BipartiteEdges, csr
 from ml.models.gnn_scorer import GnnScorer, graph_states
 from ml.models.graphsage import PlaylistGraphSAGE

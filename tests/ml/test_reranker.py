@@ -13,7 +13,7 @@ import torch
 
 from ml.models.baselines import Popularity, TitlePopularity, interaction_matrix
 from ml.candidates import FirstStage
-from ml.evaluate import evaluate_rankers
+from ml.evaluation.scoring import evaluate_rankers
 from ml.dataset.protocol import Case
 from ml.models.ranking import Ranker
 from ml.rerank_features import TrackContext, feature_names

@@ -8,7 +8,7 @@ import torch
 
 from data.store import PlaylistRecord
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
-from ml.evaluate import evaluate_rankers
+from ml.evaluation.scoring import evaluate_rankers
 from ml.prepare import prepare_training_data
 from ml.dataset.protocol import SCENARIOS, holdout_split, make_cases, training_edges, validation_cases
 from ml.models.ranking import Ranker, top_k

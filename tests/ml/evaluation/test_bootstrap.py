@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.bootstrap import paired_bootstrap
+from ml.evaluation.bootstrap import paired_bootstrap
 
 
 def rows_of(values: dict[str, np.ndarray]) -> dict:

@@ -16,7 +16,7 @@ from typing import Sequence, TextIO
 import numpy as np
 from tqdm import tqdm
 
-from ml.metrics import MAX_RECOMMENDATIONS, METRIC_NAMES, mean_metrics, playlist_metrics
+from ml.evaluation.metrics import MAX_RECOMMENDATIONS, METRIC_NAMES, mean_metrics, playlist_metrics
 from ml.dataset.protocol import SCENARIOS, Case
 from ml.models.ranking import Ranker
 
@@ -26,7 +26,7 @@ def evaluate_rankers(rankers: Sequence[Ranker], cases: list[Case], track_artist:
                      rows_out: dict | None = None) -> dict:
     """Rank all tracks for every case with every model; metrics per scenario and overall.
     `rows_out`, when given, receives the per-case metrics: {model: {scenario: [dict with
-    "playlist"]}}, for `ml.bootstrap`."""
+    "playlist"]}}, for `ml.evaluation.bootstrap`."""
     per_model: dict[str, dict[str, list[dict]]] = {}
     total = len(rankers) * ((len(cases) + batch_size - 1) // batch_size)
     bar = tqdm(total=total, desc="evaluating", unit="batch", disable=not progress, file=err,

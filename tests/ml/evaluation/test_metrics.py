@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from ml.metrics import NO_CLICK, clicks, mean_metrics, ndcg, playlist_metrics, r_precision, recall_at
+from ml.evaluation.metrics import NO_CLICK, clicks, mean_metrics, ndcg, playlist_metrics, r_precision, recall_at
 
 # Track t has artist ARTIST[t]: tracks 1, 2 and 8 by artist 0 ("a"), 3 and 5 by 1 ("b"),
 # 4 and 7 by 2 ("c"), 6 by 3 ("d"); track 9 has no known artist.
