@@ -68,7 +68,7 @@ from data.store import Catalog
 from ml.config import TrainConfig
 from ml.evaluation.scoring import evaluate_rankers
 from ml.pipeline import config_holdout
-from ml.prepare import training_data
+from ml.training.training_data import training_data
 from ml.dataset.protocol import validation_cases
 from ml.run_evaluation import BaselineInputs, build_baselines
 from ml.dataset.snapshot import load_snapshot

@@ -42,7 +42,7 @@ from ml.config import TrainConfig, add_config_arguments, config_from_args  # noq
 from ml.pipeline import EpochReport, build_trainer, fit  # noqa: E402
 from ml.runs import read_evaluation, read_metrics  # noqa: E402
 from ml.runtime import configure_torch  # noqa: E402
-from ml.train import new_state  # noqa: E402
+from ml.training.trainer import new_state  # noqa: E402
 from testkit.synthetic import synthetic_snapshot  # noqa: E402
 
 MPD = {"playlists": 1_000_000, "tracks": 2_262_292, "edges": 66_346_428}

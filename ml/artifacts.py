@@ -24,7 +24,7 @@ import torch
 
 from ml.errors import ArtifactError
 from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE
-from ml.prepare import TrainingData
+from ml.training.training_data import TrainingData
 from ml.dataset.titles import TitleVocabulary
 
 FORMAT = 1

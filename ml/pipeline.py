@@ -27,7 +27,7 @@ from data.store import Catalog
 from ml.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.config import TrainConfig
 from ml.evaluation.scoring import evaluation_tables
-from ml.prepare import training_data
+from ml.training.training_data import training_data
 from ml.dataset.protocol import holdout_split, validation_cases
 from ml.run_evaluation import evaluate_run
 from ml.runs import (activate, append_metrics, new_run_dir, read_status, resolve_run,
@@ -35,7 +35,7 @@ from ml.runs import (activate, append_metrics, new_run_dir, read_status, resolve
 from ml.errors import UserError
 from ml.runtime import configure_torch, resolve_device, snapshot_of_version
 from ml.dataset.snapshot import load_snapshot
-from ml.train import Trainer, new_state, restore_state, timed_epoch
+from ml.training.trainer import Trainer, new_state, restore_state, timed_epoch
 
 # What --resume may change: how long and where to run, and what is fitted at evaluation
 # beside the GraphSAGE, not what the GraphSAGE trains on.

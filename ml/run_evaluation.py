@@ -23,7 +23,7 @@ from ml.errors import UserError
 from ml.evaluation.scoring import evaluate_rankers, served_model
 from ml.models.gnn_scorer import GnnScorer
 from ml.evaluation.metrics import MAX_RECOMMENDATIONS
-from ml.prepare import TrainingData, training_data
+from ml.training.training_data import TrainingData, training_data
 from ml.dataset.protocol import Case, Holdout, make_cases, validation_cases
 from ml.models.ranking import Ranker
 from ml.runs import write_json_atomic

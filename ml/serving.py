@@ -25,7 +25,7 @@ from ml.errors import UserError
 from ml.dataset.audio_features import encode_features
 from ml.models.graph import bipartite_adjacency
 from ml.models.gnn_scorer import GnnScorer, eval_mode
-from ml.prepare import track_inputs
+from ml.training.training_data import track_inputs
 from ml.models.ranking import Ranker
 from ml.run_evaluation import BaselineInputs, build_baselines, run_training_data
 from ml.reranker import TwoStage, load_booster

@@ -22,12 +22,12 @@ from ml.models.baselines import ALS, ItemKNN
 from ml.candidates import FirstStage
 from ml.config import TrainConfig
 from ml.models.gnn_scorer import GnnScorer
-from ml.prepare import TrainingData, training_data
+from ml.training.training_data import TrainingData, training_data
 from ml.dataset.protocol import SCENARIOS, Case, Holdout, make_cases
 from ml.models.ranking import Ranker
 from ml.rerank_features import TrackContext, feature_names
 from ml.reranker import TwoStage, ranking_set, train_booster
-from ml.train import Trainer, new_state
+from ml.training.trainer import Trainer, new_state
 
 SOURCES = ("gnn", "als", "itemknn")
 

@@ -9,7 +9,7 @@ import torch
 from data.store import PlaylistRecord
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.evaluation.scoring import evaluate_rankers
-from ml.prepare import prepare_training_data
+from ml.training.training_data import prepare_training_data
 from ml.dataset.protocol import SCENARIOS, holdout_split, make_cases, training_edges, validation_cases
 from ml.models.ranking import Ranker, top_k
 from ml.dataset.snapshot import load_snapshot
@@ -171,7 +171,7 @@ def test_evaluation_excludes_seeds_and_reports_every_scenario(split, checkerboar
 
 
 def test_title_seeds_are_the_titles_most_common_training_tracks():
-    from ml.prepare import title_seeds
+    from ml.training.training_data import title_seeds
     # playlists 0, 1 titled 1; playlist 2 titled 2; playlist 3 untitled (0)
     edge_playlist = np.array([0, 0, 0, 1, 1, 2, 2, 3])
     edge_track = np.array([5, 6, 7, 6, 7, 1, 2, 9])

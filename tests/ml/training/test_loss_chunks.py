@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ml.pipeline import build_trainer
-from ml.train import new_state
+from ml.training.trainer import new_state
 from tests.ml.conftest import fast_config
 from testkit.synthetic import synthetic_snapshot
 

@@ -2,7 +2,7 @@
 
 Each epoch every training playlist is split anew into seeds (what the model is
 shown) and targets (what it must rank high). The playlists of a step are taken out
-of the message-passing graph for that step (ml.train), so a playlist in the loss is
+of the message-passing graph for that step (ml.training.trainer), so a playlist in the loss is
 exactly what a held-out playlist is at evaluation: absent from the graph, known only
 by its seeds and title. Seed counts are log-uniform between 1 and n-1 (the
 challenge's 1/5/10/25/100 seeds are log-spaced), with a share of title-only playlists.

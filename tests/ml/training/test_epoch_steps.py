@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from ml.pipeline import build_trainer
-from ml.train import new_state
+from ml.training.trainer import new_state
 from tests.ml.conftest import fast_config
 from testkit.synthetic import synthetic_snapshot
 
@@ -40,7 +40,7 @@ def test_a_step_limit_stops_the_epoch_early(snapshot):
 
 
 def test_negatives_a_batch_holds_are_marked_the_same_in_any_chunking(snapshot, monkeypatch):
-    import ml.train
+    import ml.training.trainer
     config = fast_config(uniform_negatives=300, popular_negatives=100)
     _, data, trainer = build_trainer(config, snapshot, torch.device("cpu"))
     batch = torch.arange(40)
@@ -48,7 +48,7 @@ def test_negatives_a_batch_holds_are_marked_the_same_in_any_chunking(snapshot, m
     local[batch] = torch.arange(40)
     negatives = trainer.sampler.sample(torch.Generator().manual_seed(1))
     whole = trainer._own_tracks(batch, local, negatives)
-    monkeypatch.setattr(ml.train, "OWN_TRACKS_CHUNK", 7)
+    monkeypatch.setattr(ml.training.trainer, "OWN_TRACKS_CHUNK", 7)
     assert torch.equal(trainer._own_tracks(batch, local, negatives), whole)
     held = {(int(p), int(t)) for p, t in zip(data.edge_playlist, data.edge_track)}
     want = [[(int(b), int(n)) in held for n in negatives] for b in batch]

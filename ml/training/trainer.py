@@ -4,7 +4,7 @@ with early stopping is `ml.pipeline.fit`).
 Every step propagates the whole graph (sparse CSR) and scores a batch of training
 playlists' targets against shared negatives; the batch grows with the catalog so that
 an epoch has at most `max_steps` steps (its cost linear in edges). Each epoch draws a fresh seed/target
-split (ml.sampling) from a generator seeded by (seed, epoch), and the global torch RNG
+split (ml.training.sampling) from a generator seeded by (seed, epoch), and the global torch RNG
 (dropout) is reseeded the same way, so a resumed run continues exactly where the
 uninterrupted one would be.
 """
@@ -25,10 +25,10 @@ from ml.evaluation.scoring import evaluate_rankers
 from ml.models.graph import BipartiteEdges, csr
 from ml.models.gnn_scorer import GnnScorer, graph_states
 from ml.models.graphsage import PlaylistGraphSAGE
-from ml.prepare import TrainingData
+from ml.training.training_data import TrainingData
 from ml.dataset.protocol import Case
 from ml.runtime import return_freed_memory
-from ml.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
+from ml.training.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
 
 
 OWN_TRACKS_CHUNK = 1024  # queries per chunk when marking negatives that are a query's own
