@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from data.schema import AUDIO_FEATURES  # noqa: E402
-from ml.artifacts import save_model  # noqa: E402
+from ml.runs.artifacts import save_model  # noqa: E402
 from ml.dataset.audio_features import ENCODED_DIM  # noqa: E402
 from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE  # noqa: E402
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix  # noqa: E402

@@ -18,7 +18,7 @@ from dashboard.reads.loaders import open_catalog
 from dashboard.settings import DashboardSettings
 from data.bundled import load_bundled_sample, needs_sample
 from data.home import BUNDLED_SAMPLE
-from ml.runs import list_runs
+from ml.runs.directory import list_runs
 
 
 @st.cache_resource

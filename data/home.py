@@ -1,7 +1,7 @@
 """The home directory and every path under it: the one place that names them.
 
     <home>/catalog.sqlite             the catalog store (with its -wal and -shm files)
-    <home>/runs/<run id>/             training runs (ml.runs)
+    <home>/runs/<run id>/             training runs (ml.runs.directory)
     <home>/runs/ACTIVE                the id of the run that serves
     <home>/cache/                     graph snapshots by store version (ml.dataset.snapshot)
     <home>/jobs/<name>/               a background job's lock, status.json, output.log

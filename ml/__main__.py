@@ -86,7 +86,7 @@ def _train(args: argparse.Namespace, home: Path) -> int:
 def _evaluate(args: argparse.Namespace, home: Path) -> int:
     from ml.evaluation.scoring import evaluation_tables
     from ml.run_evaluation import evaluate_run
-    from ml.runs import activate, resolve_run
+    from ml.runs.directory import activate, resolve_run
     from ml.errors import UserError
     run_dir = resolve_run(args.run, home)
     if run_dir is None:
@@ -148,7 +148,7 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
 
 
 def _runs(home: Path) -> int:
-    from ml.runs import list_runs, read_evaluation
+    from ml.runs.directory import list_runs, read_evaluation
     runs = list_runs(home)
     if not runs:
         print("no runs yet; train one with python -m ml train")

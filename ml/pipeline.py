@@ -24,13 +24,13 @@ import torch
 
 from data.home import catalog_path, home_dir, runs_dir
 from data.store import Catalog
-from ml.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
+from ml.runs.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.config import TrainConfig
 from ml.evaluation.scoring import evaluation_tables
 from ml.training.training_data import training_data
 from ml.dataset.protocol import holdout_split, validation_cases
 from ml.run_evaluation import evaluate_run
-from ml.runs import (activate, append_metrics, new_run_dir, read_status, resolve_run,
+from ml.runs.directory import (activate, append_metrics, new_run_dir, read_status, resolve_run,
                      write_json_atomic, write_status)
 from ml.errors import UserError
 from ml.runtime import configure_torch, resolve_device, snapshot_of_version

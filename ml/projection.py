@@ -29,9 +29,9 @@ from data.command_line import add_home_argument
 from data.graph_reads import track_metadata
 from data.home import home_dir
 from data.store import Catalog
-from ml.artifacts import load_als
+from ml.runs.artifacts import load_als
 from ml.errors import ArtifactError, UserError
-from ml.runs import active_run, read_evaluation, resolve_run
+from ml.runs.directory import active_run, read_evaluation, resolve_run
 
 FILE = "projection.npz"
 MIN_UMAP_TRACKS = 50  # below this UMAP's neighbour graph is too thin: PCA

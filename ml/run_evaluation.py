@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import torch
 
 from data.store import Catalog
-from ml.artifacts import load_model, load_split, save_als
+from ml.runs.artifacts import load_model, load_split, save_als
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.evaluation.bootstrap import paired_bootstrap
 from ml.config import TrainConfig
@@ -26,7 +26,7 @@ from ml.evaluation.metrics import MAX_RECOMMENDATIONS
 from ml.training.training_data import TrainingData, training_data
 from ml.dataset.protocol import Case, Holdout, make_cases, validation_cases
 from ml.models.ranking import Ranker
-from ml.runs import write_json_atomic
+from ml.runs.directory import write_json_atomic
 from ml.runtime import resolve_device, snapshot_of_version
 from ml.reranker import save_booster
 from ml.models.als_tuning import AlsParams, coordinate_search, parse_search

@@ -1,6 +1,6 @@
 """Training runs as data frames: per-epoch metrics, run summaries and evaluation tables.
 
-Input is what `ml.runs` reads from a run directory (metrics.jsonl lines, the
+Input is what `ml.runs.directory` reads from a run directory (metrics.jsonl lines, the
 evaluation.json document); output is tidy frames for tables and charts.
 """
 from __future__ import annotations

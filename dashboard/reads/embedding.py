@@ -13,7 +13,7 @@ from dashboard.reads.loaders import open_catalog
 from data.graph_reads import track_metadata
 from data.schema import AUDIO_FEATURES
 from ml.projection import FILE, Projection, load_projection
-from ml.runs import resolve_run
+from ml.runs.directory import resolve_run
 
 PROJECT_JOB = "project"
 

@@ -17,7 +17,7 @@ import streamlit as st
 
 from data.home import runs_dir
 from data.store import Catalog
-from ml.runs import active_run, read_evaluation
+from ml.runs.directory import active_run, read_evaluation
 
 
 def serving_run_id(home: str | Path) -> str | None:

@@ -1,4 +1,4 @@
-"""Training runs for the pages, read through `ml.runs` and cached per run and file change.
+"""Training runs for the pages, read through `ml.runs.directory` and cached per run and file change.
 
 A finished run's files never change, so its reads are cached on (run id, file
 mtimes); a running run's metrics are re-read whenever metrics.jsonl grows.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ml.runs import RunInfo, list_runs, read_evaluation, read_metrics, read_status
+from ml.runs.directory import RunInfo, list_runs, read_evaluation, read_metrics, read_status
 
 
 @dataclass

@@ -248,7 +248,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     from dashboard.frames.charts import MODEL_LABELS
     from dashboard.jobs import runner as jobs
     from data.store import Catalog
-    from ml.runs import active_run, read_evaluation
+    from ml.runs.directory import active_run, read_evaluation
 
     timings: dict[str, dict] = {}
     shutil.rmtree(OUTPUT / "screenshots", ignore_errors=True)

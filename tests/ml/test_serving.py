@@ -11,7 +11,7 @@ import torch
 
 from data.schema import AUDIO_FEATURES
 from data.store import ArtistRef, TrackRecord
-from ml.artifacts import load_model
+from ml.runs.artifacts import load_model
 from ml.run_evaluation import run_training_data
 from ml.models.graph import bipartite_adjacency
 from ml.models.gnn_scorer import eval_mode
