@@ -28,9 +28,9 @@ from ml.dataset.protocol import Case, Holdout, make_cases, validation_cases
 from ml.models.ranking import Ranker
 from ml.runs.directory import write_json_atomic
 from ml.runtime import resolve_device, snapshot_of_version
-from ml.reranker import save_booster
+from ml.rerank.booster import save_booster
 from ml.models.als_tuning import AlsParams, coordinate_search, parse_search
-from ml.two_stage import fit_two_stage
+from ml.rerank.two_stage import fit_two_stage
 
 
 @dataclass

@@ -28,11 +28,11 @@ from ml.models.gnn_scorer import GnnScorer, eval_mode
 from ml.training.training_data import track_inputs
 from ml.models.ranking import Ranker
 from ml.run_evaluation import BaselineInputs, build_baselines, run_training_data
-from ml.reranker import TwoStage, load_booster
+from ml.rerank.booster import TwoStage, load_booster
 from ml.runs.directory import active_run, read_evaluation
 from ml.dataset.snapshot import GraphSnapshot, load_snapshot
 from ml.dataset.titles import normalize_title
-from ml.two_stage import first_stage, track_context
+from ml.rerank.two_stage import first_stage, track_context
 
 
 @dataclass(frozen=True)

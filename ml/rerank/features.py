@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ml.candidates import CandidateBatch
+from ml.rerank.candidates import CandidateBatch
 
 PER_SOURCE = ("score", "gap", "rank", "absent")
 TRACK_FEATURES = ("sources", "popularity", "seeds", "artist_share", "artist_seeds",

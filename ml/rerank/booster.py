@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ml.candidates import FirstStage
+from ml.rerank.candidates import FirstStage
 from ml.errors import ArtifactError
 from ml.dataset.protocol import Case
 from ml.models.ranking import Ranker
-from ml.rerank_features import TrackContext, feature_names
+from ml.rerank.features import TrackContext, feature_names
 
 _BELOW = 1e4  # non-candidates sit this far below any booster score (|score| << 1e4)
 
