@@ -37,7 +37,7 @@ from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE  # noqa: E402
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix  # noqa: E402
 from ml.rerank.features import TrackContext, feature_names  # noqa: E402
 from ml.rerank.booster import TwoStage  # noqa: E402
-from ml.serving import GnnRecommender, RankerRecommender  # noqa: E402
+from ml.serving.recommender import GnnRecommender, RankerRecommender  # noqa: E402
 from ml.rerank.two_stage import first_stage  # noqa: E402
 from testkit.synthetic import synthetic_snapshot  # noqa: E402
 from ml.config import TrainConfig  # noqa: E402

@@ -104,8 +104,8 @@ def _evaluate(args: argparse.Namespace, home: Path) -> int:
 def _recommend(args: argparse.Namespace, home: Path) -> int:
     from data.store import Catalog
     from ml.errors import UserError
-    from ml.playlist_ref import resolve_playlist
-    from ml.serving import load_recommender
+    from ml.serving.playlist_ref import resolve_playlist
+    from ml.serving.recommender import load_recommender
     if args.k < 1:
         raise UserError("--k must be at least 1")
     with Catalog.open(home) as catalog:

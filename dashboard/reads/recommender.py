@@ -71,7 +71,7 @@ class SharedRecommender:
 def prewarm() -> threading.Thread:
     """Import the model code (torch, PyG: seconds) in the background once per server,
     after the first page is drawn, so that Recommendations finds it loaded."""
-    thread = threading.Thread(target=importlib.import_module, args=("ml.serving",),
+    thread = threading.Thread(target=importlib.import_module, args=("ml.serving.recommender",),
                               name="import-ml-serving", daemon=True)
     thread.start()
     return thread
@@ -85,7 +85,7 @@ def _model_load(home: str, version: int, run_id: str | None) -> Future:
     future: Future = Future()
 
     def load() -> None:
-        from ml.serving import load_recommender
+        from ml.serving.recommender import load_recommender
 
         try:
             with Catalog.open(Path(home)) as catalog:

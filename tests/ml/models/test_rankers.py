@@ -15,7 +15,7 @@ import pytest
 
 from ml.pipeline import run_training
 from ml.models.ranking import Ranker
-from ml.serving import GnnRecommender, RankerRecommender, load_recommender
+from ml.serving.recommender import GnnRecommender, RankerRecommender, load_recommender
 from tests.ml.conftest import TASTES, fast_config
 
 MODELS = ("gnn", "popularity", "itemknn", "als", "reranked")

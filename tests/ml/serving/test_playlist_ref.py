@@ -8,7 +8,7 @@ import pytest
 
 from data.store import ArtistRef, Catalog, PlaylistRecord, TrackRecord
 from ml.errors import UserError
-from ml.playlist_ref import resolve_playlist
+from ml.serving.playlist_ref import resolve_playlist
 from tests.ml.conftest import run_ml
 
 GYM = "37i9dQZF1DXcBWIGoYBM5M"

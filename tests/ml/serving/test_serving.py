@@ -16,7 +16,7 @@ from ml.run_evaluation import run_training_data
 from ml.models.graph import bipartite_adjacency
 from ml.models.gnn_scorer import eval_mode
 from ml.pipeline import run_training
-from ml.serving import GnnRecommender, RankerRecommender, load_recommender
+from ml.serving.recommender import GnnRecommender, RankerRecommender, load_recommender
 from tests.ml.conftest import TASTES, fast_config, run_ml, track_uri
 
 
