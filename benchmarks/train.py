@@ -39,7 +39,7 @@ from data.bundled import load_bundled_sample  # noqa: E402
 from data.home import BUNDLED_SAMPLE  # noqa: E402
 from data.store import Catalog  # noqa: E402
 from ml.config import TrainConfig, add_config_arguments, config_from_args  # noqa: E402
-from ml.pipeline import EpochReport, build_trainer, fit  # noqa: E402
+from ml.pipeline.train_run import EpochReport, build_trainer, fit  # noqa: E402
 from ml.runs.directory import read_evaluation, read_metrics  # noqa: E402
 from ml.runtime import configure_torch  # noqa: E402
 from ml.training.trainer import new_state  # noqa: E402

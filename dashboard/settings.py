@@ -4,7 +4,7 @@
 - PLAYLISTGRAPH_AUTOTRAIN   — "0" disables the default training run started on a fresh home.
 - PLAYLISTGRAPH_TRAIN_ARGS  — extra arguments for `python -m ml train` (e.g. "--epochs 2"),
                               used by the default run and the sidebar's Retrain button.
-- PLAYLISTGRAPH_PROJECTION_ARGS — extra arguments for `python -m ml.projection` (e.g.
+- PLAYLISTGRAPH_PROJECTION_ARGS — extra arguments for `python -m ml.pipeline.project_run` (e.g.
                               "--fit-sample 5000"), the Embedding map's background job.
 - PLAYLISTGRAPH_MODEL_WAIT_S — seconds a page waits for the served model to load before
                               it says the model is loading and refreshes when it is

@@ -77,7 +77,7 @@ def _train(args: argparse.Namespace, home: Path) -> int:
         config.validate()  # before torch is imported: a typo fails in a blink
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    from ml.pipeline import run_training
+    from ml.pipeline.train_run import run_training
     _, state = run_training(config, home, resume=args.resume, overrides=overrides,
                             evaluate=not args.no_evaluate, progress=not args.no_progress)
     return 0 if state == "done" else 143
@@ -85,7 +85,7 @@ def _train(args: argparse.Namespace, home: Path) -> int:
 
 def _evaluate(args: argparse.Namespace, home: Path) -> int:
     from ml.evaluation.scoring import evaluation_tables
-    from ml.run_evaluation import evaluate_run
+    from ml.pipeline.evaluate_run import evaluate_run
     from ml.runs.directory import activate, resolve_run
     from ml.errors import UserError
     run_dir = resolve_run(args.run, home)

@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard.reads.loaders import open_catalog
 from data.graph_reads import track_metadata
 from data.schema import AUDIO_FEATURES
-from ml.projection import FILE, Projection, load_projection
+from ml.pipeline.project_run import FILE, Projection, load_projection
 from ml.runs.directory import resolve_run
 
 PROJECT_JOB = "project"
@@ -34,10 +34,10 @@ def projection(home: str, run_id: str, stamp: int) -> Projection | None:
 
 
 def start_projection(settings, run_id: str) -> None:
-    """Start `python -m ml.projection RUN` as a background job (JobAlreadyRunning if busy)."""
+    """Start `python -m ml.pipeline.project_run RUN` as a background job (JobAlreadyRunning if busy)."""
     from dashboard.jobs import runner
 
-    runner.start_job(PROJECT_JOB, "ml.projection", [run_id, *settings.projection_args],
+    runner.start_job(PROJECT_JOB, "ml.pipeline.project_run", [run_id, *settings.projection_args],
                      home=settings.home)
 
 

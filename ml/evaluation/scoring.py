@@ -1,7 +1,7 @@
 """Scoring models on held-out cases and reporting them side by side (pure: no files).
 
 Reading a run's files, fitting its baselines and writing its `evaluation.json` are in
-`ml.run_evaluation`. The evaluation's shape:
+`ml.pipeline.evaluate_run`. The evaluation's shape:
     {"overall": {MODEL: {metric: value}},
      "scenarios": {SCENARIO: {MODEL: {metric: value}, "n": playlists}},
      "protocol": {...how the numbers were made...}}

@@ -6,7 +6,7 @@ masks the seeds and keeps the best `k`. Popularity, item-kNN, ALS, GraphSAGE
 (`ml.models.gnn_scorer.GnnScorer`) and the two-stage model (`ml.rerank.booster.TwoStage`) are all
 rankers, so evaluation, serving and the benchmarks take any of them the same way.
 Fitting is each model's own constructor, from the run's training playlists only
-(`ml.run_evaluation.BaselineInputs`; the GNN from `ml train`, the two-stage model from
+(`ml.pipeline.evaluate_run.BaselineInputs`; the GNN from `ml train`, the two-stage model from
 `ml.rerank.two_stage.fit_two_stage`).
 """
 from __future__ import annotations

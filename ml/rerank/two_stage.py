@@ -50,7 +50,7 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
                   validation: list[Case], threads: int = 0) -> tuple[TwoStage, dict]:
     """The run's two-stage model over `sources` (fitted on all training playlists, from
     `inputs`), and a report: timings, queries, candidate recall on validation."""
-    from ml.run_evaluation import BaselineInputs  # the baselines' inputs live there
+    from ml.pipeline.evaluate_run import BaselineInputs  # the baselines' inputs live there
     started = time.perf_counter()
     s = data.snapshot
     rng = np.random.default_rng([config.split_seed, 0x2557])
@@ -118,7 +118,7 @@ def _gnn_without(data: TrainingData, config: TrainConfig, fold: np.ndarray,
                  validation: list[Case], device: torch.device) -> tuple[GnnScorer, dict]:
     """A GraphSAGE trained like the run's, on the training playlists less the fold, and
     what its training did."""
-    from ml.pipeline import fit  # the one epoch loop; ml.pipeline imports this module's users
+    from ml.pipeline.train_run import fit  # the one epoch loop; ml.pipeline.train_run imports this module's users
     started = time.perf_counter()
     holdout = data.holdout
     without = Holdout(train=np.setdiff1d(holdout.train, fold), validation=holdout.validation,

@@ -27,7 +27,7 @@ from ml.models.graph import bipartite_adjacency
 from ml.models.gnn_scorer import GnnScorer, eval_mode
 from ml.training.training_data import track_inputs
 from ml.models.ranking import Ranker
-from ml.run_evaluation import BaselineInputs, build_baselines, run_training_data
+from ml.pipeline.evaluate_run import BaselineInputs, build_baselines, run_training_data
 from ml.rerank.booster import TwoStage, load_booster
 from ml.runs.directory import active_run, read_evaluation
 from ml.dataset.snapshot import GraphSnapshot, load_snapshot

@@ -1,5 +1,5 @@
 """Training steps: full-graph GraphSAGE, sampled-softmax loss, validation (the epoch loop
-with early stopping is `ml.pipeline.fit`).
+with early stopping is `ml.pipeline.train_run.fit`).
 
 Every step propagates the whole graph (sparse CSR) and scores a batch of training
 playlists' targets against shared negatives; the batch grows with the catalog so that

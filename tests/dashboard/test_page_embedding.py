@@ -11,7 +11,7 @@ import pytest
 
 from dashboard.jobs import runner as jobs
 from data.home import runs_dir
-from ml.projection import load_projection
+from ml.pipeline.project_run import load_projection
 from tests.dashboard.apptest_helpers import open_page, selectbox, texts
 from tests.dashboard.conftest import sql
 
@@ -58,7 +58,7 @@ def test_projection_is_computed_once_in_the_background_then_drawn(
     assert "Projecting the track vectors of run" in texts(at)
     status = jobs.wait_for_job("project", home, timeout_s=120)
     assert status.state == "done", status.message
-    assert status.command == ["ml.projection", RUN, "--method", "pca", "--clusters", "2"]
+    assert status.command == ["ml.pipeline.project_run", RUN, "--method", "pca", "--clusters", "2"]
     stored = load_projection(run)
     assert len(stored.track_ids) == 7 and stored.method == "pca"
 

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from ml.pipeline import run_training
+from ml.pipeline.train_run import run_training
 from ml.models.ranking import Ranker
 from ml.serving.recommender import GnnRecommender, RankerRecommender, load_recommender
 from tests.ml.conftest import TASTES, fast_config

@@ -12,10 +12,10 @@ import torch
 from data.schema import AUDIO_FEATURES
 from data.store import ArtistRef, TrackRecord
 from ml.runs.artifacts import load_model
-from ml.run_evaluation import run_training_data
+from ml.pipeline.evaluate_run import run_training_data
 from ml.models.graph import bipartite_adjacency
 from ml.models.gnn_scorer import eval_mode
-from ml.pipeline import run_training
+from ml.pipeline.train_run import run_training
 from ml.serving.recommender import GnnRecommender, RankerRecommender, load_recommender
 from tests.ml.conftest import TASTES, fast_config, run_ml, track_uri
 

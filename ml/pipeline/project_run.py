@@ -9,10 +9,10 @@ tracks the projection was fitted on).
 UMAP is fitted on a sample of at most `fit_sample` tracks and every other track is
 placed beside its most similar fitted tracks, so the cost stays bounded at full MPD
 scale while the projection covers every track. PCA is the fallback for tiny runs (and a
-choice). The dashboard's Embedding map page runs `python -m ml.projection RUN` as a background job for a run that
+choice). The dashboard's Embedding map page runs `python -m ml.pipeline.project_run RUN` as a background job for a run that
 has no projection yet; nothing here needs a GPU.
 
-    python -m ml.projection [RUN] [--method umap|pca] [--fit-sample 10000]
+    python -m ml.pipeline.project_run [RUN] [--method umap|pca] [--fit-sample 10000]
 """
 from __future__ import annotations
 
@@ -180,11 +180,11 @@ def load_projection(run_dir: Path) -> Projection | None:
         return None
     except (KeyError, ValueError, OSError) as exc:
         raise ArtifactError(f"{run_dir / FILE} is corrupt ({exc}); delete it and run "
-                            f"python -m ml.projection {run_dir.name}") from None
+                            f"python -m ml.pipeline.project_run {run_dir.name}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ml.projection",
+    parser = argparse.ArgumentParser(prog="python -m ml.pipeline.project_run",
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                                      description="Project a run's track vectors to 2-D for "
                                                  "the dashboard's embedding map.")

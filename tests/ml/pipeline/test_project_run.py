@@ -9,7 +9,7 @@ import numpy as np
 
 from data.home import runs_dir
 from data.store import Catalog
-from ml.projection import artist_clusters, load_projection, project, project_run
+from ml.pipeline.project_run import artist_clusters, load_projection, project, project_run
 from tests.dashboard.conftest import build_tiny_catalog
 
 

@@ -29,7 +29,7 @@ from ml.config import TrainConfig
 from ml.evaluation.scoring import evaluation_tables
 from ml.training.training_data import training_data
 from ml.dataset.protocol import holdout_split, validation_cases
-from ml.run_evaluation import evaluate_run
+from ml.pipeline.evaluate_run import evaluate_run
 from ml.runs.directory import (activate, append_metrics, new_run_dir, read_status, resolve_run,
                      write_json_atomic, write_status)
 from ml.errors import UserError
