@@ -29,7 +29,7 @@ from crawler.connection import RESOLUTION_HELP, ConnectionSettingError, SpotifyC
 from crawler.credentials import CredentialsError
 from crawler.parse import parse_playlist
 from crawler.progress import ProgressLine
-from crawler.seeds import SeedError, parse_playlist_ref
+from data.spotify_ids import SeedError, parse_playlist_ref
 from data import crawl_reads, crawl_state
 from data.crawl_state import DiscoveredPlaylist
 from data.home import catalog_path, crawl_log_path, home_dir

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crawler.seeds import SeedError, parse_playlist_ref
+from data.spotify_ids import SeedError, parse_playlist_ref
 from data.catalog_reads import playlist_by_source, playlists_titled, search_playlists
 from data.store import Catalog
 from ml.errors import UserError
