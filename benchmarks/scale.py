@@ -67,10 +67,10 @@ import time
 from data.store import Catalog
 from ml.config import TrainConfig
 from ml.evaluation.scoring import evaluate_rankers
-from ml.pipeline.train_run import config_holdout
+from ml.training.trainer import config_holdout
 from ml.training.training_data import training_data
 from ml.dataset.protocol import validation_cases
-from ml.pipeline.evaluate_run import BaselineInputs, build_baselines
+from ml.training.fit_baselines import BaselineInputs, build_baselines
 from ml.dataset.snapshot import load_snapshot
 cfg = TrainConfig()
 with Catalog.open() as catalog:

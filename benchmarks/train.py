@@ -39,10 +39,9 @@ from data.bundled import load_bundled_sample  # noqa: E402
 from data.home import BUNDLED_SAMPLE  # noqa: E402
 from data.store import Catalog  # noqa: E402
 from ml.config import TrainConfig, add_config_arguments, config_from_args  # noqa: E402
-from ml.pipeline.train_run import EpochReport, build_trainer, fit  # noqa: E402
 from ml.runs.directory import read_evaluation, read_metrics  # noqa: E402
 from ml.runtime import configure_torch  # noqa: E402
-from ml.training.trainer import new_state  # noqa: E402
+from ml.training.trainer import EpochReport, build_trainer, fit, new_state  # noqa: E402
 from testkit.synthetic import synthetic_snapshot  # noqa: E402
 
 MPD = {"playlists": 1_000_000, "tracks": 2_262_292, "edges": 66_346_428}

@@ -18,6 +18,7 @@ from data.home import cache_dir
 from data.schema import AUDIO_FEATURES
 from data.graph_reads import GraphTables, read_graph_tables
 from data.store import Catalog
+from ml.errors import UserError
 from ml.dataset.titles import normalize_title
 
 FORMAT = 1  # bump when the arrays change meaning; older cache files are rebuilt
@@ -163,6 +164,19 @@ def load_snapshot(catalog: Catalog, home: Path | None = None) -> GraphSnapshot:
     snapshot = build_snapshot(read_graph_tables(catalog))
     save_snapshot(snapshot, home)
     return snapshot
+
+
+def snapshot_of_version(catalog: Catalog, version: int, home: Path | None,
+                        what: str) -> GraphSnapshot:
+    """The snapshot a run was trained on: cached, or the catalog itself if unchanged."""
+    cached = cached_snapshot(version, home)
+    if cached is not None:
+        return cached
+    if catalog.version() == version:
+        return load_snapshot(catalog, home)
+    raise UserError(f"{what} needs the catalog as it was at store version {version} "
+                    f"(now {catalog.version()}), and that snapshot is no longer cached; "
+                    "train a new run with python -m ml train")
 
 
 def cached_snapshot(version: int, home: Path | None = None) -> GraphSnapshot | None:

@@ -41,3 +41,21 @@ def paired_bootstrap(rows: dict[str, dict[str, list[dict]]], model: str, baselin
 def _interval(diff: float, draws: np.ndarray) -> dict:
     low, high = np.percentile(draws, [2.5, 97.5])
     return {"diff": round(diff, 5), "low": round(float(low), 5), "high": round(float(high), 5)}
+
+
+def noise_against_single_models(evaluation: dict, rows: dict, model: str) -> dict:
+    """`model` against the best other model of each scenario (and overall), on the test
+    playlists' R-precision and NDCG: paired bootstrap intervals."""
+    out: dict = {"method": "paired bootstrap over test playlists, 1000 draws, 95% interval",
+                 "metrics": {}}
+    for metric in ("r_precision", "ndcg"):
+        per: dict = {}
+        for scenario, entry in [("overall", evaluation["overall"]),
+                                *evaluation["scenarios"].items()]:
+            others = {m: v[metric] for m, v in entry.items() if m not in ("n", model)}
+            best = max(others, key=others.get)
+            result = paired_bootstrap(rows, model, best, metric)
+            per[scenario] = {"against": best, **(result["overall"] if scenario == "overall"
+                                                  else result["scenarios"][scenario])}
+        out["metrics"][metric] = per
+    return out

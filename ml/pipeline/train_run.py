@@ -1,7 +1,7 @@
 """`python -m ml train` end to end: snapshot → split → train → export → evaluate → activate.
 
-`build_trainer` and `fit` (the epoch loop: early stopping, learning-rate decay, best
-weights) are the set-up and the loop that `benchmarks/train.py` uses too.
+The set-up and the epoch loop are `ml.training.trainer`'s `build_trainer` and `fit`
+(`benchmarks/train.py` uses them too); this module keeps the run directory current.
 
 The run directory is written as it goes (config, status, metrics per epoch,
 checkpoint per epoch), so the dashboard can follow a run and `--resume` can continue
@@ -10,15 +10,12 @@ cancelled (SIGTERM, Ctrl-C) run leaves the serving run alone.
 """
 from __future__ import annotations
 
-import math
 import signal
 import sys
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, TextIO
+from typing import Iterator, TextIO
 
 import torch
 
@@ -27,15 +24,14 @@ from data.store import Catalog
 from ml.runs.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.config import TrainConfig
 from ml.evaluation.scoring import evaluation_tables
-from ml.training.training_data import training_data
-from ml.dataset.protocol import holdout_split, validation_cases
 from ml.pipeline.evaluate_run import evaluate_run
 from ml.runs.directory import (activate, append_metrics, new_run_dir, read_status, resolve_run,
                      write_json_atomic, write_status)
 from ml.errors import UserError
-from ml.runtime import configure_torch, resolve_device, snapshot_of_version
-from ml.dataset.snapshot import load_snapshot
-from ml.training.trainer import Trainer, new_state, restore_state, timed_epoch
+from ml.dataset.snapshot import load_snapshot, snapshot_of_version
+from ml.runtime import configure_torch, resolve_device
+from ml.training.trainer import (EpochReport, Trainer, build_trainer, fit, new_state,
+                                 restore_state)
 
 # What --resume may change: how long and where to run, and what is fitted at evaluation
 # beside the GraphSAGE, not what the GraphSAGE trains on.
@@ -93,28 +89,6 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
     write_status(run_dir, "done", epoch, config.epochs, message)
     print(run_dir, file=out, flush=True)
     return run_dir, "done"
-
-
-def config_holdout(snapshot, config: TrainConfig):
-    """The run's split of the snapshot by playlist, as the config's protocol fields say."""
-    return holdout_split(snapshot, test_fraction=config.test_fraction,
-                         validation_fraction=config.validation_fraction,
-                         max_test=config.max_test, max_validation=config.max_validation,
-                         seed=config.split_seed)
-
-
-def build_trainer(config: TrainConfig, snapshot, device: torch.device):
-    """Split the snapshot by playlist, build the training arrays and the trainer.
-
-    Returns (holdout, training data, trainer); the one set-up both `ml train` and
-    `benchmarks/train.py` use.
-    """
-    holdout = config_holdout(snapshot, config)
-    data = training_data(snapshot, holdout, config)
-    trainer = Trainer(config, data, device,
-                      validation_cases(snapshot, holdout.validation, config.split_seed,
-                                       config.max_validation_cases))
-    return holdout, data, trainer
 
 
 def _train_and_evaluate(config: TrainConfig, snapshot, checkpoint: dict | None, run_dir: Path,
@@ -177,56 +151,6 @@ def _validate(config: TrainConfig) -> None:
         config.validate()
     except ValueError as exc:
         raise UserError(str(exc)) from None
-
-
-@dataclass
-class EpochReport:
-    """One finished epoch, as `fit` hands it to its `on_epoch`."""
-    epoch: int
-    loss: float
-    seconds: float  # the epoch with its validation
-    train_seconds: float  # the training steps alone
-    validation: dict[str, float]  # val_r_precision, val_ndcg, ... (Trainer.validate)
-    score: float  # validation[config.early_stopping]
-    improved: bool  # a new best: its weights are now state.best_model
-
-
-def fit(config: TrainConfig, trainer: Trainer, state, *, progress: bool = False,
-        deadline: float | None = None,
-        on_epoch: Callable[[EpochReport], None] | None = None) -> None:
-    """Train `state` from its last epoch up to `config.epochs`: the one epoch loop.
-
-    Keeps the best weights by `config.early_stopping` in `state.best_model`, halves the
-    learning rate every `lr_patience` epochs without a new best, and stops after
-    `patience` of them (`state.stopped`), or once `time.perf_counter()` passes `deadline`.
-    `on_epoch` sees every epoch after `state` is updated (run files, a benchmark's table).
-    """
-    for epoch in range(state.epoch + 1, config.epochs + 1):
-        if state.stopped:
-            break
-        started = time.perf_counter()
-        loss, train_seconds = timed_epoch(trainer, state, epoch, progress=progress)
-        if not math.isfinite(loss):
-            raise UserError(f"the loss diverged at epoch {epoch}; lower --lr and retrain")
-        val = trainer.validate(state.model)
-        score = val[config.early_stopping]
-        improved = score > state.best_metric + 1e-9
-        if improved:
-            state.best_metric, state.best_epoch, state.bad_epochs = score, epoch, 0
-            state.best_model = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
-        else:
-            state.bad_epochs += 1
-            if config.lr_patience and state.bad_epochs % config.lr_patience == 0:
-                # The learning rate lives in the optimizer's state, so --resume keeps it.
-                for group in state.optimizer.param_groups:
-                    group["lr"] *= config.lr_decay
-        state.epoch = epoch
-        state.stopped = state.bad_epochs >= config.patience > 0
-        if on_epoch is not None:
-            on_epoch(EpochReport(epoch, loss, time.perf_counter() - started, train_seconds, val,
-                                 score, improved))
-        if deadline is not None and time.perf_counter() > deadline:
-            break
 
 
 def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_version: int,

@@ -27,30 +27,30 @@ from ml.dataset.protocol import SCENARIOS, Case, Holdout, make_cases
 from ml.models.ranking import Ranker
 from ml.rerank.features import TrackContext, feature_names
 from ml.rerank.booster import TwoStage, ranking_set, train_booster
-from ml.training.trainer import Trainer, new_state
+from ml.training.fit_baselines import BaselineInputs
+from ml.training.trainer import Trainer, fit, new_state
 
 SOURCES = ("gnn", "als", "itemknn")
 
 
-def track_context(data: TrainingData, inputs) -> TrackContext:
-    """The track features' tables from `inputs` (a `BaselineInputs`)."""
+def track_context(data: TrainingData, inputs: BaselineInputs) -> TrackContext:
+    """The track features' tables from `inputs`."""
     s = data.snapshot
     return TrackContext.build(inputs.interactions, inputs.titles, s.track_artist, s.track_album,
                               s.features, s.feature_mask, data.feature_mean, data.feature_std)
 
 
-def first_stage(sources: Sequence[Ranker], inputs, n: int) -> FirstStage:
+def first_stage(sources: Sequence[Ranker], inputs: BaselineInputs, n: int) -> FirstStage:
     """The sources among SOURCES, in that order (GraphSAGE first: it fills the lists)."""
     by_name = {r.name: r for r in sources}
     return FirstStage([by_name[name] for name in SOURCES if name in by_name], inputs.by_title, n)
 
 
 def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
-                  sources: Sequence[Ranker], inputs, als_params: dict | None,
+                  sources: Sequence[Ranker], inputs: BaselineInputs, als_params: dict | None,
                   validation: list[Case], threads: int = 0) -> tuple[TwoStage, dict]:
     """The run's two-stage model over `sources` (fitted on all training playlists, from
     `inputs`), and a report: timings, queries, candidate recall on validation."""
-    from ml.pipeline.evaluate_run import BaselineInputs  # the baselines' inputs live there
     started = time.perf_counter()
     s = data.snapshot
     rng = np.random.default_rng([config.split_seed, 0x2557])
@@ -118,7 +118,6 @@ def _gnn_without(data: TrainingData, config: TrainConfig, fold: np.ndarray,
                  validation: list[Case], device: torch.device) -> tuple[GnnScorer, dict]:
     """A GraphSAGE trained like the run's, on the training playlists less the fold, and
     what its training did."""
-    from ml.pipeline.train_run import fit  # the one epoch loop; ml.pipeline.train_run imports this module's users
     started = time.perf_counter()
     holdout = data.holdout
     without = Holdout(train=np.setdiff1d(holdout.train, fold), validation=holdout.validation,

@@ -10,9 +10,12 @@
 - `split.npz`: the held-out playlists (catalog ids) and the snapshot version.
 - `als.npz`: the tuned ALS baseline's item factors [T, factors] and its parameters,
   so that ALS can serve when it is the better model on validation.
+
+`run_training_data` rebuilds a run's training data from its `config.json` and split.
 """
 from __future__ import annotations
 
+import json
 import os
 import zipfile
 from dataclasses import dataclass
@@ -22,10 +25,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ml.errors import ArtifactError
-from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE
-from ml.training.training_data import TrainingData
+from data.store import Catalog
+from ml.config import TrainConfig
+from ml.dataset.protocol import Holdout
+from ml.dataset.snapshot import snapshot_of_version
 from ml.dataset.titles import TitleVocabulary
+from ml.errors import ArtifactError, UserError
+from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE
+from ml.training.training_data import TrainingData, training_data
 
 FORMAT = 1
 
@@ -183,3 +190,30 @@ def _save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
 
 def _short(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+
+
+def run_training_data(run_dir: Path, catalog: Catalog, home: Path | None
+                      ) -> tuple[TrainConfig, TrainingData]:
+    """The run's config and training data, rebuilt from its snapshot version and split."""
+    config = TrainConfig.from_dict(_read_config(run_dir))
+    version, validation_ids, test_ids = load_split(run_dir)
+    snapshot = snapshot_of_version(catalog, version, home, f"reading {run_dir.name}")
+    validation = np.array([snapshot.playlist_index(int(p)) for p in validation_ids], np.int64)
+    test = np.array([snapshot.playlist_index(int(p)) for p in test_ids], np.int64)
+    if (validation < 0).any() or (test < 0).any():
+        raise UserError(f"{run_dir.name} does not match snapshot v{version}; retrain")
+    held = np.zeros(snapshot.num_playlists, bool)
+    held[validation] = held[test] = True
+    holdout = Holdout(train=np.flatnonzero(~held), validation=validation, test=test)
+    return config, training_data(snapshot, holdout, config)
+
+
+def _read_config(run_dir: Path) -> dict:
+    try:
+        raw = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{run_dir}/config.json is missing or corrupt ({exc.__class__.__name__}); "
+                        "not a complete run") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{run_dir}/config.json is not a run configuration")
+    return raw

@@ -19,7 +19,7 @@ import torch
 
 from data.graph_reads import track_metadata
 from data.store import Catalog
-from ml.runs.artifacts import ArtifactError, ServingModel, load_als, load_model
+from ml.runs.artifacts import ArtifactError, ServingModel, load_als, load_model, run_training_data
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.errors import UserError
 from ml.dataset.audio_features import encode_features
@@ -27,11 +27,11 @@ from ml.models.graph import bipartite_adjacency
 from ml.models.gnn_scorer import GnnScorer, eval_mode
 from ml.training.training_data import track_inputs
 from ml.models.ranking import Ranker
-from ml.pipeline.evaluate_run import BaselineInputs, build_baselines, run_training_data
 from ml.rerank.booster import TwoStage, load_booster
 from ml.runs.directory import active_run, read_evaluation
 from ml.dataset.snapshot import GraphSnapshot, load_snapshot
 from ml.dataset.titles import normalize_title
+from ml.training.fit_baselines import BaselineInputs, build_baselines
 from ml.rerank.two_stage import first_stage, track_context
 
 

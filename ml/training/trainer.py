@@ -1,5 +1,5 @@
-"""Training steps: full-graph GraphSAGE, sampled-softmax loss, validation (the epoch loop
-with early stopping is `ml.pipeline.train_run.fit`).
+"""Training GraphSAGE: the steps (full-graph propagation, sampled-softmax loss), validation,
+and `fit`, the one epoch loop (early stopping, learning-rate decay, best weights).
 
 Every step propagates the whole graph (sparse CSR) and scores a batch of training
 playlists' targets against shared negatives; the batch grows with the catalog so that
@@ -14,6 +14,7 @@ import copy
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -21,12 +22,13 @@ from torch.utils.checkpoint import checkpoint
 from tqdm import tqdm
 
 from ml.config import TrainConfig
+from ml.dataset.protocol import Case, holdout_split, validation_cases
+from ml.errors import UserError
 from ml.evaluation.scoring import evaluate_rankers
 from ml.models.graph import BipartiteEdges, csr
 from ml.models.gnn_scorer import GnnScorer, graph_states
 from ml.models.graphsage import PlaylistGraphSAGE
-from ml.training.training_data import TrainingData
-from ml.dataset.protocol import Case
+from ml.training.training_data import TrainingData, training_data
 from ml.runtime import return_freed_memory
 from ml.training.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
 
@@ -274,3 +276,75 @@ def timed_epoch(trainer: Trainer, state: TrainState, epoch: int, **kw) -> tuple[
     loss = trainer.run_epoch(state, epoch, **kw)
     sync(trainer.device)
     return loss, time.perf_counter() - started
+
+
+def config_holdout(snapshot, config: TrainConfig):
+    """The run's split of the snapshot by playlist, as the config's protocol fields say."""
+    return holdout_split(snapshot, test_fraction=config.test_fraction,
+                         validation_fraction=config.validation_fraction,
+                         max_test=config.max_test, max_validation=config.max_validation,
+                         seed=config.split_seed)
+
+
+def build_trainer(config: TrainConfig, snapshot, device: torch.device):
+    """Split the snapshot by playlist, build the training arrays and the trainer.
+
+    Returns (holdout, training data, trainer); the one set-up both `ml train` and
+    `benchmarks/train.py` use.
+    """
+    holdout = config_holdout(snapshot, config)
+    data = training_data(snapshot, holdout, config)
+    trainer = Trainer(config, data, device,
+                      validation_cases(snapshot, holdout.validation, config.split_seed,
+                                       config.max_validation_cases))
+    return holdout, data, trainer
+
+
+@dataclass
+class EpochReport:
+    """One finished epoch, as `fit` hands it to its `on_epoch`."""
+    epoch: int
+    loss: float
+    seconds: float  # the epoch with its validation
+    train_seconds: float  # the training steps alone
+    validation: dict[str, float]  # val_r_precision, val_ndcg, ... (Trainer.validate)
+    score: float  # validation[config.early_stopping]
+    improved: bool  # a new best: its weights are now state.best_model
+
+
+def fit(config: TrainConfig, trainer: Trainer, state, *, progress: bool = False,
+        deadline: float | None = None,
+        on_epoch: Callable[[EpochReport], None] | None = None) -> None:
+    """Train `state` from its last epoch up to `config.epochs`: the one epoch loop.
+
+    Keeps the best weights by `config.early_stopping` in `state.best_model`, halves the
+    learning rate every `lr_patience` epochs without a new best, and stops after
+    `patience` of them (`state.stopped`), or once `time.perf_counter()` passes `deadline`.
+    `on_epoch` sees every epoch after `state` is updated (run files, a benchmark's table).
+    """
+    for epoch in range(state.epoch + 1, config.epochs + 1):
+        if state.stopped:
+            break
+        started = time.perf_counter()
+        loss, train_seconds = timed_epoch(trainer, state, epoch, progress=progress)
+        if not math.isfinite(loss):
+            raise UserError(f"the loss diverged at epoch {epoch}; lower --lr and retrain")
+        val = trainer.validate(state.model)
+        score = val[config.early_stopping]
+        improved = score > state.best_metric + 1e-9
+        if improved:
+            state.best_metric, state.best_epoch, state.bad_epochs = score, epoch, 0
+            state.best_model = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
+        else:
+            state.bad_epochs += 1
+            if config.lr_patience and state.bad_epochs % config.lr_patience == 0:
+                # The learning rate lives in the optimizer's state, so --resume keeps it.
+                for group in state.optimizer.param_groups:
+                    group["lr"] *= config.lr_decay
+        state.epoch = epoch
+        state.stopped = state.bad_epochs >= config.patience > 0
+        if on_epoch is not None:
+            on_epoch(EpochReport(epoch, loss, time.perf_counter() - started, train_seconds, val,
+                                 score, improved))
+        if deadline is not None and time.perf_counter() > deadline:
+            break

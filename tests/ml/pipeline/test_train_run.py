@@ -16,7 +16,8 @@ import torch
 
 from ml.runs.artifacts import load_checkpoint
 from ml.errors import UserError
-from ml.pipeline.train_run import build_trainer, run_training
+from ml.pipeline.train_run import run_training
+from ml.training.trainer import build_trainer
 from ml.runs.directory import active_run, list_runs, read_evaluation, read_metrics, read_status
 from ml.serving.recommender import GnnRecommender
 from ml.dataset.snapshot import load_snapshot

@@ -12,7 +12,7 @@ import torch
 from data.schema import AUDIO_FEATURES
 from data.store import ArtistRef, TrackRecord
 from ml.runs.artifacts import load_model
-from ml.pipeline.evaluate_run import run_training_data
+from ml.runs.artifacts import run_training_data
 from ml.models.graph import bipartite_adjacency
 from ml.models.gnn_scorer import eval_mode
 from ml.pipeline.train_run import run_training

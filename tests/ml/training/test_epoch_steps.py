@@ -7,8 +7,7 @@ import math
 import pytest
 import torch
 
-from ml.pipeline.train_run import build_trainer
-from ml.training.trainer import new_state
+from ml.training.trainer import build_trainer, new_state
 from tests.ml.conftest import fast_config
 from testkit.synthetic import synthetic_snapshot
 

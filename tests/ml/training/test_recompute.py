@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 
 import ml.models.graphsage
-from ml.pipeline.train_run import build_trainer
-from ml.training.trainer import new_state
+from ml.training.trainer import build_trainer, new_state
 from tests.ml.conftest import fast_config
 from testkit.synthetic import synthetic_snapshot
 
