@@ -42,7 +42,7 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
     st.markdown("#### Model in use")
     run_id = recommender.serving_run_id(settings.home)
     if run_id:
-        served = recommender.served_model_name(settings.home, run_id)
+        served = recommender.served_model(settings.home, run_id)
         st.markdown(f":material/hub: **{MODEL_LABELS.get(served, served)}**")
         st.caption(f"run {run_id}")
     else:

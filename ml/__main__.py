@@ -86,6 +86,7 @@ def _train(args: argparse.Namespace, home: Path) -> int:
 def _evaluate(args: argparse.Namespace, home: Path) -> int:
     from ml.evaluation.scoring import evaluation_tables
     from ml.pipeline.evaluate_run import evaluate_run
+    from ml.runs import layout
     from ml.runs.directory import activate, resolve_run
     from ml.errors import UserError
     run_dir = resolve_run(args.run, home)
@@ -97,7 +98,7 @@ def _evaluate(args: argparse.Namespace, home: Path) -> int:
     if args.activate:
         activate(run_dir)
         print(f"{run_dir.name} is now serving")
-    print(run_dir / "evaluation.json")
+    print(run_dir / layout.EVALUATION)
     return 0
 
 

@@ -32,6 +32,7 @@ from typing import Mapping, Sequence
 
 import psutil
 
+from data.atomic import write_text_atomic
 from data.home import (ENV_VAR, JOB_LOCK_FILE, JOB_LOG_FILE, JOB_STATUS_FILE, REPO_ROOT,
                        home_dir, job_dir)
 
@@ -69,9 +70,7 @@ def log_path(name: str, home: Path | None = None) -> Path:
 
 
 def _write_status(path: Path, status: JobStatus) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(status), indent=1))
-    os.replace(tmp, path)  # readers never see a half-written file
+    write_text_atomic(path, json.dumps(asdict(status), indent=1))  # never half a file
 
 
 def _read_status(name: str, directory: Path) -> JobStatus:

@@ -8,12 +8,12 @@ track→playlist CSR is its transpose. A second training on an unchanged store l
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
+from data.atomic import atomic_path
 from data.home import cache_dir
 from data.schema import AUDIO_FEATURES
 from data.graph_reads import GraphTables, read_graph_tables
@@ -198,13 +198,11 @@ def cached_snapshot(version: int, home: Path | None = None) -> GraphSnapshot | N
 
 def save_snapshot(snapshot: GraphSnapshot, home: Path | None = None) -> Path:
     path = snapshot_path(snapshot.version, home)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     arrays = {f.name: getattr(snapshot, f.name) for f in fields(GraphSnapshot)
               if f.name not in ("version", "titles")}
-    with open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, format=np.int64(FORMAT), titles=np.array(json.dumps(snapshot.titles)),
                  **arrays)
-    os.replace(tmp, path)
     _prune(path.parent)
     return path
 

@@ -17,7 +17,6 @@ has no projection yet; nothing here needs a GPU.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -29,11 +28,12 @@ from data.command_line import add_home_argument
 from data.graph_reads import track_metadata
 from data.home import home_dir
 from data.store import Catalog
-from ml.runs.artifacts import load_als
+from ml.runs import layout
+from ml.runs.artifacts import load_als, save_npz_atomic
 from ml.errors import ArtifactError, UserError
-from ml.runs.directory import active_run, read_evaluation, resolve_run
+from ml.runs.directory import active_run, resolve_run, served_model_name
 
-FILE = "projection.npz"
+FILE = layout.PROJECTION
 MIN_UMAP_TRACKS = 50  # below this UMAP's neighbour graph is too thin: PCA
 
 
@@ -52,13 +52,13 @@ def served_vectors(run_dir: Path) -> tuple[np.ndarray, np.ndarray, str]:
     serves: ALS item factors when ALS serves, else GraphSAGE's final track states (the
     co-occurrence baselines have no track vectors)."""
     try:
-        with np.load(run_dir / "serving.npz", allow_pickle=False) as npz:
+        with np.load(run_dir / layout.SERVING, allow_pickle=False) as npz:
             track_ids = np.asarray(npz["track_ids"], np.int64)
-        states = np.load(run_dir / "track_states.npy", mmap_mode="r", allow_pickle=False)
+        states = np.load(run_dir / layout.TRACK_STATES, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError as exc:
         raise ArtifactError(f"{run_dir} has no {Path(exc.filename).name}; the run did not "
                             "finish training, so it has no track vectors to map") from None
-    if (read_evaluation(run_dir) or {}).get("served") == "als":
+    if served_model_name(run_dir) == "als":
         factors, _ = load_als(run_dir)
         if len(factors) == len(track_ids):
             return track_ids, np.asarray(factors, np.float32), "als"
@@ -154,19 +154,12 @@ def project_run(run_dir: Path, catalog: Catalog, *, method: str = "umap",
         if len(meta.track_ids) else np.zeros(len(track_ids), bool)
     artist[found] = meta.artist[where[found]]
     path = run_dir / FILE
-    _write_npz_atomic(path, track_ids=track_ids, xy=xy.astype(np.float32),
-                     artist_cluster=artist_clusters(vectors, artist, clusters, seed),
-                     method=np.array("pca" if method == "pca" or len(vectors) < MIN_UMAP_TRACKS
-                                     else "umap"),
-                     model=np.array(model), fit_tracks=np.int64(fitted))
+    save_npz_atomic(path, track_ids=track_ids, xy=xy.astype(np.float32),
+                    artist_cluster=artist_clusters(vectors, artist, clusters, seed),
+                    method=np.array("pca" if method == "pca" or len(vectors) < MIN_UMAP_TRACKS
+                                    else "umap"),
+                    model=np.array(model), fit_tracks=np.int64(fitted))
     return path
-
-
-def _write_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
-    os.replace(tmp, path)
 
 
 def load_projection(run_dir: Path) -> Projection | None:

@@ -25,6 +25,7 @@ from ml.runs.artifacts import load_checkpoint, save_checkpoint, save_model, save
 from ml.config import TrainConfig
 from ml.evaluation.scoring import evaluation_tables
 from ml.pipeline.evaluate_run import evaluate_run
+from ml.runs import layout
 from ml.runs.directory import (activate, append_metrics, new_run_dir, read_status, resolve_run,
                      write_json_atomic, write_status)
 from ml.errors import UserError
@@ -37,7 +38,8 @@ from ml.training.trainer import (EpochReport, Trainer, build_trainer, fit, new_s
 # beside the GraphSAGE, not what the GraphSAGE trains on.
 RESUMABLE = {"epochs", "patience", "device", "threads", "eval_batch", "baselines", "rerank",
              "rerank_candidates", "rerank_fold", "rerank_gnn_epochs", "rerank_queries",
-             "rerank_rounds", "rerank_leaves", "rerank_lr"}
+             "rerank_rounds", "rerank_leaves", "rerank_lr", "rerank_min_leaf_data",
+             "rerank_feature_fraction", "rerank_max_bin", "rerank_patience"}
 MIN_PLAYLISTS = 20
 
 
@@ -107,7 +109,7 @@ def _train_and_evaluate(config: TrainConfig, snapshot, checkpoint: dict | None, 
                             f"({str(exc).splitlines()[0][:120]}); start a new run") from None
     else:
         state = new_state(config, data, device)
-        write_json_atomic(run_dir / "config.json", {
+        write_json_atomic(run_dir / layout.CONFIG, {
             **config.to_dict(), "run_id": run_dir.name, "snapshot_version": snapshot.version,
             "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "torch": torch.__version__})
@@ -140,7 +142,7 @@ def _resumed_run(resume: str, given: TrainConfig, overrides: set[str],
     run_dir = resolve_run(resume, home)
     if run_dir is None:
         raise UserError(f"no run {resume!r} under {runs_dir(home)}; list runs with python -m ml runs")
-    checkpoint = load_checkpoint(run_dir / "checkpoint.pt")  # ArtifactError is a UserError
+    checkpoint = load_checkpoint(run_dir / layout.CHECKPOINT)  # ArtifactError is a UserError
     config = _resumed_config(checkpoint["config"], given, overrides)
     _validate(config)
     return run_dir, config, checkpoint
@@ -169,7 +171,7 @@ def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_v
                                                       / max(r.train_seconds, 1e-9)),
                                  **{k: round(v, 6) for k, v in val.items()},
                                  "best_epoch": state.best_epoch})
-        save_checkpoint(run_dir / "checkpoint.pt", {
+        save_checkpoint(run_dir / layout.CHECKPOINT, {
             "config": config.to_dict(), "spec": state.model.spec.to_dict(),
             "snapshot_version": snapshot_version, **state.to_checkpoint()})
         write_status(run_dir, "running", epoch, config.epochs,

@@ -18,10 +18,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from data.atomic import atomic_path, write_text_atomic
 from ml.rerank.candidates import FirstStage
 from ml.errors import ArtifactError
 from ml.dataset.protocol import Case
 from ml.models.ranking import Ranker
+from ml.runs import layout
 from ml.rerank.features import TrackContext, feature_names
 
 _BELOW = 1e4  # non-candidates sit this far below any booster score (|score| << 1e4)
@@ -142,24 +144,21 @@ def train_booster(train: RankingSet, validation: RankingSet, names: list[str], *
 
 
 def save_booster(run_dir: Path, booster, sources: list[str], n: int, report: dict) -> None:
-    tmp = run_dir / ".reranker.txt.tmp"
-    booster.save_model(str(tmp), num_iteration=booster.best_iteration or None)
-    tmp.replace(run_dir / "reranker.txt")
+    with atomic_path(run_dir / layout.RERANKER_MODEL) as tmp:
+        booster.save_model(str(tmp), num_iteration=booster.best_iteration or None)
     meta = {"sources": sources, "candidates": n, "features": feature_names(sources), **report}
-    tmp = run_dir / ".reranker.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1))
-    tmp.replace(run_dir / "reranker.json")
+    write_text_atomic(run_dir / layout.RERANKER_META, json.dumps(meta, indent=1))
 
 
 def load_booster(run_dir: Path):
     """(booster, metadata) of a run's re-ranker; ArtifactError with what to do otherwise."""
     import lightgbm as lgb
-    if not ((run_dir / "reranker.json").exists() and (run_dir / "reranker.txt").exists()):
+    if not ((run_dir / layout.RERANKER_META).exists() and (run_dir / layout.RERANKER_MODEL).exists()):
         raise ArtifactError(f"{run_dir} has no re-ranker; re-evaluate it with "
                             f"python -m ml evaluate {run_dir.name}")
     try:
-        meta = json.loads((run_dir / "reranker.json").read_text(encoding="utf-8"))
-        booster = lgb.Booster(model_file=str(run_dir / "reranker.txt"))
+        meta = json.loads((run_dir / layout.RERANKER_META).read_text(encoding="utf-8"))
+        booster = lgb.Booster(model_file=str(run_dir / layout.RERANKER_MODEL))
     except (ValueError, OSError, lgb.basic.LightGBMError) as exc:
         raise ArtifactError(f"{run_dir}: reranker files are corrupt ({str(exc)[:120]}); "
                             f"re-evaluate with python -m ml evaluate {run_dir.name}") from None

@@ -88,8 +88,11 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
     booster = train_booster(
         train_set, valid_set, names_list,
         params={"learning_rate": config.rerank_lr, "num_leaves": config.rerank_leaves,
-                "min_data_in_leaf": 50, "feature_fraction": 0.9, "max_bin": 63},
-        rounds=config.rerank_rounds, patience=30, threads=threads or 0, seed=config.seed)
+                "min_data_in_leaf": config.rerank_min_leaf_data,
+                "feature_fraction": config.rerank_feature_fraction,
+                "max_bin": config.rerank_max_bin},
+        rounds=config.rerank_rounds, patience=config.rerank_patience, threads=threads or 0,
+        seed=config.seed)
     boost_s = time.perf_counter() - started - refit_s - features_s
     two_stage = TwoStage(stage, context, booster)
     recall = {}

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from data.atomic import atomic_path
 from data.store import Catalog
 from ml.config import TrainConfig
 from ml.dataset.protocol import Holdout
@@ -32,6 +32,7 @@ from ml.dataset.snapshot import snapshot_of_version
 from ml.dataset.titles import TitleVocabulary
 from ml.errors import ArtifactError, UserError
 from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE
+from ml.runs import layout
 from ml.training.training_data import TrainingData, training_data
 
 FORMAT = 1
@@ -62,10 +63,10 @@ def save_model(run_dir: Path, model: PlaylistGraphSAGE, data: TrainingData, stat
         "title_seed_ptr": torch.from_numpy(data.vocab.seed_ptr),
         "title_seed_rows": torch.from_numpy(data.vocab.seed_rows),
         "snapshot_version": int(snapshot_version),
-    }, run_dir / "model.pt")
+    }, run_dir / layout.MODEL)
     stacked = np.stack([st.detach().cpu().numpy().astype(np.float32) for st in states])
-    _save_npy_atomic(run_dir / "track_states.npy", stacked)
-    _save_npz_atomic(run_dir / "serving.npz", track_ids=s.track_ids, track_seen=data.track_seen,
+    _save_npy_atomic(run_dir / layout.TRACK_STATES, stacked)
+    save_npz_atomic(run_dir / layout.SERVING, track_ids=s.track_ids, track_seen=data.track_seen,
                      artist_ids=s.artist_ids, artist_seen=data.artist_seen,
                      album_ids=s.album_ids, album_seen=data.album_seen)
 
@@ -87,15 +88,15 @@ class ServingModel:
 
 
 def load_model(run_dir: Path) -> ServingModel:
-    path = run_dir / "model.pt"
+    path = run_dir / layout.MODEL
     saved = _torch_load(path, "model")
     try:
         model = PlaylistGraphSAGE(ModelSpec(**saved["spec"]))
         model.load_state_dict(saved["model"])
-        with np.load(run_dir / "serving.npz", allow_pickle=False) as npz:
+        with np.load(run_dir / layout.SERVING, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in ("track_ids", "track_seen", "artist_ids", "artist_seen",
                                           "album_ids", "album_seen")}
-        states = np.load(run_dir / "track_states.npy", mmap_mode="r", allow_pickle=False)
+        states = np.load(run_dir / layout.TRACK_STATES, mmap_mode="r", allow_pickle=False)
     except FileNotFoundError as exc:
         raise ArtifactError(f"{run_dir} is incomplete ({Path(exc.filename).name} is missing); "
                             "retrain with python -m ml train") from None
@@ -118,14 +119,14 @@ def _vocabulary(saved: dict) -> TitleVocabulary:
 
 
 def save_als(run_dir: Path, item_factors: np.ndarray, params: dict) -> None:
-    _save_npz_atomic(run_dir / "als.npz", item_factors=np.asarray(item_factors, np.float32),
+    save_npz_atomic(run_dir / layout.ALS, item_factors=np.asarray(item_factors, np.float32),
                      **{k: np.float64(v) for k, v in params.items()})
 
 
 def load_als(run_dir: Path) -> tuple[np.ndarray, dict]:
     """(item factors float32 [T, factors], {factors, regularization, alpha, iterations})."""
     try:
-        with np.load(run_dir / "als.npz", allow_pickle=False) as npz:
+        with np.load(run_dir / layout.ALS, allow_pickle=False) as npz:
             params = {k: float(npz[k]) for k in ("factors", "regularization", "alpha", "iterations")}
             return npz["item_factors"], params
     except FileNotFoundError:
@@ -137,7 +138,7 @@ def load_als(run_dir: Path) -> tuple[np.ndarray, dict]:
 
 def save_split(run_dir: Path, data: TrainingData) -> None:
     s = data.snapshot
-    _save_npz_atomic(run_dir / "split.npz", snapshot_version=np.int64(s.version),
+    save_npz_atomic(run_dir / layout.SPLIT, snapshot_version=np.int64(s.version),
                      validation=s.playlist_ids[data.holdout.validation],
                      test=s.playlist_ids[data.holdout.test])
 
@@ -145,7 +146,7 @@ def save_split(run_dir: Path, data: TrainingData) -> None:
 def load_split(run_dir: Path) -> tuple[int, np.ndarray, np.ndarray]:
     """(snapshot version, validation playlist ids, test playlist ids) — catalog ids."""
     try:
-        with np.load(run_dir / "split.npz", allow_pickle=False) as npz:
+        with np.load(run_dir / layout.SPLIT, allow_pickle=False) as npz:
             return int(npz["snapshot_version"]), npz["validation"], npz["test"]
     except FileNotFoundError:
         raise ArtifactError(f"{run_dir} has no split.npz; it was not trained to the end") from None
@@ -169,23 +170,20 @@ def _torch_load(path: Path, what: str) -> dict[str, Any]:
 
 
 def _torch_save_atomic(obj: Any, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
+    # A file object, not a path: np.save would add ".npy" to the temp name.
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.save(fh, array)
-    os.replace(tmp, path)
 
 
-def _save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
+def save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
+    """`np.savez` through `data.atomic` (a file object: np.savez would add ".npz")."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
-    os.replace(tmp, path)
 
 
 def _short(exc: BaseException) -> str:
@@ -210,7 +208,7 @@ def run_training_data(run_dir: Path, catalog: Catalog, home: Path | None
 
 def _read_config(run_dir: Path) -> dict:
     try:
-        raw = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        raw = json.loads((run_dir / layout.CONFIG).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise UserError(f"{run_dir}/config.json is missing or corrupt ({exc.__class__.__name__}); "
                         "not a complete run") from None

@@ -17,7 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from data.atomic import write_text_atomic
 from data.home import ACTIVE_FILE, active_run_file, runs_dir
+from ml.runs import layout
 
 STATES = ("running", "evaluating", "done", "failed", "cancelled")
 
@@ -55,7 +57,7 @@ def resolve_run(ref: str, home: Path | None = None) -> Path | None:
     path = Path(ref)
     if not path.is_dir():
         path = runs_dir(home) / ref
-    return path if (path / "config.json").exists() or (path / "status.json").exists() else None
+    return path if (path / layout.CONFIG).exists() or (path / layout.STATUS).exists() else None
 
 
 def list_runs(home: Path | None = None) -> list[RunInfo]:
@@ -63,10 +65,10 @@ def list_runs(home: Path | None = None) -> list[RunInfo]:
     active = _active_id(home)
     out = []
     for path in sorted(p for p in runs_dir(home).iterdir() if p.is_dir()):
-        if not ((path / "status.json").exists() or (path / "config.json").exists()):
+        if not ((path / layout.STATUS).exists() or (path / layout.CONFIG).exists()):
             continue
         out.append(RunInfo(run_id=path.name, path=path, status=read_status(path),
-                           config=_read_json(path / "config.json"), active=path.name == active))
+                           config=_read_json(path / layout.CONFIG), active=path.name == active))
     return out
 
 
@@ -78,7 +80,7 @@ def active_run(home: Path | None = None) -> RunInfo | None:
     if not path.is_dir():
         return None
     return RunInfo(run_id=run_id, path=path, status=read_status(path),
-                   config=_read_json(path / "config.json"), active=True)
+                   config=_read_json(path / layout.CONFIG), active=True)
 
 
 def activate(run_dir: Path) -> None:
@@ -88,7 +90,7 @@ def activate(run_dir: Path) -> None:
 
 def read_metrics(run_dir: Path) -> list[dict]:
     """Epoch rows of metrics.jsonl; a torn last line (run still writing) is skipped."""
-    path = Path(run_dir) / "metrics.jsonl"
+    path = Path(run_dir) / layout.METRICS
     if not path.exists():
         return []
     rows = []
@@ -103,24 +105,35 @@ def read_metrics(run_dir: Path) -> list[dict]:
 
 
 def read_status(run_dir: Path) -> dict | None:
-    return _read_json(Path(run_dir) / "status.json")
+    return _read_json(Path(run_dir) / layout.STATUS)
 
 
 def read_evaluation(run_dir: Path) -> dict | None:
-    return _read_json(Path(run_dir) / "evaluation.json")
+    return _read_json(Path(run_dir) / layout.EVALUATION)
+
+
+def served_by(evaluation: dict | None) -> str:
+    """The model a run serves, from its evaluation: "served" (chosen on validation NDCG);
+    GraphSAGE for a run not evaluated, or evaluated before models were chosen."""
+    return (evaluation or {}).get("served") or "gnn"
+
+
+def served_model_name(run_dir: Path) -> str:
+    """The model the run in `run_dir` serves (`served_by` of its evaluation.json)."""
+    return served_by(read_evaluation(run_dir))
 
 
 def write_status(run_dir: Path, state: str, epoch: int, epochs: int, message: str = "") -> None:
     if state not in STATES:
         raise ValueError(f"unknown run state {state!r}")
-    write_json_atomic(Path(run_dir) / "status.json", {
+    write_json_atomic(Path(run_dir) / layout.STATUS, {
         "state": state, "epoch": int(epoch), "epochs": int(epochs), "pid": os.getpid(),
         "message": message,
         "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
 
 
 def append_metrics(run_dir: Path, row: dict[str, Any]) -> None:
-    with open(Path(run_dir) / "metrics.jsonl", "a", encoding="utf-8") as fh:
+    with open(Path(run_dir) / layout.METRICS, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(row) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
@@ -128,15 +141,6 @@ def append_metrics(run_dir: Path, row: dict[str, Any]) -> None:
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _active_id(home: Path | None) -> str | None:

@@ -28,7 +28,7 @@ from ml.models.gnn_scorer import GnnScorer, eval_mode
 from ml.training.training_data import track_inputs
 from ml.models.ranking import Ranker
 from ml.rerank.booster import TwoStage, load_booster
-from ml.runs.directory import active_run, read_evaluation
+from ml.runs.directory import active_run, read_evaluation, served_by
 from ml.dataset.snapshot import GraphSnapshot, load_snapshot
 from ml.dataset.titles import normalize_title
 from ml.training.fit_baselines import BaselineInputs, build_baselines
@@ -241,7 +241,7 @@ def load_recommender(catalog: Catalog, home: Path | None = None) -> Recommender:
         return RankerRecommender.catalog_itemknn(
             catalog, home, "no trained run is active yet; serving item co-occurrence")
     evaluation = read_evaluation(run.path) or {}
-    served = evaluation.get("served", "gnn")
+    served = served_by(evaluation)
     try:
         if served == "gnn":
             recommender: Recommender = GnnRecommender.load(run.path, catalog)

@@ -248,7 +248,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     from dashboard.frames.charts import MODEL_LABELS
     from dashboard.jobs import runner as jobs
     from data.store import Catalog
-    from ml.runs.directory import active_run, read_evaluation
+    from ml.runs.directory import active_run, served_model_name
 
     timings: dict[str, dict] = {}
     shutil.rmtree(OUTPUT / "screenshots", ignore_errors=True)
@@ -299,7 +299,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
             _idle(page)
             page.get_by_text("Download CSV").wait_for()
             # The page names the model the run serves (the best on validation).
-            served = (read_evaluation(run.path) or {}).get("served") or "gnn"
+            served = served_model_name(run.path)
             assert MODEL_LABELS[served] in page.get_by_test_id("stMain").inner_text()
         _shot(page, name.lower().replace(" ", "-"))
 
