@@ -189,17 +189,6 @@ def cancel_job(name: str, home: Path | None = None) -> bool:
     return True
 
 
-def wait_for_job(name: str, home: Path | None = None, timeout_s: float = 600.0,
-                 poll_s: float = 0.2) -> JobStatus:
-    """Block until the job is no longer running (for scripts and tests)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status = job_status(name, home)
-        if not status.running or time.monotonic() > deadline:
-            return status
-        time.sleep(poll_s)
-
-
 def log_tail(name: str, home: Path | None = None, lines: int = 30) -> str:
     """The last `lines` lines of the job's output (progress bars' carriage returns folded)."""
     try:

@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="tracks UMAP is fitted on (the rest are placed beside their "
                              "most similar fitted tracks)")
     parser.add_argument("--clusters", type=int, default=12, help="artist clusters (k-means)")
-    add_home_argument(parser)
+    add_home_argument(parser, subcommands=False)
     args = parser.parse_args(argv)
     home = home_dir(args.home)
     try:

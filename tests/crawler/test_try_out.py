@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.jobs import runner as jobs
+from tests.job_wait import wait_for_job
 from dashboard.jobs.crawl_job import CrawlRequest, start_crawl
 from dashboard.settings import load_settings
 from data import crawl_reads, crawl_state
@@ -107,7 +107,7 @@ def test_a_crawl_page_job_with_only_the_pasted_lines(try_out, home: Path, tmp_pa
     settings = load_settings()
     start_crawl(CrawlRequest(_seed(lines), max_playlists=5, max_depth=1, max_requests=100,
                              search_pages=1), settings)
-    status = jobs.wait_for_job("crawl", home, timeout_s=120)
+    status = wait_for_job("crawl", home, timeout_s=120)
     assert status.state == "done", status.message
     with Catalog.open(home) as cat:
         assert crawl_reads.crawl_progress(cat)["visited"] == 5

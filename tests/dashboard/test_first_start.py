@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.jobs import runner as jobs
+from tests.job_wait import wait_for_job
 from data.home import BUNDLED_SAMPLE
 from tests.dashboard.apptest_helpers import metrics, open_page
 from tests.dashboard.conftest import sql
@@ -31,7 +32,7 @@ def test_fresh_home_ingests_the_sample_visibly_and_starts_training_once(
     assert sql(home, "SELECT count(*) FROM playlists")[0][0] == manifest["playlists"]
     assert sql(home, "SELECT count(*) FROM playlist_tracks")[0][0] == manifest["playlist_tracks"]
     assert metrics(at.main)["Playlists"] == f"{manifest['playlists']:,}"
-    status = jobs.wait_for_job("train", home, timeout_s=120)
+    status = wait_for_job("train", home, timeout_s=120)
     assert status.command == ["ml", "train", "--epochs", "soon"]
     assert status.state == "failed"
 
