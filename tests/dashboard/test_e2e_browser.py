@@ -5,6 +5,8 @@ default training to finish, opens every page, runs a recommendation, crawls the 
 fake Spotify API from the Crawl page, clicks a playlist and an artist in the drawn
 playlist–artist graph and a track on the embedding map, clicks Retrain, follows the run
 on the Training page and waits for the new model, and saves a screenshot of each step.
+The main pages' screenshots also go to `docs/images/` (the first screen of each, as a
+user opens it), where the top README shows them: every run of this test keeps them current.
 Page render times (warm, median of three visits) are measured and written to
 `test-output/e2e/render_times.json`; they are reported, not asserted (the machine is
 shared, so a limit would fail on load alone).
@@ -35,6 +37,7 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "e2e"
+DOC_IMAGES = ROOT / "docs" / "images"  # the README's pictures of the main pages
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 # A short training so the test finishes in minutes; the product's default is longer.
@@ -166,6 +169,15 @@ def _reload(page, name: str) -> None:
     page.reload()
     page.get_by_role("heading", name=PAGE_TITLES[name]).first.wait_for()
     _idle(page)
+
+
+def _doc_shot(page, name: str) -> Path:
+    """The first screen of the page as a user opens it, for the README (docs/images/)."""
+    path = DOC_IMAGES / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(path))
+    return path
 
 
 def _shot(page, name: str) -> Path:
@@ -302,6 +314,8 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
             served = served_model_name(run.path)
             assert MODEL_LABELS[served] in page.get_by_test_id("stMain").inner_text()
         _shot(page, name.lower().replace(" ", "-"))
+        if name not in ("Crawl", "Training"):  # those two are shot below, with more to show
+            _doc_shot(page, name.lower().replace(" ", "-"))
 
     # 5. A real crawl of the local fake API, started from the Crawl page.
     _open(page, "Crawl")
@@ -316,6 +330,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     main = page.get_by_test_id("stMain").inner_text()
     assert "Unreachable playlists" in main and "Playlist–artist graph" in main
     _shot(page, "crawl-after")
+    _doc_shot(page, "crawl")
     _open(page, "Crawl")  # the laid-out graph is cached now: time the page with it drawn
     runs = [_open(page, "Crawl") for _ in range(WARM_VISITS)]
     timings["Crawl, after a crawl (graph drawn)"] = {
@@ -376,9 +391,10 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     assert f"run {new_run.run_id}" in _sidebar_text(page)
     _open(page, "Training")
     _shot(page, "training-after-retrain")
+    _doc_shot(page, "training")  # two runs to compare
 
     (OUTPUT / "render_times.json").write_text(json.dumps(timings, indent=2))
     print(f"\npage render times (warm, median of {WARM_VISITS}, seconds):")
     for name, t in timings.items():
         print(f"  {name:<36} {t['seconds']:.2f}   {t['runs']}")
-    print(f"screenshots: {OUTPUT / 'screenshots'}")
+    print(f"screenshots: {OUTPUT / 'screenshots'}; the README's: {DOC_IMAGES}")
