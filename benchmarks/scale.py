@@ -66,12 +66,12 @@ _BASELINES = """
 import time
 from data.store import Catalog
 from ml.config import TrainConfig
+from ml.dataset.protocol import validation_cases
+from ml.dataset.snapshot import load_snapshot
 from ml.evaluation.scoring import evaluate_rankers
+from ml.training.fit_baselines import BaselineInputs, build_baselines
 from ml.training.trainer import config_holdout
 from ml.training.training_data import training_data
-from ml.dataset.protocol import validation_cases
-from ml.training.fit_baselines import BaselineInputs, build_baselines
-from ml.dataset.snapshot import load_snapshot
 cfg = TrainConfig()
 with Catalog.open() as catalog:
     s = load_snapshot(catalog)

@@ -5,8 +5,8 @@ import argparse
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
-from ml.models.graphsage import ACTIVATION, COMBINE
 from ml.models.als_tuning import parse_search
+from ml.models.graphsage import ACTIVATION, COMBINE
 
 BASELINES = ("popularity", "itemknn", "als")
 DEFAULT_ALS_SEARCH = ("alpha=1,5,20,40,80;regularization=0.01,0.1,1,10,30;factors=32,128,256;"

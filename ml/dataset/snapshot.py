@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from data.atomic import atomic_path
+from data.graph_reads import GraphTables, read_graph_tables
 from data.home import cache_dir
 from data.schema import AUDIO_FEATURES
-from data.graph_reads import GraphTables, read_graph_tables
 from data.store import Catalog
-from ml.errors import UserError
 from ml.dataset.titles import normalize_title
+from ml.errors import UserError
 
 FORMAT = 1  # bump when the arrays change meaning; older cache files are rebuilt
 KEEP_CACHED = 3  # snapshot files kept per home (the newest versions)

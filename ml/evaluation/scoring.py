@@ -16,8 +16,8 @@ from typing import Sequence, TextIO
 import numpy as np
 from tqdm import tqdm
 
-from ml.evaluation.metrics import MAX_RECOMMENDATIONS, METRIC_NAMES, mean_metrics, playlist_metrics
 from ml.dataset.protocol import SCENARIOS, Case
+from ml.evaluation.metrics import MAX_RECOMMENDATIONS, METRIC_NAMES, mean_metrics, playlist_metrics
 from ml.models.ranking import Ranker
 
 

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ml.dataset.titles import TitleVocabulary
 from ml.models.graph import query_adjacency
 from ml.models.graphsage import PlaylistGraphSAGE, TrackInputs
 from ml.models.ranking import Ranker
-from ml.dataset.titles import TitleVocabulary
 
 
 @contextmanager

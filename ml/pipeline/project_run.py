@@ -28,9 +28,9 @@ from data.command_line import add_home_argument
 from data.graph_reads import track_metadata
 from data.home import home_dir
 from data.store import Catalog
+from ml.errors import ArtifactError, UserError
 from ml.runs import layout
 from ml.runs.artifacts import load_als, save_npz_atomic
-from ml.errors import ArtifactError, UserError
 from ml.runs.directory import active_run, resolve_run, served_model_name
 
 FILE = layout.PROJECTION

@@ -21,15 +21,15 @@ import torch
 
 from data.home import catalog_path, home_dir, runs_dir
 from data.store import Catalog
-from ml.runs.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.config import TrainConfig
 from ml.evaluation.scoring import evaluation_tables
 from ml.pipeline.evaluate_run import evaluate_run
 from ml.runs import layout
+from ml.runs.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.runs.directory import (activate, append_metrics, new_run_dir, read_status, resolve_run,
                      write_json_atomic, write_status)
-from ml.errors import UserError
 from ml.dataset.snapshot import load_snapshot, snapshot_of_version
+from ml.errors import UserError
 from ml.runtime import configure_torch, resolve_device
 from ml.training.trainer import (EpochReport, Trainer, build_trainer, fit, new_state,
                                  restore_state)

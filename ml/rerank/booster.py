@@ -19,12 +19,12 @@ import torch
 from torch import Tensor
 
 from data.atomic import atomic_path, write_text_atomic
-from ml.rerank.candidates import FirstStage
-from ml.errors import ArtifactError
 from ml.dataset.protocol import Case
+from ml.errors import ArtifactError
 from ml.models.ranking import Ranker
-from ml.runs import layout
+from ml.rerank.candidates import FirstStage
 from ml.rerank.features import TrackContext, feature_names
+from ml.runs import layout
 
 _BELOW = 1e4  # non-candidates sit this far below any booster score (|score| << 1e4)
 

@@ -18,17 +18,17 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ml.models.baselines import ALS, ItemKNN
-from ml.rerank.candidates import FirstStage
 from ml.config import TrainConfig
-from ml.models.gnn_scorer import GnnScorer
-from ml.training.training_data import TrainingData, training_data
 from ml.dataset.protocol import SCENARIOS, Case, Holdout, make_cases
+from ml.models.baselines import ALS, ItemKNN
+from ml.models.gnn_scorer import GnnScorer
 from ml.models.ranking import Ranker
-from ml.rerank.features import TrackContext, feature_names
 from ml.rerank.booster import TwoStage, ranking_set, train_booster
+from ml.rerank.candidates import FirstStage
+from ml.rerank.features import TrackContext, feature_names
 from ml.training.fit_baselines import BaselineInputs
 from ml.training.trainer import Trainer, fit, new_state
+from ml.training.training_data import TrainingData, training_data
 
 SOURCES = ("gnn", "als", "itemknn")
 

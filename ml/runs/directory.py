@@ -1,11 +1,10 @@
 """Training run directories: `runs_dir(home)/<run_id>/` and the `ACTIVE` pointer.
 
-A run directory holds `config.json`, `metrics.jsonl` (one JSON object per epoch),
-`status.json`, `checkpoint.pt`, the serving files (`model.pt`, `serving.npz`,
-`track_states.npy`), `split.npz` and, once evaluated, `evaluation.json`.
-`runs_dir(home)/ACTIVE` names the run that serves; it changes only after a run's
-evaluation succeeded. Every JSON file is written to a temporary name and renamed,
-so a reader never sees half a file.
+A run directory holds the files `ml.runs.layout` names: `config.json`, `metrics.jsonl` (one
+JSON object per epoch), `status.json`, `checkpoint.pt`, the serving files, `split.npz` and,
+once evaluated, `evaluation.json`. `runs_dir(home)/ACTIVE` names the run that serves; it
+changes only after a run's evaluation succeeded. Every JSON file is written through
+`data.atomic`, so a reader never sees half a file.
 """
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from data.spotify_ids import SeedError, parse_playlist_ref
 from data.catalog_reads import playlist_by_source, playlists_titled, search_playlists
+from data.spotify_ids import SeedError, parse_playlist_ref
 from data.store import Catalog
 from ml.errors import UserError
 

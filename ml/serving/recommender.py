@@ -19,20 +19,20 @@ import torch
 
 from data.graph_reads import track_metadata
 from data.store import Catalog
-from ml.runs.artifacts import ArtifactError, ServingModel, load_als, load_model, run_training_data
-from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
-from ml.errors import UserError
 from ml.dataset.audio_features import encode_features
-from ml.models.graph import bipartite_adjacency
-from ml.models.gnn_scorer import GnnScorer, eval_mode
-from ml.training.training_data import track_inputs
-from ml.models.ranking import Ranker
-from ml.rerank.booster import TwoStage, load_booster
-from ml.runs.directory import active_run, read_evaluation, served_by
 from ml.dataset.snapshot import GraphSnapshot, load_snapshot
 from ml.dataset.titles import normalize_title
-from ml.training.fit_baselines import BaselineInputs, build_baselines
+from ml.errors import UserError
+from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.models.gnn_scorer import GnnScorer, eval_mode
+from ml.models.graph import bipartite_adjacency
+from ml.models.ranking import Ranker
+from ml.rerank.booster import TwoStage, load_booster
 from ml.rerank.two_stage import first_stage, track_context
+from ml.runs.artifacts import ArtifactError, ServingModel, load_als, load_model, run_training_data
+from ml.runs.directory import active_run, read_evaluation, served_by
+from ml.training.fit_baselines import BaselineInputs, build_baselines
+from ml.training.training_data import track_inputs
 
 
 @dataclass(frozen=True)

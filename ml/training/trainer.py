@@ -25,12 +25,12 @@ from ml.config import TrainConfig
 from ml.dataset.protocol import Case, holdout_split, validation_cases
 from ml.errors import UserError
 from ml.evaluation.scoring import evaluate_rankers
-from ml.models.graph import BipartiteEdges, csr
 from ml.models.gnn_scorer import GnnScorer, graph_states
+from ml.models.graph import BipartiteEdges, csr
 from ml.models.graphsage import PlaylistGraphSAGE
-from ml.training.training_data import TrainingData, training_data
 from ml.runtime import return_freed_memory
 from ml.training.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
+from ml.training.training_data import TrainingData, training_data
 
 
 OWN_TRACKS_CHUNK = 1024  # queries per chunk when marking negatives that are a query's own

@@ -14,10 +14,10 @@ import torch
 
 from ml.config import TrainConfig
 from ml.dataset.audio_features import ENCODED_DIM, encode_features, feature_stats
-from ml.models.graphsage import ModelSpec, TrackInputs
 from ml.dataset.protocol import Holdout, training_edges
 from ml.dataset.snapshot import GraphSnapshot
 from ml.dataset.titles import TitleVocabulary
+from ml.models.graphsage import ModelSpec, TrackInputs
 
 
 @dataclass

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from data.store import PlaylistRecord
-from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
-from ml.evaluation.scoring import evaluate_rankers
-from ml.training.training_data import prepare_training_data
 from ml.dataset.protocol import SCENARIOS, holdout_split, make_cases, training_edges, validation_cases
-from ml.models.ranking import Ranker, top_k
 from ml.dataset.snapshot import load_snapshot
+from ml.evaluation.scoring import evaluate_rankers
+from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.models.ranking import Ranker, top_k
+from ml.training.training_data import prepare_training_data
 from tests.ml.conftest import TASTES
 
 

@@ -7,9 +7,9 @@ import io
 import pytest
 
 from ml.config import TrainConfig
+from ml.models.als_tuning import AlsParams, coordinate_search, parse_search
 from ml.pipeline.train_run import run_training
 from ml.runs.directory import read_evaluation
-from ml.models.als_tuning import AlsParams, coordinate_search, parse_search
 from tests.ml.conftest import fast_config
 
 

@@ -11,10 +11,10 @@ import torch
 from torch_geometric.nn import SAGEConv
 
 from ml.dataset.audio_features import ENCODED_DIM
-from ml.models.graph import BipartiteEdges, bipartite_adjacency, query_adjacency, transposed_of
-from ml.models.gnn_scorer import GnnScorer, eval_mode
-from ml.models.graphsage import CsrSAGEConv, ModelSpec, PlaylistGraphSAGE, TrackInputs
 from ml.dataset.titles import MAX_TOKENS, TitleVocabulary
+from ml.models.gnn_scorer import GnnScorer, eval_mode
+from ml.models.graph import BipartiteEdges, bipartite_adjacency, query_adjacency, transposed_of
+from ml.models.graphsage import CsrSAGEConv, ModelSpec, PlaylistGraphSAGE, TrackInputs
 
 
 def random_graph(num_playlists: int, num_tracks: int, edges: int, seed: int = 0):

@@ -13,8 +13,8 @@ import json
 import numpy as np
 import pytest
 
-from ml.pipeline.train_run import run_training
 from ml.models.ranking import Ranker
+from ml.pipeline.train_run import run_training
 from ml.serving.recommender import GnnRecommender, RankerRecommender, load_recommender
 from tests.ml.conftest import TASTES, fast_config
 

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 import torch
 
-from ml.runs.artifacts import load_checkpoint
+from ml.dataset.snapshot import load_snapshot
 from ml.errors import UserError
 from ml.pipeline.train_run import run_training
-from ml.training.trainer import build_trainer
+from ml.runs.artifacts import load_checkpoint
 from ml.runs.directory import active_run, list_runs, read_evaluation, read_metrics, read_status
 from ml.serving.recommender import GnnRecommender
-from ml.dataset.snapshot import load_snapshot
+from ml.training.trainer import build_trainer
 from tests.ml.conftest import REPO_ROOT, TASTES, fast_config, run_ml
 
 REQUIRED_METRIC_KEYS = {"epoch", "loss", "seconds", "device", "val_r_precision", "val_ndcg",

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from ml.models.baselines import Popularity, TitlePopularity, interaction_matrix
-from ml.rerank.candidates import FirstStage
-from ml.evaluation.scoring import evaluate_rankers
 from ml.dataset.protocol import Case
+from ml.evaluation.scoring import evaluate_rankers
+from ml.models.baselines import Popularity, TitlePopularity, interaction_matrix
 from ml.models.ranking import Ranker
-from ml.rerank.features import TrackContext, feature_names
 from ml.rerank.booster import TwoStage, _break_ties, ranking_set, train_booster
+from ml.rerank.candidates import FirstStage
+from ml.rerank.features import TrackContext, feature_names
 
 ALBUMS, PER_ALBUM, PLAYLISTS = 30, 8, 300
 TRACKS = ALBUMS * PER_ALBUM

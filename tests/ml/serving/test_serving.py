@@ -11,11 +11,11 @@ import torch
 
 from data.schema import AUDIO_FEATURES
 from data.store import ArtistRef, TrackRecord
+from ml.models.gnn_scorer import eval_mode
+from ml.models.graph import bipartite_adjacency
+from ml.pipeline.train_run import run_training
 from ml.runs.artifacts import load_model
 from ml.runs.artifacts import run_training_data
-from ml.models.graph import bipartite_adjacency
-from ml.models.gnn_scorer import eval_mode
-from ml.pipeline.train_run import run_training
 from ml.serving.recommender import GnnRecommender, RankerRecommender, load_recommender
 from tests.ml.conftest import TASTES, fast_config, run_ml, track_uri
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from ml.training.trainer import build_trainer, new_state
-from tests.ml.conftest import fast_config
 from testkit.synthetic import synthetic_snapshot
+from tests.ml.conftest import fast_config
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import torch
 
 import ml.models.graphsage
 from ml.training.trainer import build_trainer, new_state
-from tests.ml.conftest import fast_config
 from testkit.synthetic import synthetic_snapshot
+from tests.ml.conftest import fast_config
 
 
 def _train_steps(config, snapshot):
