@@ -66,11 +66,12 @@ def test_it_prints_only_exports_and_comments_with_id_and_secret(try_out):
 
 
 def test_the_readme_shows_the_lines_it_prints(try_out):
-    """README's crawler section: the command and its output for --port 8765."""
+    """README's "Try the crawler offline": the command and its output for --port 8765."""
     lines, _ = try_out
     port = re.search(r":(\d+)/", _pasted(lines)["PLAYLISTGRAPH_SPOTIFY_API_BASE"])[1]
     readme = README.read_text(encoding="utf-8")
-    crawler_section = readme[readme.index("## Crawler"):readme.index("## Model")]
+    start = readme.index("## Try the crawler offline")
+    crawler_section = readme[start:readme.index("\n## ", start + 1)]
     assert "python -m testkit.fake_spotify --port 8765" in crawler_section
     for line in lines:
         if line.startswith("export "):
