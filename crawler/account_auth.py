@@ -7,8 +7,10 @@ server side under the state (never in the page), and when Spotify redirects back
 `?code=…&state=…`, `finish_sign_in` exchanges the code with that verifier. The token goes
 to the home directory's token file (mode 0600, written atomically); signing out deletes it.
 
-Scopes are asked as features need them: reading the library (`READ_SCOPES`) at sign-in,
-writing a private playlist (`SAVE_SCOPE`) when the user first saves one.
+Scopes are asked as the features need them and no more: reading the library
+(`READ_SCOPES`) and writing a private playlist (`SAVE_SCOPE`); never the public-playlist,
+e-mail or playback scopes. A token with fewer (the crawler's `--user-auth` asks only the
+playlist-read ones) meets a 403 that names the missing scope and a link to sign in again.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ from data.home import user_token_path
 READ_SCOPES = ("playlist-read-private", "playlist-read-collaborative", "user-library-read",
                "user-top-read")
 SAVE_SCOPE = "playlist-modify-private"  # playlist-modify-public only for a public playlist
+# What the dashboard's sign-in asks: its features (reading, saving a private playlist), no more.
+ACCOUNT_SCOPES = READ_SCOPES + (SAVE_SCOPE,)
 SIGN_IN_TTL_S = 600.0  # an authorize URL not answered within this long is refused
 
 
