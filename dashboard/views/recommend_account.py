@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -125,8 +126,9 @@ def _save_panel(settings: DashboardSettings, table: pd.DataFrame, label: str, n_
         st.caption("Sign in to save these tracks as a private playlist in your account.")
         spotify_account.sign_in_link(settings, ACCOUNT_SCOPES, "Sign in with Spotify")
         return
+    # The seeds are part of the key: new seeds give a new default name.
     name = st.text_input("Playlist name", value=f"PlaylistGraph: {label}"[:100],
-                         key="rec_save_name", help="Saving again to the same name updates that "
+                         key=f"rec_save_name-{zlib.crc32(label.encode()):08x}", help="Saving again to the same name updates that "
                          "playlist instead of making a second one.")
     uris = [u for u in table["uri"] if u]
     if st.button(f"Save {len(uris)} tracks to Spotify", icon=":material/playlist_add:",
