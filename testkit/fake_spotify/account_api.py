@@ -11,7 +11,8 @@
 What was written is kept in `playlists` (id → `WrittenPlaylist`), so tests assert the
 playlist Spotify would hold. The user's library is a pure function of the catalog: their
 saved tracks are the distinct tracks of the playlists they own, newest first; their top
-tracks for a time range are those in an order fixed by (seed, range, uri).
+tracks for a time range are a share of those growing with the range, in an order fixed by
+(seed, range, uri).
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from testkit.fake_spotify.catalog import FakeCatalog, _hash, spotify_id, track_o
 LIBRARY_LIMIT = 50  # GET /me/tracks, GET /me/top/tracks: limit 1..50 (default 20)
 ITEMS_WRITE_MAX = 100  # POST/PUT /playlists/{id}/items: at most 100 URIs per request
 TIME_RANGES = ("short_term", "medium_term", "long_term")
+TOP_SHARE = {"short_term": 0.3, "medium_term": 0.6, "long_term": 1.0}
 _TRACK_URI = re.compile(r"^spotify:track:[0-9A-Za-z]{22}$")
 
 
@@ -61,9 +63,14 @@ class AccountApi:
         return list(reversed(seen))
 
     def top_tracks(self, user_id: str, time_range: str) -> list[str]:
+        """A share of the library that grows with the range (30 %, 60 %, all), each range
+        in its own order, so the three lists differ as a listener's do."""
         library = sorted(dict.fromkeys(t.uri for p in self.catalog.owned_by(user_id)
                                        for t in p.tracks))
-        return sorted(library, key=lambda uri: _hash(self.catalog.seed, "top", time_range, uri))
+        share = TOP_SHARE[time_range]
+        picked = sorted(library, key=lambda uri: _hash(self.catalog.seed, "top-pick", uri))
+        picked = picked[:max(1, round(len(library) * share))] if library else []
+        return sorted(picked, key=lambda uri: _hash(self.catalog.seed, "top", time_range, uri))
 
     def display_name(self, user_id: str) -> str:
         return next((p.owner_name for p in self.catalog.playlists if p.owner_id == user_id),
