@@ -6,6 +6,8 @@ Spotify, so it is off by default when the app runs offline (PLAYLISTGRAPH_SPOTIF
 """
 from __future__ import annotations
 
+import zlib
+
 import pandas as pd
 import streamlit as st
 
@@ -44,6 +46,8 @@ def render(settings: DashboardSettings, table: pd.DataFrame) -> None:
                    "off by default when the app runs offline.")
     if not on:
         return
+    # New recommendations start the choice afresh: the options are part of the key.
+    digest = zlib.crc32(repr(list(playable)).encode())
     uri = st.selectbox("Track to play", list(playable), format_func=playable.__getitem__,
-                       key="rec_embed_track")
+                       key=f"rec_embed_track-{digest:08x}")
     st.iframe(embed_url(uri), height=HEIGHT)

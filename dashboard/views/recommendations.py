@@ -191,6 +191,9 @@ st.subheader(f"Top {len(table)} for {label}")
 st.caption(f"From {len(seeds):,} seed tracks (excluded from the results). **Why** lists the "
            "seed tracks that share the most playlists with each recommendation, with the count; "
            "**Shared playlists** counts playlists holding it and at least one seed.")
+if leave_out:
+    st.caption(f"The {len(leave_out):,} other tracks of your Spotify library are left out too: "
+               "only tracks new to you are recommended.")
 if skipped:
     st.caption(f"{len(skipped):,} of the seed tracks could not be used by the model (tracks in "
                "no playlist, or added after training without features, artist or album).")

@@ -205,3 +205,25 @@ def test_saving_is_refused_when_served_to_others_without_the_password(
     at.segmented_control(key="rec_mode").set_value("My Spotify").run()
     assert "has no password" in texts(at)
     assert not [b for b in at.button if b.key in ("rec_save", "rec_read_library")]
+
+
+@pytest.mark.parametrize("setting, shown", [("auto", False), ("on", True)])
+def test_the_embed_player_is_off_offline_and_plays_the_chosen_track_when_on(
+        fake: FakeSpotify, home: Path, monkeypatch: pytest.MonkeyPatch, setting: str,
+        shown: bool) -> None:
+    """"auto" with the fake API (offline) leaves it off; "on" embeds the chosen track."""
+    monkeypatch.setenv("PLAYLISTGRAPH_SPOTIFY_EMBED", setting)
+    _signed_in(fake, home)
+    at = open_page()
+    uris = _recommend_from_top_tracks(at, fake)
+    assert at.toggle(key="rec_embed_on").value is shown
+    frames = [e.proto.src for e in at.main.get("iframe")]
+    if not shown:
+        assert frames == []
+        return
+    assert frames == [f"https://open.spotify.com/embed/track/{uris[0].rsplit(':', 1)[1]}"]
+    [choice] = [b for b in at.main.selectbox if b.key.startswith("rec_embed_track")]
+    choice.set_value(uris[3]).run()
+    assert [e.proto.src for e in at.main.get("iframe")] == [
+        f"https://open.spotify.com/embed/track/{uris[3].rsplit(':', 1)[1]}"]
+    assert "preview" not in " ".join(frames)  # no preview URLs: Spotify removed them
