@@ -64,10 +64,16 @@ def app_auth(credentials: Credentials, token_url: str, session: requests.Session
 def user_auth(credentials: Credentials, token_url: str, redirect_uri: str, home: Path,
               session: requests.Session, timeout_s: float,
               scope: str = USER_SCOPE) -> SpotifyPKCE:
-    """PKCE flow (no secret needed); the user's token is cached in the home directory."""
+    """PKCE flow (no secret needed); the user's token is cached in the home directory.
+
+    The scopes the cached token already has are asked too: the token file is shared with
+    the dashboard's sign-in, and a new sign-in here must not take its permissions away."""
+    cache = PrivateTokenFile(user_token_path(home))
+    granted = str((cache.get_cached_token() or {}).get("scope") or "").split()
     auth = SpotifyPKCE(
-        client_id=credentials.client_id, redirect_uri=redirect_uri, scope=scope,
-        cache_handler=PrivateTokenFile(user_token_path(home)), requests_session=session,
+        client_id=credentials.client_id, redirect_uri=redirect_uri,
+        scope=" ".join(sorted(set(scope.split()) | set(granted))),
+        cache_handler=cache, requests_session=session,
         requests_timeout=timeout_s, open_browser=True)
     auth.OAUTH_TOKEN_URL = token_url
     auth.OAUTH_AUTHORIZE_URL = authorize_url(token_url)

@@ -174,3 +174,29 @@ def test_the_fake_refuses_more_than_100_uris_and_public_creation_without_its_sco
                              json={"uris": uris}, headers=headers, timeout=5)
     assert too_many.status_code == 400
     assert fake.written_playlists[0].uris == []
+
+
+def test_the_fake_holds_account_reads_to_the_real_limits_and_scopes(fake: FakeSpotify):
+    reader = fake.issue_user_token(scope="user-library-read user-top-read")["access_token"]
+    other = fake.issue_user_token(scope="playlist-read-private")["access_token"]
+
+    def get(path: str, token: str, **params) -> int:
+        return requests.get(fake.base_url + path, params=params, timeout=5,
+                            headers={"Authorization": f"Bearer {token}"}).status_code
+    assert get("me/tracks", reader, limit=50) == 200
+    assert get("me/tracks", reader, limit=51) == 400
+    assert get("me/top/tracks", reader, limit=50, time_range="long_term") == 200
+    assert get("me/top/tracks", reader, limit=51) == 400
+    assert get("me/top/tracks", reader, time_range="forever") == 400
+    assert get("me/tracks", other) == 403 and get("me/top/tracks", other) == 403
+    assert get("me", other) == 200
+
+
+def test_a_crawler_sign_in_keeps_the_permissions_the_token_has(fake: FakeSpotify, home: Path):
+    from crawler.auth import user_auth
+    from crawler.credentials import Credentials
+    sign_in(fake, home, READ_SCOPES + (SAVE_SCOPE,))
+    auth = user_auth(Credentials(fake.client_id, fake.client_secret), fake.token_url,
+                     "http://127.0.0.1:8888/callback", home, requests.Session(), 5)
+    assert set(auth.scope.split()) == set(READ_SCOPES + (SAVE_SCOPE,))
+    assert auth.validate_token(auth.cache_handler.get_cached_token()) is not None
