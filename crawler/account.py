@@ -28,7 +28,8 @@ from crawler.account_auth import NotSignedIn, signed_in_auth
 from crawler.client import ApiError, AuthError, ClientSettings, CrawlStop, SpotifyClient
 from crawler.connection import ConnectionSettingError, SpotifyConnection
 from crawler.credentials import CredentialsError
-from crawler.parse import parse_item, parse_items_page, parse_playlist, playlist_record
+from crawler.parse import parse_item, parse_playlist, playlist_record
+from crawler.playlist_save import saved_playlist_ids
 from data.atomic import write_text_atomic
 from data.crawl_state import DiscoveredPlaylist
 from data.home import home_dir, library_path
@@ -203,7 +204,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="read at most this many of the user's playlists")
     args = parser.parse_args(argv)
     home = home_dir(args.home)
-    from crawler.playlist_save import saved_playlist_ids
     try:
         client = account_client(SpotifyConnection(), home, max_wait_s=60.0,
                                 notify=lambda m: print(m, file=sys.stderr, flush=True))

@@ -123,26 +123,36 @@ def handle_callback(settings: DashboardSettings) -> None:
     st.toast("Signed in to Spotify.")
 
 
+class _ProfileUnreadable(Exception):
+    pass
+
+
 @st.cache_data(ttl=600, show_spinner=False)
-def _profile(home: str, token_stamp: int) -> tuple[str, str] | str:
-    """(user id, display name), or why it cannot be read (one line)."""
+def _profile(home: str, token_stamp: int) -> tuple[str, str]:
+    """(user id, display name); _ProfileUnreadable (not cached: the next run tries again)."""
     try:
         me = account_client(connection(), Path(home), max_wait_s=5.0, timeout_s=5.0).me()
     except (NotSignedIn, ApiError, AuthError, CredentialsError, ConnectionSettingError) as exc:
-        return str(exc)
+        raise _ProfileUnreadable(str(exc)) from None
     except CrawlStop:
-        return "Spotify is rate-limiting the app; try again in a while"
+        raise _ProfileUnreadable("Spotify is rate-limiting the app; try again in a while") \
+            from None
     return str(me.get("id") or ""), str(me.get("display_name") or me.get("id") or "")
 
 
 def profile(settings: DashboardSettings) -> tuple[str, str] | str | None:
-    """The signed-in user's (id, display name), a one-line problem, or None (signed out)."""
+    """The signed-in user's (id, display name), a one-line problem, or None (signed out).
+
+    Cached per token file version (a sign-in or a refresh rewrites it)."""
     path = user_token_path(settings.home)
     try:
         stamp = path.stat().st_mtime_ns
     except FileNotFoundError:
         return None
-    return _profile(str(settings.home), stamp)
+    try:
+        return _profile(str(settings.home), stamp)
+    except _ProfileUnreadable as exc:
+        return str(exc)
 
 
 def render(settings: DashboardSettings) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from crawler.account import account_client, load_library, stop_message
-from crawler.account_auth import ACCOUNT_SCOPES, SAVE_SCOPE, NotSignedIn, is_signed_in
+from crawler.account_auth import ACCOUNT_SCOPES, NotSignedIn, is_signed_in
 from crawler.client import ApiError, AuthError, CrawlStop, MissingScope
 from crawler.connection import ConnectionSettingError
 from crawler.credentials import CredentialsError
@@ -174,5 +174,4 @@ def _save(settings: DashboardSettings, name: str, uris: list[str], label: str, n
             ConnectionSettingError) as exc:
         return {"error": f"Not saved: {exc}."}
     return {"name": result.name, "url": result.url, "created": result.created,
-            "saved": len(result.saved), "unavailable": result.unavailable,
-            "scope": SAVE_SCOPE}
+            "saved": len(result.saved), "unavailable": result.unavailable}

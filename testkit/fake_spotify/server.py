@@ -71,7 +71,9 @@ class FakeSpotify:
 
     Switches (change them any time): `junk` (junk items and null search results),
     `audio_features` ('forbidden' → 403 as for new apps, 'ok' → served from the sample's
-    CSV), `rate_limit(n, window_s)`, `fail(...)`, `slow(...)`, `garbage(...)`.
+    CSV), `rate_limit(n, window_s)`, `fail(...)`, `slow(...)`, `garbage(...)`,
+    `withdraw(uris)` (tracks Spotify no longer serves). What users wrote through the API is
+    in `written_playlists`; `issue_user_token(scope=...)` signs a user in without a browser.
     """
 
     def __init__(self, source: FakeCatalog | Path | str, *, client_id: str = "fake-client-id",
