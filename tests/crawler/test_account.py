@@ -200,3 +200,18 @@ def test_a_crawler_sign_in_keeps_the_permissions_the_token_has(fake: FakeSpotify
                      "http://127.0.0.1:8888/callback", home, requests.Session(), 5)
     assert set(auth.scope.split()) == set(READ_SCOPES + (SAVE_SCOPE,))
     assert auth.validate_token(auth.cache_handler.get_cached_token()) is not None
+
+
+def test_playlists_playlistgraph_saved_are_not_read_back_as_the_users_taste(
+        fake: FakeSpotify, home: Path):
+    from crawler.playlist_save import saved_playlist_ids
+    sign_in(fake, home, READ_SCOPES + (SAVE_SCOPE,))
+    client = client_for(fake, home)
+    track = fake.catalog.playlists[0].tracks[0].uri
+    saved = save_playlist(client, home, fake.user_id, "mine", [track], "d")
+    assert saved_playlist_ids(home) == {saved.playlist_id}
+    listed = client.my_playlists(0)["items"]
+    assert listed[0]["id"] == saved.playlist_id  # Spotify lists it with the user's own
+    library, _, playlists = read_library(client, leave_out=saved_playlist_ids(home))
+    assert saved.playlist_id not in {m.spotify_id for m, _ in playlists}
+    assert library.get(f"playlist:{saved.playlist_id}") is None
