@@ -41,6 +41,14 @@ class PrivateTokenFile(CacheHandler):
     def save_token_to_cache(self, token_info: dict) -> None:
         write_text_atomic(self.path, json.dumps(token_info), mode=0o600)
 
+    def delete(self) -> bool:
+        """Sign out: remove the token (True if there was one)."""
+        try:
+            self.path.unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
 
 def app_auth(credentials: Credentials, token_url: str, session: requests.Session,
              timeout_s: float) -> SpotifyClientCredentials:
@@ -54,11 +62,18 @@ def app_auth(credentials: Credentials, token_url: str, session: requests.Session
 
 
 def user_auth(credentials: Credentials, token_url: str, redirect_uri: str, home: Path,
-              session: requests.Session, timeout_s: float) -> SpotifyPKCE:
-    """PKCE flow (no secret needed); the user's token is cached in the home directory."""
+              session: requests.Session, timeout_s: float,
+              scope: str = USER_SCOPE) -> SpotifyPKCE:
+    """PKCE flow (no secret needed); the user's token is cached in the home directory.
+
+    The scopes the cached token already has are asked too: the token file is shared with
+    the dashboard's sign-in, and a new sign-in here must not take its permissions away."""
+    cache = PrivateTokenFile(user_token_path(home))
+    granted = str((cache.get_cached_token() or {}).get("scope") or "").split()
     auth = SpotifyPKCE(
-        client_id=credentials.client_id, redirect_uri=redirect_uri, scope=USER_SCOPE,
-        cache_handler=PrivateTokenFile(user_token_path(home)), requests_session=session,
+        client_id=credentials.client_id, redirect_uri=redirect_uri,
+        scope=" ".join(sorted(set(scope.split()) | set(granted))),
+        cache_handler=cache, requests_session=session,
         requests_timeout=timeout_s, open_browser=True)
     auth.OAUTH_TOKEN_URL = token_url
     auth.OAUTH_AUTHORIZE_URL = authorize_url(token_url)

@@ -1,4 +1,4 @@
-"""The sidebar: which model serves, and retraining with live progress.
+"""The sidebar: which model serves, retraining with live progress, the Spotify account.
 
 The panel is a fragment that polls every two seconds while a training job runs (and
 not at all otherwise). When the job ends, it reruns the whole app, so every page
@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard.frames.formatting import MODEL_LABELS, duration, when
 from dashboard.jobs import runner, training_job
 from dashboard.reads import recommender
+from dashboard.sections import spotify_account
 from dashboard.settings import DashboardSettings
 
 POLL_S = 2.0
@@ -26,6 +27,7 @@ def render(settings: DashboardSettings) -> None:
         st.markdown(f"### :material/graphic_eq: {APP_NAME}")
         st.caption(APP_TAGLINE)
         st.fragment(_model_panel, run_every=POLL_S if running else None)(settings, running)
+        spotify_account.render(settings)
 
 
 def _model_panel(settings: DashboardSettings, was_running: bool) -> None:

@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "id/URL/URI, or words of its title (title:TEXT)")
     p.add_argument("--title", default=None, help="playlist title to condition on")
     p.add_argument("--k", type=int, default=20, help="how many tracks")
+    p.add_argument("--save-to-spotify", metavar="NAME", default=None,
+                   help="save the tracks, in order, as your private Spotify playlist NAME "
+                        "(saving to the same NAME again updates it); uses the dashboard's "
+                        "sign-in, or signs in here in a terminal")
 
     sub.add_parser("runs", parents=home, help="list training runs")
     return parser
@@ -116,6 +120,7 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
             seeds = catalog.playlist_track_ids(picked.id)
             title = title if title is not None else picked.name
             print(picked.describe())
+            seeds_label = f"the playlist “{picked.name}”"
         else:
             uris = [_track_uri(t) for t in args.tracks]
             found = catalog.track_ids_for_uris([u for u in uris if not u.isdigit()])
@@ -130,6 +135,7 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
             if not seeds:
                 raise UserError("none of the given tracks is in the catalog; "
                                 "ingest or crawl them first")
+            seeds_label = "a list of seed tracks"
         recommender = load_recommender(catalog, home)
         recs = recommender.recommend(seeds, args.k, title=title)
         if recommender.note:
@@ -145,6 +151,13 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
         row = rows.get(rec.track_id, {})
         print(f"{rank:>4}  {rec.score:>8.3f}  {_cut(row.get('name') or '', 40):<40}  "
               f"{_cut(row.get('artist') or '', 25):<25}  {row.get('uri', rec.track_id)}")
+    if args.save_to_spotify is not None:
+        # The one place ml/ reaches the crawler: the command line, for writing back to
+        # Spotify through the one client; training and serving never import it.
+        from crawler.save_command import save_recommendations
+        uris = [rows[r.track_id]["uri"] for r in recs if rows.get(r.track_id, {}).get("uri")]
+        return save_recommendations(home, args.save_to_spotify, uris, seeds_label, len(seeds),
+                                    label)
     return 0
 
 
