@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.job_wait import wait_for_job
+from testkit.job_wait import wait_for_job
 from dashboard.jobs.crawl_job import CrawlRequest, start_crawl
 from dashboard.settings import load_settings
 from data import crawl_reads, crawl_state

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.jobs import runner as jobs
-from tests.job_wait import wait_for_job
+from testkit.job_wait import wait_for_job
 from data.home import BUNDLED_SAMPLE
 from tests.dashboard.apptest_helpers import metrics, open_page
 from tests.dashboard.conftest import sql

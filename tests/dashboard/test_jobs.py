@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.jobs import runner as jobs
-from tests.job_wait import wait_for_job
+from testkit.job_wait import wait_for_job
 
 JOB = "tests.dashboard.sample_job"
 

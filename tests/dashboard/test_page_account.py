@@ -22,6 +22,7 @@ from data.home import USER_TOKEN_FILE
 from data.sample import generate_sample
 from data.store import Catalog, PlaylistRecord
 from testkit.fake_spotify import FakeSpotify
+from testkit.job_wait import wait_for_job
 from tests.dashboard.apptest_helpers import open_page, texts
 
 pytestmark = pytest.mark.usefixtures("no_autotrain")
@@ -118,7 +119,7 @@ def _recommend_from_top_tracks(at, fake: FakeSpotify):
     at.switch_page("views/recommendations.py").run()
     at.segmented_control(key="rec_mode").set_value("My Spotify").run()
     at.button(key="rec_read_library").click().run()
-    status = runner.wait_for_job("spotify-library", timeout_s=120)
+    status = wait_for_job("spotify-library", timeout_s=120)
     assert status.state == "done", status.message
     at.run()
     assert not at.exception, [e.value for e in at.exception]

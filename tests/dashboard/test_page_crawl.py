@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.jobs import runner as jobs
-from tests.job_wait import wait_for_job
+from testkit.job_wait import wait_for_job
 from data.sample import generate_sample
 from tests.dashboard.apptest_helpers import frame_with, metrics, open_page, selectbox, texts
 from tests.dashboard.conftest import sql

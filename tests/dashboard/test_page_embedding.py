@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from dashboard.jobs import runner as jobs
-from tests.job_wait import wait_for_job
+from testkit.job_wait import wait_for_job
 from data.home import runs_dir
 from ml.pipeline.project_run import load_projection
 from tests.dashboard.apptest_helpers import open_page, selectbox, texts

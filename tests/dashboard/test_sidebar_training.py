@@ -15,7 +15,7 @@ import pytest
 from dashboard.frames.charts import MODEL_LABELS
 from dashboard.sidebar import APP_NAME, RUNNING_NOTICE
 from dashboard.jobs import runner as jobs
-from tests.job_wait import wait_for_job
+from testkit.job_wait import wait_for_job
 from data.features_import import import_features
 from data.home import runs_dir
 from data.ingest import ingest
