@@ -31,12 +31,8 @@ def render(settings: DashboardSettings) -> None:
 def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
     progress = training_job.training_progress(settings)
     if was_running and not progress.job.running:
-        # The job ended: maybe a new model serves. Project its tracks for the Embedding map
-        # in the background, then refresh every page. (Imported here: the projection code
-        # loads torch, seconds that no other moment of the sidebar should pay.)
-        from dashboard.reads import embedding
-
-        embedding.ensure_projection(settings, recommender.serving_run_id(settings.home))
+        # The job ended: maybe a new model serves; refresh every page. (Its projection for
+        # the Embedding map was started by the job's supervisor, browser or not.)
         st.rerun(scope="app")
 
     st.markdown("#### Model in use")
