@@ -36,6 +36,7 @@ class SampleProgress:
     features_file: str | None  # the sample's features file (None: it has none)
     features_done: bool
     playlists: int  # every playlist in the catalog
+    other_slices: int  # slices ingested that are not the sample's
 
     @property
     def complete(self) -> bool:
@@ -62,7 +63,7 @@ def sample_progress(catalog: Catalog, sample_dir: Path = BUNDLED_SAMPLE) -> Samp
         features_file=features.name if features else None,
         features_done=bool(done) and features is not None
         and json.loads(done).get("file") == features.name,
-        playlists=catalog.count("playlists"))
+        playlists=catalog.count("playlists"), other_slices=len(recorded - set(names)))
 
 
 def needs_sample(catalog: Catalog, sample_dir: Path = BUNDLED_SAMPLE) -> bool:
@@ -72,8 +73,12 @@ def needs_sample(catalog: Catalog, sample_dir: Path = BUNDLED_SAMPLE) -> bool:
     progress = sample_progress(catalog, sample_dir)
     if progress.state == "removed" or progress.complete:
         return False
-    began = progress.state is not None or bool(progress.slices_done)
-    return began or progress.playlists == 0
+    if progress.state is not None:  # a load began and did not finish
+        return True
+    # A home from before loads were marked: part of the sample and nothing else ingested is
+    # a load that a closed browser tab stopped.
+    legacy = bool(progress.slices_done) and progress.other_slices == 0
+    return legacy or progress.playlists == 0
 
 
 def load_bundled_sample(catalog: Catalog, *, progress: bool = True, err: TextIO = sys.stderr,
