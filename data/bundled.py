@@ -85,20 +85,23 @@ def load_bundled_sample(catalog: Catalog, *, progress: bool = True, err: TextIO 
                         sample_dir: Path = BUNDLED_SAMPLE,
                         on_slice: Callable[[Path], None] | None = None) -> IngestReport:
     """Ingest the bundled slices and their audio features, recording each step (slices
-    already ingested are a no-op; the features import is idempotent).
+    already ingested are a no-op; the features import is idempotent; a sample recorded as
+    complete is left as it is).
 
     on_slice: called with each slice's path as ingest reaches it (`data.ingest.ingest`)."""
-    with catalog.write():
-        catalog.set_meta(SAMPLE_STATE_KEY, "loading")
+    loaded = sample_progress(catalog, sample_dir).complete  # then nothing is written
+    if not loaded:
+        with catalog.write():
+            catalog.set_meta(SAMPLE_STATE_KEY, "loading")
     report = ingest(catalog, [sample_dir], progress=progress, err=err, on_slice=on_slice)
     features = features_file(sample_dir)
-    if features is not None:
+    if features is not None and not loaded:
         imported = import_features(catalog, features, source="sample")
         with catalog.write():
             catalog.set_meta(SAMPLE_FEATURES_KEY, json.dumps({
                 "file": features.name, "rows": imported.rows, "stored": imported.stored,
                 "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
-    if sample_progress(catalog, sample_dir).complete:
+    if not loaded and sample_progress(catalog, sample_dir).complete:
         with catalog.write():
             catalog.set_meta(SAMPLE_STATE_KEY, "loaded")
     return report
