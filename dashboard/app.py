@@ -21,17 +21,17 @@ from dashboard.reads import recommender  # noqa: E402
 from dashboard.settings import SettingsError, load_settings  # noqa: E402
 
 try:
-    settings = load_settings()
+    settings, settings_error = load_settings(), None
 except SettingsError as exc:
-    settings = exc
+    settings, settings_error = None, exc
 # Before the first Streamlit command (where a session that went away stops this run):
 # the sample's load and the first training are jobs of their own, started here if due.
-first_start = bootstrap.start(settings) if not isinstance(settings, SettingsError) else None
+first_start = bootstrap.start(settings) if settings is not None else None
 
 st.set_page_config(page_title="PlaylistGraph", page_icon="🎧", layout="wide",
                    initial_sidebar_state="expanded")
-if isinstance(settings, SettingsError):
-    st.error(str(settings))
+if settings is None:
+    st.error(str(settings_error))
     st.stop()
 
 bootstrap.show(settings, first_start)

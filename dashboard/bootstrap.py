@@ -89,7 +89,10 @@ def _loading_panel(settings: DashboardSettings) -> None:
     features = ("audio features imported" if progress.features_done else
                 "audio features after the last slice" if progress.features_file else
                 "no audio features file")
-    with st.status(LOADING_LABEL, expanded=True, state="running"):
+    # A bordered box, not st.status: a status shows "complete" as soon as the script run
+    # ends, and this run ends at once while the job goes on.
+    with st.container(border=True):
+        st.markdown(f":material/downloading: **{LOADING_LABEL}**")
         st.progress(done / max(1, total),
                     text=f"{len(progress.slices_done)} of {len(progress.slices)} slices · "
                          f"{count(progress.playlists, 'playlist')} · {features}")

@@ -18,7 +18,7 @@ from dashboard.settings import load_settings
 from data.bundled import SAMPLE_FEATURES_KEY, load_bundled_sample, sample_progress
 from data.home import BUNDLED_SAMPLE
 from data.store import Catalog
-from tests.dashboard.apptest_helpers import metrics, open_page
+from tests.dashboard.apptest_helpers import metrics, open_page, texts
 from tests.dashboard.conftest import APP, sql
 
 needs_sample = pytest.mark.skipif(not (BUNDLED_SAMPLE / "manifest.json").exists(),
@@ -67,7 +67,7 @@ def test_the_load_survives_the_browser_session(home: Path, no_autotrain) -> None
 
     # A new visit finds it loaded: no panel, the counts of the whole sample.
     again = open_page()
-    assert not [s for s in again.main.status if s.label == LOADING_LABEL]
+    assert LOADING_LABEL not in texts(again)
     assert metrics(again.main)["Playlists"] == f"{MANIFEST['playlists']:,}"
 
 
@@ -75,16 +75,15 @@ def test_the_load_survives_the_browser_session(home: Path, no_autotrain) -> None
 def test_the_page_follows_the_load_and_can_be_left(home: Path, no_autotrain) -> None:
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception
-    panel = [s for s in at.main.status if s.label == LOADING_LABEL]
-    assert panel, "the loading panel is shown while the job runs"
-    shown = [p.proto.text for p in panel[0].get("progress")][0]
+    assert LOADING_LABEL in texts(at), "the loading panel is shown while the job runs"
+    shown = [p.proto.text for p in at.main.get("progress")][0]
     assert f"of {len(MANIFEST['slices'])} slices" in shown
     at.switch_page("views/training.py").run()  # another page during the load
     assert not at.exception
     assert "starts by itself once the bundled sample has loaded" in at.info[-1].value
     jobs.wait_for_job(first_start.SAMPLE_JOB, home, timeout_s=180)
     at.switch_page("views/overview.py").run()  # back: the whole sample, no panel
-    assert not [s for s in at.main.status if s.label == LOADING_LABEL]
+    assert LOADING_LABEL not in texts(at)
     assert metrics(at.main)["Playlists"] == f"{MANIFEST['playlists']:,}"
 
 
@@ -146,7 +145,7 @@ def test_first_training_waits_for_the_whole_sample(home: Path,
     # The next visit neither reloads the sample nor retries training on its own.
     at.run()
     assert not at.exception
-    assert not [s for s in at.main.status if s.label == LOADING_LABEL]
+    assert LOADING_LABEL not in texts(at)
     assert jobs.job_status("train", home).started_at == train.started_at
     assert "Last training failed" in at.sidebar.error[0].value
 
