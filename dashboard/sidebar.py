@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.frames.formatting import MODEL_LABELS, duration, when
-from dashboard.jobs import runner, training_job
+from dashboard.jobs import first_start, runner, training_job
 from dashboard.reads import recommender
 from dashboard.settings import DashboardSettings
 
@@ -46,9 +46,13 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
         st.caption("No trained model yet; recommendations use item co-occurrence.")
 
     running = progress.job.running
+    # A run started during the first start's load would train on part of the sample.
+    loading = runner.job_status(first_start.SAMPLE_JOB, settings.home).running
     if st.button("Retrain", icon=":material/model_training:", type="primary",
-                 key="retrain", width="stretch", disabled=running,
+                 key="retrain", width="stretch", disabled=running or loading,
                  help="Disabled while a training run is in progress." if running else
+                 "Disabled while the bundled sample loads; the first run starts after it."
+                 if loading else
                  "Train a new model on the catalog as it is now, in the background."):
         try:
             training_job.start_training(settings)

@@ -78,6 +78,7 @@ def test_the_page_follows_the_load_and_can_be_left(home: Path, no_autotrain) -> 
     assert LOADING_LABEL in texts(at), "the loading panel is shown while the job runs"
     shown = [p.proto.text for p in at.main.get("progress")][0]
     assert f"of {len(MANIFEST['slices'])} slices" in shown
+    assert at.sidebar.button(key="retrain").disabled  # no run on part of the sample
     at.switch_page("views/training.py").run()  # another page during the load
     assert not at.exception
     assert "starts by itself once the bundled sample has loaded" in at.info[-1].value
@@ -85,6 +86,7 @@ def test_the_page_follows_the_load_and_can_be_left(home: Path, no_autotrain) -> 
     at.switch_page("views/overview.py").run()  # back: the whole sample, no panel
     assert LOADING_LABEL not in texts(at)
     assert metrics(at.main)["Playlists"] == f"{MANIFEST['playlists']:,}"
+    assert not at.sidebar.button(key="retrain").disabled
 
 
 @needs_sample
