@@ -15,16 +15,26 @@ import pytest
 
 from data.home import BUNDLED_SAMPLE
 # The app server, the browser tab and the page helpers of the main browser test.
-from tests.dashboard.test_e2e_browser import (_idle, _metric, _open, _shot, _sidebar_text,  # noqa: F401
-                                              _wait_for, app_url, fake_spotify, page)
+from tests.dashboard.test_e2e_browser import (E2E_TRAIN_ARGS, _idle, _metric, _open,  # noqa: F401
+                                              _shot, _sidebar_text, _wait_for, app_url,
+                                              fake_spotify, page)
 
 pytestmark = pytest.mark.e2e
 
 LOADING = "First start: loading the bundled sample into a new catalog"
+# The main browser test's training config, one epoch and no re-ranker: this test checks
+# what the first run trained on; the two-stage model is test_e2e_browser's to check.
+FIRST_RUN_ARGS = f"{E2E_TRAIN_ARGS} --epochs 1 --rerank no"
+
+
+@pytest.fixture
+def first_run_args(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before `app_url` reads it (fixtures set up in argument order)."""
+    monkeypatch.setattr("tests.dashboard.test_e2e_browser.E2E_TRAIN_ARGS", FIRST_RUN_ARGS)
 
 
 def test_leaving_the_loading_page_at_once_still_loads_everything_and_trains(
-        page, home: Path) -> None:  # noqa: F811
+        first_run_args, page, home: Path) -> None:  # noqa: F811
     from dashboard.jobs import runner as jobs
     from dashboard.jobs.first_start import SAMPLE_JOB
     from data.store import Catalog
@@ -64,6 +74,7 @@ def test_leaving_the_loading_page_at_once_still_loads_everything_and_trains(
     run = _wait_for(lambda: active_run(home), 1800, "the first training run")
     config = json.loads((run.path / "config.json").read_text())
     assert config["snapshot_version"] == loaded_version  # the catalog as the load left it
+    assert jobs.job_status("train", home).command[2:] == FIRST_RUN_ARGS.split()
     log = jobs.log_tail("train", home, lines=400)
     assert re.search(rf"run {run.run_id}: {manifest['playlists']:,} playlists", log), log
     page.reload()
