@@ -9,10 +9,11 @@ tracks the projection was fitted on).
 UMAP is fitted on a sample of at most `fit_sample` tracks and every other track is
 placed beside its most similar fitted tracks, so the cost stays bounded at full MPD
 scale while the projection covers every track. PCA is the fallback for tiny runs (and a
-choice). The dashboard's Embedding map page runs `python -m ml.pipeline.project_run RUN` as a background job for a run that
-has no projection yet; nothing here needs a GPU.
+choice). The dashboard runs `python -m ml.pipeline.project_run --if-missing` as a background job
+after every training job (the run it evaluated is then the run in use); nothing here
+needs a GPU.
 
-    python -m ml.pipeline.project_run [RUN] [--method umap|pca] [--fit-sample 10000]
+    python -m ml.pipeline.project_run [RUN] [--method umap|pca] [--fit-sample 10000] [--if-missing]
 """
 from __future__ import annotations
 
@@ -187,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="tracks UMAP is fitted on (the rest are placed beside their "
                              "most similar fitted tracks)")
     parser.add_argument("--clusters", type=int, default=12, help="artist clusters (k-means)")
+    parser.add_argument("--if-missing", action="store_true",
+                        help="do nothing when the run already has a projection, or (no run "
+                             "named) when no run is in use (the dashboard runs this after "
+                             "every training job)")
     add_home_argument(parser, subcommands=False)
     args = parser.parse_args(argv)
     home = home_dir(args.home)
@@ -197,10 +202,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise UserError(f"no run {args.run!r}; list runs with python -m ml runs")
         else:
             active = active_run(home)
+            if active is None and args.if_missing:
+                print("no run is in use yet: nothing to project", flush=True)
+                return 0
             if active is None:
                 raise UserError("no run is in use yet; train one with python -m ml train, "
                                 "or name a run")
             run_dir = active.path
+        if args.if_missing and (run_dir / FILE).exists():
+            print(f"run {run_dir.name} already has its projection ({run_dir / FILE})", flush=True)
+            return 0
         started = time.perf_counter()
         print(f"projecting the track vectors of run {run_dir.name} ({args.method})…", flush=True)
         with Catalog.open(home) as catalog:

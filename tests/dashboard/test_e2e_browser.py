@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from data.home import BUNDLED_SAMPLE
+from testkit.job_wait import wait_for_job
 
 pytestmark = pytest.mark.e2e
 
@@ -113,7 +114,7 @@ def app_url(home: Path, fake_spotify):
         os.killpg(server.pid, signal.SIGKILL)
     # Background jobs live in their own process groups: stop any still running.
     from dashboard.jobs import runner as jobs
-    for name in ("train", "crawl", "project"):
+    for name in ("sample", "train", "crawl", "project"):
         jobs.cancel_job(name, home)
     log.close()
 
@@ -265,14 +266,17 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     timings: dict[str, dict] = {}
     shutil.rmtree(OUTPUT / "screenshots", ignore_errors=True)
 
-    # 1. First start: the bundled sample loads by itself, visibly, then training starts.
+    # 1. First start: the bundled sample loads by itself (a background job, its progress
+    # above the page), then training starts.
     page.get_by_role("heading", name="Catalog overview").wait_for(timeout=120_000)
+    assert wait_for_job("sample", home, timeout_s=300).state == "done"
+    manifest = json.loads((BUNDLED_SAMPLE / "manifest.json").read_text())
+    _wait_for(lambda: _metric(page, "Playlists") == f"{manifest['playlists']:,}", 60,
+              "the Overview to count the whole sample")
     _idle(page, 120)
     with Catalog.open(home) as catalog:
         playlists = catalog.count("playlists")
-    manifest = json.loads((BUNDLED_SAMPLE / "manifest.json").read_text())
     assert playlists == manifest["playlists"]
-    assert f"{playlists:,}" in page.get_by_test_id("stMetric").first.inner_text()
     assert jobs.job_status("train", home).state in ("running", "done")
     assert "Co-occurrence baseline" in _sidebar_text(page) or active_run(home) is not None
 
