@@ -14,7 +14,6 @@ Files (by name, anywhere in the zip or folder):
 from __future__ import annotations
 
 import fnmatch
-import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -240,11 +239,9 @@ def parse_date(text: str | None) -> int | None:
         return None
 
 
-_TRACK_URI = re.compile(r"spotify:track:[0-9A-Za-z]{22}")
-
-
 def is_track_uri(uri: str | None) -> bool:
-    return bool(uri) and _TRACK_URI.fullmatch(uri) is not None
+    """A Spotify track URI (local files are 'spotify:local:...', episodes 'spotify:episode:')."""
+    return bool(uri) and uri.startswith("spotify:track:") and len(uri) > len("spotify:track:")
 
 
 def normalize_name(text: str) -> str:

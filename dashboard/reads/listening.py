@@ -1,0 +1,31 @@
+"""Cached reads of imported listening for the Listening page and "My listening", keyed on
+(home, store version) like every catalog read (see `loaders`)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from data import listening_reads as reads
+from dashboard.frames.listening_frames import plays_frame
+from dashboard.reads.loaders import open_catalog
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def listeners(home: str, version: int) -> pd.DataFrame:
+    """id, name, plays, first_ts, last_ts per listener, most plays first."""
+    with open_catalog(home) as catalog:
+        rows = reads.listeners(catalog)
+    return pd.DataFrame(rows, columns=["id", "name", "plays", "first_ts", "last_ts"])
+
+
+@st.cache_data(max_entries=8, show_spinner="Reading the listening history…")
+def history(home: str, version: int, listener: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(plays, tracks) frames of one listener (see dashboard.frames.listening_frames)."""
+    with open_catalog(home) as catalog:
+        with catalog.read():  # both from one store version
+            plays = reads.listener_plays(catalog, listener)
+            tracks = reads.played_tracks(catalog, listener)
+    frame = pd.DataFrame(tracks, columns=["track_id", "name", "artist", "in_mpd", "in_crawl"])
+    frame["in_mpd"] = frame.in_mpd.astype(bool)
+    frame["in_crawl"] = frame.in_crawl.astype(bool)
+    return plays_frame(plays), frame
