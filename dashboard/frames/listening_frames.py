@@ -92,7 +92,7 @@ def top_artists(plays: pd.DataFrame, tracks: pd.DataFrame, n: int = 10) -> pd.Da
 
 def day_hour(plays: pd.DataFrame) -> pd.DataFrame:
     """day (Mon..Sun), hour (0-23, UTC), hours, plays: all 168 cells, empty ones 0."""
-    day = plays.ts.dt.dayofweek.to_numpy()
+    day = plays.ts.dt.day_of_week.to_numpy()
     hour = plays.ts.dt.hour.to_numpy()
     cell = day * 24 + hour
     ms = np.bincount(cell, weights=plays.ms_played.to_numpy(), minlength=168)

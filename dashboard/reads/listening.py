@@ -29,3 +29,11 @@ def history(home: str, version: int, listener: int) -> tuple[pd.DataFrame, pd.Da
     frame["in_mpd"] = frame.in_mpd.astype(bool)
     frame["in_crawl"] = frame.in_crawl.astype(bool)
     return plays_frame(plays), frame
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def seeds(home: str, version: int, listener: str, since: str | None):
+    """`ml.listening_seeds.listening_seeds` of the listener (raises its UserError)."""
+    from ml.listening_seeds import listening_seeds
+    with open_catalog(home) as catalog:
+        return listening_seeds(catalog, listener, since)

@@ -13,7 +13,7 @@ from dashboard.reads import loaders, recommender
 from dashboard.settings import load_settings
 
 SOURCE_LABELS = {"mpd": "MPD", "spotify": "Crawled"}
-MODES = ("Playlist", "User", "Track list")
+MODES = ("Playlist", "User", "Track list", "My listening")
 
 
 def _pick(label: str, options: dict, key: str, default=None):
@@ -84,6 +84,7 @@ linked = _take_linked_playlist()
 mode = st.segmented_control("Recommend for", MODES, default="Playlist", required=True,
                             key="rec_mode")
 seeds: list[int] = []
+exclude: set[int] = set()  # besides the seeds: tracks not to recommend (My listening)
 label = ""
 title: str | None = None  # a playlist's title: the model conditions on it too
 
@@ -120,6 +121,10 @@ elif mode == "User":
         if owner_id is not None:
             seeds = loaders.owner_tracks(home, version, owner_id)
             label = str(owners.set_index("owner_id").loc[owner_id, "owner_name"] or owner_id)
+
+elif mode == "My listening":
+    from dashboard.views.recommend_listening import choose
+    seeds, label, exclude = choose(home, version)
 
 else:
     chosen: list[int] = st.session_state.setdefault("rec_seed_ids", [])
@@ -162,7 +167,9 @@ if not seeds:
                    icon=":material/playlist_remove:")
     st.stop()
 
-recs, skipped = recommender.recommend(home, model_version, model.run_id, tuple(seeds), k, title)
+recs, skipped = recommender.recommend(home, model_version, model.run_id, tuple(seeds),
+                                     k + len(exclude), title)
+recs = [r for r in recs if r[0] not in exclude][:k]
 seed_rows = loaders.track_rows(home, version, tuple(seeds))
 seed_names = dict(zip(seed_rows["id"], seed_rows["name"].fillna("")))
 rec_ids = tuple(t for t, _ in recs)

@@ -3,7 +3,6 @@
 generator's rows, never through the page's own frames)."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -12,39 +11,9 @@ import pytest
 from data.listening import import_listening
 from data.store import Catalog
 from tests.dashboard.apptest_helpers import frame_with, metrics, open_page, texts
-from tests.dashboard.conftest import TRACKS
+from tests.dashboard.listening_history import hand_made_history
 
 pytestmark = pytest.mark.usefixtures("no_autotrain")
-
-NEW = "spotify:track:0000000000000000000new"
-
-
-def _row(ts: str, uri: str | None, ms: int, skipped: bool, name: str = "", artist: str = "",
-         **extra) -> dict:
-    return {"ts": ts, "platform": "android", "ms_played": ms, "conn_country": "SE",
-            "ip_addr": "203.0.113.9", "master_metadata_track_name": name,
-            "master_metadata_album_artist_name": artist, "master_metadata_album_album_name": "",
-            "spotify_track_uri": uri, "spotify_episode_uri": None, "reason_start": "clickrow",
-            "reason_end": "fwdbtn" if skipped else "trackdone", "shuffle": False,
-            "skipped": skipped, "offline": False, "incognito_mode": False, **extra}
-
-
-def hand_made_history(tmp_path: Path) -> Path:
-    """Five plays of the tiny catalog's tracks A, E, G and a new track, one episode."""
-    a, e, g = TRACKS["A"].uri, TRACKS["E"].uri, TRACKS["G"].uri
-    rows = [
-        _row("2024-01-01T10:00:00Z", a, 180_000, False, "Highway Song", "The Rockers"),
-        _row("2024-01-01T10:03:00Z", a, 200_000, False, "Highway Song", "The Rockers"),
-        _row("2024-01-02T22:00:00Z", e, 5_000, True, "Slow Morning", "Calm Person"),
-        _row("2024-02-05T08:00:00Z", NEW, 240_000, False, "Brand New", "Newcomer"),
-        _row("2024-02-06T08:00:00Z", g, 1_000, True, "Tea Time", "Calm Person"),
-        _row("2024-02-07T08:00:00Z", None, 900_000, False,
-             spotify_episode_uri="spotify:episode:0000000000000000000000"),
-    ]
-    path = tmp_path / "Streaming_History_Audio_2024_0.json"
-    path.write_text(json.dumps(rows))
-    return path
-
 
 def test_the_listening_page_shows_the_figures_of_a_hand_made_history(
         home: Path, catalog: Catalog, tiny: dict, tmp_path: Path) -> None:
@@ -97,3 +66,32 @@ def test_the_listening_page_without_listening_says_how_to_import(
     at = open_page("listening")
     assert "python -m data listening" in texts(at)
     assert not metrics(at)
+
+
+def test_my_listening_recommends_from_the_listeners_plays_and_never_a_played_track(
+        home: Path, catalog: Catalog, tiny: dict, tmp_path: Path) -> None:
+    import_listening(catalog, [hand_made_history(tmp_path)], listener="Robin")
+    at = open_page("recommendations")
+    at.segmented_control(key="rec_mode").set_value("My listening").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="rec_listener").value == "Robin"
+    shown = texts(at)
+    assert "4 seed tracks: Robin's most played of 5 plays" in shown
+    assert "All 4 tracks Robin played are left out" in shown
+    # By minutes x completion x recency: A (6.3 min, 36 days old) before the new track
+    # (4 min, a day old); the two skipped plays last.
+    seeds = frame_with(at, "weight")
+    assert seeds.track.tolist() == ["Highway Song", "Brand New", "Slow Morning", "Tea Time"]
+    assert seeds.weight.is_monotonic_decreasing
+    table = at.main.dataframe[-1].value
+    # The co-occurrence baseline serves: every unplayed track shares a playlist with A, E or G.
+    assert set(table.track) == {"Thunder Road Trip", "Granite", "Pebble", "Rainy Window"}
+    assert "Robin's listening" in at.main.subheader[-1].value
+    assert "1 of the seed tracks could not be used" in texts(at)  # the new track: no playlist
+
+
+def test_my_listening_without_listening_says_how_to_import(home: Path, tiny: dict) -> None:
+    at = open_page("recommendations")
+    at.segmented_control(key="rec_mode").set_value("My listening").run()
+    assert not at.exception
+    assert "python -m data listening" in texts(at)
