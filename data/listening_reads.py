@@ -64,3 +64,23 @@ def played_tracks(catalog: Catalog, listener: int) -> list[dict]:
         "LEFT JOIN track_artists ta ON ta.track_id = t.id AND ta.position = 0 "
         "LEFT JOIN artists ar ON ar.id = ta.artist_id "
         "LEFT JOIN track_playlist_counts c ON c.track_id = t.id ORDER BY t.id", (listener,))
+
+
+def listening_months(catalog: Catalog) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Each listener-month as a pseudo-playlist (`ml train --listening-as-playlists`):
+    (names 'listening <listener> <YYYY-MM>', int64 [M+1] offsets, int64 track ids), the
+    distinct tracks of each month in the order of their first play that month."""
+    rows = catalog.query(
+        "SELECT l.name, strftime('%Y-%m', p.ts, 'unixepoch') AS month, p.track_id, "
+        "min(p.ts) AS first FROM plays p JOIN listeners l ON l.id = p.listener_id "
+        "GROUP BY p.listener_id, month, p.track_id "
+        "ORDER BY p.listener_id, month, first, p.track_id").fetchall()
+    names: list[str] = []
+    starts: list[int] = []
+    for i, (listener, month, _, _) in enumerate(rows):
+        name = f"listening {listener} {month}"
+        if not names or names[-1] != name:
+            names.append(name)
+            starts.append(i)
+    offsets = np.array([*starts, len(rows)], np.int64)
+    return names, offsets, np.array([r[2] for r in rows], np.int64)

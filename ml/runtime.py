@@ -58,13 +58,13 @@ def return_freed_memory() -> None:
 
 
 def snapshot_of_version(catalog: Catalog, version: int, home: Path | None,
-                        what: str) -> GraphSnapshot:
+                        what: str, listening: bool = False) -> GraphSnapshot:
     """The snapshot a run was trained on: cached, or the catalog itself if unchanged."""
-    cached = cached_snapshot(version, home)
+    cached = cached_snapshot(version, home, listening)
     if cached is not None:
         return cached
     if catalog.version() == version:
-        return load_snapshot(catalog, home)
+        return load_snapshot(catalog, home, listening)
     raise UserError(f"{what} needs the catalog as it was at store version {version} "
                     f"(now {catalog.version()}), and that snapshot is no longer cached; "
                     "train a new run with python -m ml train")

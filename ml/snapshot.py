@@ -154,20 +154,23 @@ def build_snapshot(tables: GraphTables, chunk_edges: int = 4_000_000) -> GraphSn
         playlist_title=playlist_title, titles=titles)
 
 
-def load_snapshot(catalog: Catalog, home: Path | None = None) -> GraphSnapshot:
-    """The snapshot of the catalog's current version: from the cache, else built and cached."""
+def load_snapshot(catalog: Catalog, home: Path | None = None,
+                  listening: bool = False) -> GraphSnapshot:
+    """The snapshot of the catalog's current version: from the cache, else built and cached.
+    `listening`: with each listener-month of imported plays as a pseudo-playlist."""
     version = catalog.version()
-    cached = cached_snapshot(version, home)
+    cached = cached_snapshot(version, home, listening)
     if cached is not None:
         return cached
-    snapshot = build_snapshot(read_graph_tables(catalog))
-    save_snapshot(snapshot, home)
+    snapshot = build_snapshot(read_graph_tables(catalog, listening_as_playlists=listening))
+    save_snapshot(snapshot, home, listening)
     return snapshot
 
 
-def cached_snapshot(version: int, home: Path | None = None) -> GraphSnapshot | None:
+def cached_snapshot(version: int, home: Path | None = None,
+                    listening: bool = False) -> GraphSnapshot | None:
     """The cached snapshot of `version`, or None when it is absent, unreadable or outdated."""
-    path = snapshot_path(version, home)
+    path = snapshot_path(version, home, listening)
     if not path.exists():
         return None
     try:
@@ -182,8 +185,9 @@ def cached_snapshot(version: int, home: Path | None = None) -> GraphSnapshot | N
     return GraphSnapshot(version=version, titles=titles, **values)
 
 
-def save_snapshot(snapshot: GraphSnapshot, home: Path | None = None) -> Path:
-    path = snapshot_path(snapshot.version, home)
+def save_snapshot(snapshot: GraphSnapshot, home: Path | None = None,
+                  listening: bool = False) -> Path:
+    path = snapshot_path(snapshot.version, home, listening)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     arrays = {f.name: getattr(snapshot, f.name) for f in fields(GraphSnapshot)
               if f.name not in ("version", "titles")}
@@ -195,14 +199,14 @@ def save_snapshot(snapshot: GraphSnapshot, home: Path | None = None) -> Path:
     return path
 
 
-def snapshot_path(version: int, home: Path | None = None) -> Path:
-    return cache_dir(home) / f"snapshot-v{version}.npz"
+def snapshot_path(version: int, home: Path | None = None, listening: bool = False) -> Path:
+    return cache_dir(home) / f"snapshot-v{version}{'-listening' if listening else ''}.npz"
 
 
 def _prune(directory: Path) -> None:
     def version_of(p: Path) -> int:
         try:
-            return int(p.name[len("snapshot-v"):-len(".npz")])
+            return int(p.name[len("snapshot-v"):-len(".npz")].removesuffix("-listening"))
         except ValueError:
             return -1
     files = sorted(directory.glob("snapshot-v*.npz"), key=version_of, reverse=True)
