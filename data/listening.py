@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from data.spotify_export import (IMPORT_ORDER, ExportError, ExportFile, export_files,
-                                 is_track_uri, normalize_name, parse_date, parse_ts,
+                                 is_track_uri, normalize_name, parse_date, parse_times,
                                  username_of)
 from data.store import ArtistRef, Catalog, PlaylistRecord, TrackRecord, chunked
 
@@ -53,6 +53,14 @@ class ListeningReport:
     short_matched: int = 0
     short_added: int = 0
     errors: list[str] = field(default_factory=list)
+    # Names normalized so far in this import (the short history's files share most names).
+    normalized: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def normalize(self, name: str) -> str:
+        found = self.normalized.get(name)
+        if found is None:
+            found = self.normalized[name] = normalize_name(name)
+        return found
 
     @property
     def ok(self) -> bool:
@@ -138,21 +146,24 @@ def _extended(catalog: Catalog, rows, listener: str, listener_id: int,
     skipped: Counter = Counter()
     kept = []
     for row in rows:
-        if not is_track_uri(row.spotify_track_uri):
+        if is_track_uri(row.spotify_track_uri):
+            kept.append(row)
+        else:
             skipped["episode" if row.spotify_episode_uri else
                     "audiobook" if row.audiobook_uri or row.audiobook_chapter_uri else
                     "no_track_uri"] += 1
-            continue
-        try:
-            ts = parse_ts(row.ts)
-        except ValueError:
-            skipped["bad_time"] += 1
-            continue
-        kept.append((ts, row))
-    ids = _track_ids(catalog, [
-        TrackRecord(row.spotify_track_uri, row.master_metadata_track_name or "",
-                    _artists(row.master_metadata_album_artist_name),
-                    album_name=row.master_metadata_album_album_name) for _, row in kept], report)
+    times = parse_times([row.ts for row in kept])
+    if None in times:
+        skipped["bad_time"] += times.count(None)
+    kept = [(ts, row) for ts, row in zip(times, kept) if ts is not None]
+    first: dict[str, TrackRecord] = {}
+    for _, row in kept:
+        if row.spotify_track_uri not in first:
+            first[row.spotify_track_uri] = TrackRecord(
+                row.spotify_track_uri, row.master_metadata_track_name or "",
+                _artists(row.master_metadata_album_artist_name),
+                album_name=row.master_metadata_album_album_name)
+    ids = _track_ids(catalog, list(first.values()), report)
     plays = [(listener_id, ts, ids[row.spotify_track_uri], max(int(row.ms_played), 0),
               row.reason_start, row.reason_end, _flag(row.shuffle), _flag(row.skipped),
               _flag(row.offline), _flag(row.incognito_mode), row.platform, row.conn_country)
@@ -223,21 +234,15 @@ def _playlists(catalog: Catalog, export, listener: str, listener_id: int,
 def _short(catalog: Catalog, rows, listener: str, listener_id: int,
            report: ListeningReport) -> tuple[int, int, Counter]:
     skipped: Counter = Counter()
-    wanted = {(normalize_name(r.artist_name), normalize_name(r.track_name)) for r in rows}
-    by_name = _tracks_by_name(catalog, wanted, listener_id)
-    plays = []
-    matched = 0
-    for row in rows:
-        track_id = by_name.get((normalize_name(row.artist_name), normalize_name(row.track_name)))
-        if track_id is None:
-            continue
-        matched += 1
-        try:
-            ts = parse_ts(row.end_time)
-        except ValueError:
-            skipped["bad_time"] += 1
-            continue
-        plays.append((listener_id, ts, track_id, max(int(row.ms_played), 0)))
+    keys = [(report.normalize(r.artist_name), report.normalize(r.track_name)) for r in rows]
+    by_name = _tracks_by_name(catalog, {k: (r.artist_name, r.track_name)
+                                        for k, r in zip(keys, rows)}, listener_id, report)
+    matched = [(by_name[k], r) for k, r in zip(keys, rows) if k in by_name]
+    times = parse_times([r.end_time for _, r in matched])
+    if None in times:
+        skipped["bad_time"] += times.count(None)
+    plays = [(listener_id, ts, track_id, max(int(r.ms_played), 0))
+             for ts, (track_id, r) in zip(times, matched) if ts is not None]
     # A row that repeats an extended play (end time to the minute) is that play.
     added = catalog.executemany(
         "INSERT OR IGNORE INTO plays (listener_id, ts, track_id, ms_played, history) "
@@ -245,7 +250,7 @@ def _short(catalog: Catalog, rows, listener: str, listener_id: int,
         "WHERE listener_id = ?1 AND ts BETWEEN ?2 AND ?2 + 59 AND track_id = ?3 "
         "AND ms_played = ?4 AND history = 'extended')", plays).rowcount
     report.short_rows += len(rows)
-    report.short_matched += matched
+    report.short_matched += len(matched)
     report.short_added += added
     report.plays_added += added
     return len(rows), len(plays), skipped
@@ -296,27 +301,32 @@ def _artists_by_name(catalog: Catalog, names: set[str]) -> dict[str, ArtistRef]:
     return {name: ArtistRef(uris[0], name) for name, uris in found.items() if len(uris) == 1}
 
 
-def _tracks_by_name(catalog: Catalog, wanted: set[tuple[str, str]],
-                    listener_id: int) -> dict[tuple[str, str], int]:
-    """(normalized artist, track name) -> track id, for the wanted names: a track the
-    listener has played wins, then the lowest id."""
-    played = {r[0] for r in catalog.query(
-        "SELECT DISTINCT track_id FROM plays WHERE listener_id = ?", (listener_id,))}
-    track_names = {t for _, t in wanted}
-    best: dict[tuple[str, str], int] = {}
+def _tracks_by_name(catalog: Catalog, wanted: dict[tuple[str, str], tuple[str, str]],
+                    listener_id: int, report: ListeningReport) -> dict[tuple[str, str], int]:
+    """{(normalized artist, track name): track id} for the wanted names (normalized key ->
+    the names as the export wrote them). First among the tracks the listener played
+    (fully normalized names); the rest of the catalog is searched by the track name as
+    written, ignoring ASCII case (a scan SQLite does, not Python), then compared with
+    normalized names. A listened track wins over others of the same names, then the
+    lowest id."""
+    found: dict[tuple[str, str], int] = {}
+    sql = ("SELECT t.id, t.name, ar.name FROM tracks t JOIN track_artists ta "
+           "ON ta.track_id = t.id AND ta.position = 0 JOIN artists ar ON ar.id = ta.artist_id ")
     for track_id, track, artist in catalog.query(
-            "SELECT t.id, t.name, ar.name FROM tracks t JOIN track_artists ta "
-            "ON ta.track_id = t.id AND ta.position = 0 JOIN artists ar ON ar.id = ta.artist_id "
-            "ORDER BY t.id"):
-        name = normalize_name(track)
-        if name not in track_names:
-            continue
-        key = (normalize_name(artist), name)
-        if key not in wanted:
-            continue
-        if key not in best or (track_id in played and best[key] not in played):
-            best[key] = track_id
-    return best
+            sql + "WHERE t.id IN (SELECT DISTINCT track_id FROM plays WHERE listener_id = ?) "
+            "ORDER BY t.id", (listener_id,)):
+        key = (report.normalize(artist), report.normalize(track))
+        if key in wanted:
+            found.setdefault(key, track_id)
+    rest = sorted({wanted[k][1] for k in wanted if k not in found})
+    for chunk in chunked(rest):
+        for track_id, track, artist in catalog.query(
+                sql + f"WHERE t.name COLLATE NOCASE IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY t.id", chunk):
+            key = (report.normalize(artist), report.normalize(track))
+            if key in wanted:
+                found.setdefault(key, track_id)
+    return found
 
 
 def _store_playlist(catalog: Catalog, record: PlaylistRecord, track_ids: list[int],

