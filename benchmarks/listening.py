@@ -11,7 +11,9 @@ processes:
   first_s     the Listening page's first render (AppTest, fresh process, the page
               opened directly, every cache cold: dashboard_render's snippet), rerun_s
               the same page again;
-  seeds_s     the "My listening" seeds (ml.listening_seeds) over the whole history.
+  seeds_s     the "My listening" seeds (ml.listening_seeds) over the whole history;
+  overview_s  the Overview page's first render on the same home, the same way: the
+              baseline (app imports, sidebar) the Listening page's figure compares with.
 Prints a table (with the growth per 10x) and writes benchmarks/results/listening.json.
 
     python benchmarks/listening.py --sizes 10000,100000
@@ -101,6 +103,7 @@ def run_size(plays: int, template: Path, work: Path, tracks) -> dict:
     assert f"{manifest.plays:,} plays added" in out, out
     assert "0 plays added" in again, again
     page = render(ROOT, home, "listening", 900)
+    overview = render(ROOT, home, "overview", 900)
     _, _, seeds = timed([sys.executable, "-c", SEEDS, "listener-test"], env)
     return {
         "plays_rows": plays, "plays_stored": manifest.plays,
@@ -110,7 +113,7 @@ def run_size(plays: int, template: Path, work: Path, tracks) -> dict:
         "import_s": round(import_s, 2), "import_rss_mb": round(rss),
         "reimport_s": round(reimport_s, 2),
         "page_first_s": page.get("first_s"), "page_rerun_s": page.get("rerun_s"),
-        "page_failed": page.get("failed"),
+        "page_failed": page.get("failed"), "overview_first_s": overview.get("first_s"),
         "seeds_s": float(seeds.split("seeds_s=")[1].split()[0]),
         "import_summary": out.strip().splitlines(),
     }
@@ -145,7 +148,8 @@ def main() -> None:
         print(f"{row['plays_rows']:>9,} {row['plays_stored']:>9,} {row['export_mb']:>7.1f} "
               f"{row['json_floor_s']:>7.2f} {row['import_s']:>9.2f} {row['import_rss_mb']:>7} "
               f"{row['reimport_s']:>8.2f} {row['page_first_s'] or float('nan'):>10.2f} "
-              f"{row['page_rerun_s'] or float('nan'):>8.2f} {row['seeds_s']:>8.3f}", flush=True)
+              f"{row['page_rerun_s'] or float('nan'):>8.2f} {row['seeds_s']:>8.3f} "
+              f"{row['overview_first_s'] or float('nan'):>14.2f}", flush=True)
     growth = [{"from": a["plays_rows"], "to": b["plays_rows"],
                "import_x": round(b["import_s"] / a["import_s"], 2),
                "page_first_x": round(b["page_first_s"] / a["page_first_s"], 2)

@@ -97,10 +97,10 @@ def generate_history(catalog_tracks: Sequence[ExportTrack], *, plays: int, start
     span = days * 86400
     ts = np.unique(rng.integers(0, span, int(plays * 1.1) + 10))
     ts = np.sort(rng.choice(ts, plays, replace=False)) + t0
-    # Evenings and weekends more: shift a share of plays to 18-23 h of their day.
+    # Evenings more: move a share of the plays to an hour from 18 to 23 of their day.
     hour = (ts // 3600) % 24
     late = rng.random(plays) < 0.4
-    ts = np.where(late & (hour < 18), ts + (18 - hour) * 3600, ts)
+    ts = np.where(late & (hour < 18), ts + (rng.integers(18, 24, plays) - hour) * 3600, ts)
     ts = np.unique(ts)
     while len(ts) < plays:  # the shift made a few equal: draw replacements
         ts = np.unique(np.concatenate([ts, rng.integers(t0, t0 + span, plays - len(ts))]))

@@ -29,9 +29,10 @@ def top_chart(top: pd.DataFrame, label: str) -> alt.Chart:
         tooltip.insert(1, alt.Tooltip("artist:N"))
     return alt.Chart(top).mark_bar(color=GREEN).encode(
         x=alt.X("hours:Q", title="Hours played"),
-        y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220)),
+        y=alt.Y(f"{label}:N", sort="-x", title=None,
+                axis=alt.Axis(labelLimit=220, labelOverlap=False)),
         tooltip=tooltip,
-    ).properties(height=max(120, 24 * len(top)))
+    ).properties(height=max(120, 26 * len(top)))
 
 
 def day_hour_chart(cells: pd.DataFrame) -> alt.Chart:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.frames import listening_charts as charts
-from dashboard.frames import listening_frames as frames
 from dashboard.reads import listening, loaders
 from dashboard.settings import load_settings
 
@@ -26,8 +25,8 @@ name = st.selectbox("Listener", names, index=names.index(picked) if picked in na
                     key="listening_listener")
 st.query_params["listener"] = name
 listener = int(who.id[who.name == name].iloc[0])
-plays, tracks = listening.history(home, version, listener)
-summary = frames.summary(plays, tracks)
+figures = listening.figures(home, version, listener)
+summary = figures.summary
 st.caption(f"{summary.plays:,} plays from {summary.first:%Y-%m-%d} to {summary.last:%Y-%m-%d} "
            "(UTC). Every row of the export with a track URI is a play, however short; "
            "podcasts and audiobooks are not imported.")
@@ -45,37 +44,34 @@ row[5].metric("New-track plays", f"{summary.new_share:.1%}", border=True,
                    "the rest are repeats.")
 
 st.subheader("Hours per month")
-months = frames.hours_per_month(plays)
-st.altair_chart(charts.hours_per_month_chart(months), width="stretch")
+st.altair_chart(charts.hours_per_month_chart(figures.months), width="stretch")
 
 left, right = st.columns(2, gap="medium")
 with left:
     st.subheader("Top artists by time played")
-    artists = frames.top_artists(plays, tracks, 10)
-    st.altair_chart(charts.top_chart(artists, "artist"), width="stretch")
+    st.altair_chart(charts.top_chart(figures.top_artists, "artist"), width="stretch")
 with right:
     st.subheader("Top tracks by time played")
-    top_tracks = frames.top_tracks(plays, tracks, 10)
-    st.altair_chart(charts.top_chart(top_tracks, "track"), width="stretch")
-st.dataframe(top_tracks, hide_index=True, width="stretch", column_config={
+    st.altair_chart(charts.top_chart(figures.top_tracks, "track"), width="stretch")
+st.dataframe(figures.top_tracks, hide_index=True, width="stretch", column_config={
     "hours": st.column_config.NumberColumn("hours", format="%.2f"),
     "skip_rate": st.column_config.NumberColumn("skipped", format="percent")})
 
 st.subheader("When: day of week × hour (UTC)")
-st.altair_chart(charts.day_hour_chart(frames.day_hour(plays)), width="stretch")
+st.altair_chart(charts.day_hour_chart(figures.day_hour), width="stretch")
 
 left, right = st.columns(2, gap="medium")
 with left:
     st.subheader("New tracks vs repeats")
-    st.altair_chart(charts.new_vs_repeat_chart(frames.new_vs_repeat(plays)), width="stretch")
+    st.altair_chart(charts.new_vs_repeat_chart(figures.new_vs_repeat), width="stretch")
 with right:
     st.subheader("Also in the catalog's other sources")
-    overlap = frames.catalog_overlap(plays, tracks)
+    overlap = figures.overlap
     st.altair_chart(charts.overlap_chart(overlap), width="stretch")
     either = overlap.set_index("held_by").loc["MPD or crawls"]
     st.metric("Time on tracks the MPD or crawls also hold", f"{either.share_of_time:.1%}",
               help="Tracks in an MPD playlist or a crawled playlist; the listener's own export "
                    "playlists do not count.")
     st.dataframe(overlap, hide_index=True, width="stretch", column_config={
-        "hours": st.column_config.NumberColumn("hours", format="%.1f"),
+        "held_by": "also in", "hours": st.column_config.NumberColumn("hours", format="%.1f"),
         "share_of_time": st.column_config.NumberColumn("share of time", format="percent")})
