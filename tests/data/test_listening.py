@@ -241,3 +241,46 @@ def test_a_bad_file_inside_a_zip_does_not_stop_its_good_files(store: Catalog, hi
     assert err.getvalue().count("\n") == 1
     assert report.plays_added == manifest.plays
     assert Counter(report.skipped) == Counter(manifest.skipped)
+
+
+def test_a_row_with_an_unreadable_time_is_counted_and_skipped_not_the_file(store: Catalog,
+                                                                          tmp_path: Path):
+    uri = store.tracks()[0]["uri"]
+    rows = [{"ts": "2024-05-01T10:00:00Z", "ms_played": 1000, "spotify_track_uri": uri},
+            {"ts": "yesterday", "ms_played": 2000, "spotify_track_uri": uri},
+            {"ts": "2024-05-01T11:00:00Z", "ms_played": 0, "spotify_track_uri": uri}]
+    path = tmp_path / "Streaming_History_Audio_2024_0.json"
+    path.write_text(json.dumps(rows))
+    report = import_listening(store, [path], listener="Ada")
+    assert report.ok and report.plays_added == 2 and report.skipped == {"bad_time": 1}
+    assert "1 rows with an unreadable time" in report.summary()
+    assert stored_plays(store, "Ada") == {(1714557600, uri, 1000), (1714561200, uri, 0)}
+
+
+def test_a_version_3_catalog_migrates_keeping_its_playlists_and_takes_export_ones(
+        home: Path, small_sample: Path):
+    """The placeholder v4 rebuilds the playlists table (wider CHECK), ids and rows kept."""
+    import sqlite3
+    from data.ingest import ingest
+    from data.schema import _V3_COUNTS, MIGRATIONS, SCHEMA_VERSION, _statements
+    path = catalog_path(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:MIGRATIONS.index(_V3_COUNTS) + 1]:
+        for statement in _statements(script):
+            conn.execute(statement)
+    conn.execute("INSERT INTO playlists (id, source, source_id, name) VALUES "
+                 "(7, 'spotify', 'abc', 'crawled one')")
+    conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(_V3_COUNTS) + 1}")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO playlists (source, source_id, name) VALUES ('export', 'x', 'y')")
+    conn.close()
+    with Catalog(path) as catalog:
+        assert catalog.query("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert catalog.playlists()[0]["source_id"] == "abc" and catalog.playlists()[0]["id"] == 7
+        ingest(catalog, [small_sample], progress=False)
+        with catalog.write():
+            catalog.execute("INSERT INTO playlists (source, source_id, name) "
+                            "VALUES ('export', 'x', 'y')")
+        assert catalog.query("SELECT count(*) FROM playlists WHERE source = 'export'"
+                             ).fetchone()[0] == 1
