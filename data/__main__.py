@@ -76,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             print(report.summary())
             return 0 if report.ok else 1
         if args.command == "listening":
+            if args.listener is not None and not args.listener.strip():
+                print("error: --as needs a name (or leave it out to use the export's username)",
+                      file=sys.stderr)
+                return 2
             from data.listening import import_listening
             report = import_listening(catalog, args.paths, args.listener)
             print(report.summary())

@@ -284,3 +284,9 @@ def test_a_version_3_catalog_migrates_keeping_its_playlists_and_takes_export_one
                             "VALUES ('export', 'x', 'y')")
         assert catalog.query("SELECT count(*) FROM playlists WHERE source = 'export'"
                              ).fetchone()[0] == 1
+
+
+def test_an_empty_as_name_is_refused_before_anything_is_read(home: Path, tmp_path: Path):
+    proc = run_cli(home, "listening", tmp_path / "missing.zip", "--as", " ")
+    assert proc.returncode == 2 and error_lines(proc.stderr) == [
+        "error: --as needs a name (or leave it out to use the export's username)"]
