@@ -86,7 +86,10 @@ def test_an_imported_export_on_the_listening_page_and_my_listening(page, export_
     plays = _wait_for(lambda: _metric(page, "Plays"), 60, "the Plays metric")
     assert plays == f"{export_manifest.plays:,}"
     assert _metric(page, "Skip rate").endswith("%")
-    # Six Altair charts: months, top artists, top tracks, day x hour, new vs repeat, overlap.
+    # Six Altair charts: months, top artists, top tracks, day x hour, new vs repeat, overlap
+    # (drawn by the browser a moment after the page's run).
+    _wait_for(lambda: page.locator(".vega-embed canvas, .vega-embed svg").count() >= 6, 60,
+              "the six charts")
     assert page.locator(".vega-embed").count() == 6
     assert page.get_by_text("Also in the catalog's other sources").count() == 1
     _shot(page, "listening-page")
