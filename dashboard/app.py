@@ -51,6 +51,7 @@ navigation = st.navigation({
     ],
     "Data": [
         st.Page(_VIEWS / "crawl.py", title="Crawl", icon=":material/travel_explore:"),
+        st.Page(_VIEWS / "listening.py", title="Listening", icon=":material/headphones:"),
     ],
 })
 sidebar.render(settings)

@@ -1,4 +1,4 @@
-"""`python -m data {ingest,features,sample,stats,load-sample}`: the data layer's commands."""
+"""`python -m data {ingest,listening,features,sample,stats,load-sample}`: the data layer's commands."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +21,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="ingest MPD slice files or directories of them", **common)
     p.add_argument("paths", nargs="+", type=Path, help=".json / .json.gz slices or directories")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p = sub.add_parser("listening", help="import a Spotify data export (streaming history, "
+                       "saved tracks, playlists)", **common)
+    p.add_argument("paths", nargs="+", type=Path,
+                   help="the downloaded .zip, its unpacked folder, or single export files")
+    p.add_argument("--as", dest="listener", default=None, metavar="NAME",
+                   help="store the plays under this listener name instead of the export's "
+                        "username")
     p = sub.add_parser("features", help="import audio features from a CSV keyed by track id/URI",
                        **common)
     p.add_argument("csv", type=Path)
@@ -68,6 +75,15 @@ def main(argv: list[str] | None = None) -> int:
             report = ingest(catalog, args.paths, progress=not args.no_progress)
             print(report.summary())
             return 0 if report.ok else 1
+        if args.command == "listening":
+            if args.listener is not None and not args.listener.strip():
+                print("error: --as needs a name (or leave it out to use the export's username)",
+                      file=sys.stderr)
+                return 2
+            from data.listening import import_listening
+            report = import_listening(catalog, args.paths, args.listener)
+            print(report.summary())
+            return 0 if report.ok else 1
         if args.command == "features":
             from data.features_import import FeaturesFileError, import_features
             try:
@@ -104,6 +120,7 @@ def _print_stats(catalog, as_json: bool) -> None:
         ("artists (in MPD / in crawled / total)",
          f"{stats.artists['mpd']:,} / {stats.artists['spotify']:,} / {stats.artists['total']:,}"),
         ("albums", f"{stats.albums:,}"),
+        ("plays (listeners)", f"{stats.plays:,} ({stats.listeners:,})"),
         ("playlist-track rows", f"{stats.playlist_track_rows:,}"),
         ("playlist-track edges (distinct)", f"{stats.playlist_track_edges:,}"),
         ("track-artist edges", f"{stats.track_artist_edges:,}"),

@@ -127,7 +127,8 @@ def delta_of_playlists(conn: sqlite3.Connection, playlist_ids: Iterable[int]) ->
     rows: list[tuple] = []
     for chunk in _chunks(ids):
         rows.extend(conn.execute(
-            "SELECT pt.playlist_id, p.source = 'spotify', pt.track_id FROM playlist_tracks pt "
+            "SELECT pt.playlist_id, p.source IN ('spotify', 'export'), pt.track_id "
+            "FROM playlist_tracks pt "
             "JOIN playlists p ON p.id = pt.playlist_id "
             f"WHERE pt.playlist_id IN ({','.join('?' * len(chunk))})", chunk))
     if not rows:

@@ -33,8 +33,13 @@ class GraphTables:
     features: np.ndarray  # float64 [F, 11], NaN where missing
 
 
-def read_graph_tables(catalog: Catalog, chunk_playlists: int = READ_PLAYLISTS) -> GraphTables:
+def read_graph_tables(catalog: Catalog, chunk_playlists: int = READ_PLAYLISTS,
+                      listening_as_playlists: bool = False) -> GraphTables:
     """Everything the graph snapshot is built from, as of one store version.
+
+    `listening_as_playlists`: each listener-month of imported plays is one more playlist
+    (ids after every stored playlist's, so the rows stay sorted by playlist), untitled: a
+    title like "listening <name> <month>" would only teach the title model noise.
 
     The playlist-track rows are read in chunks of playlists, in primary-key order (by
     playlist, then position: no sort), straight into compact arrays: no Python row
@@ -63,6 +68,17 @@ def read_graph_tables(catalog: Catalog, chunk_playlists: int = READ_PLAYLISTS) -
             playlists.append(p.astype(dtype))
             tracks.append(t.astype(dtype))
         feature_ids, features = catalog.audio_feature_rows()
+        if listening_as_playlists:
+            from data.listening_reads import listening_months
+            names, offsets, month_tracks = listening_months(catalog)
+            pseudo = top + 1 + np.arange(len(names), dtype=np.int64)
+            dtype = np.int32 if top + len(names) < 2**31 else np.int64
+            playlists = [p.astype(dtype) for p in playlists]
+            tracks = [t.astype(dtype) for t in tracks]
+            playlists.append(np.repeat(pseudo, np.diff(offsets)).astype(dtype))
+            tracks.append(month_tracks.astype(dtype))
+            playlist_ids = np.concatenate([playlist_ids, pseudo])
+            rows = rows + [(int(i), "") for i in pseudo]
     return GraphTables(
         version=version, track_ids=track_ids, track_artist=track_artist, track_album=albums,
         edge_playlist=_concatenate(playlists, dtype), edge_track=_concatenate(tracks, dtype),

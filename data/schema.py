@@ -242,6 +242,73 @@ UNION ALL SELECT 'artists_spotify', count(*) FILTER (WHERE spotify > 0) FROM art
 UNION ALL SELECT 'artists_both', count(*) FILTER (WHERE mpd > 0 AND spotify > 0) FROM artist_playlist_counts;
 """
 
+# Placeholder for issue 19's migration v4 (the lead keeps 19's and drops this one at
+# merge): the playlists' CHECK widened to the sources 'sample' and 'export'. SQLite cannot
+# alter a CHECK, so the table is rebuilt under its name, ids kept.
+_V4_SOURCES_PLACEHOLDER = """
+CREATE TABLE playlists_widened (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL CHECK (source IN ('mpd', 'sample', 'spotify', 'export')),
+    source_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    owner_id TEXT,
+    owner_name TEXT,
+    collaborative INTEGER,
+    modified_at INTEGER,
+    num_tracks INTEGER,
+    num_albums INTEGER,
+    num_artists INTEGER,
+    num_followers INTEGER,
+    num_edits INTEGER,
+    duration_ms INTEGER,
+    UNIQUE (source, source_id)
+);
+INSERT INTO playlists_widened SELECT * FROM playlists;
+DROP TABLE playlists;
+ALTER TABLE playlists_widened RENAME TO playlists;
+"""
+
+_V5_LISTENING = """
+-- A listener's plays from Spotify's data export (python -m data listening). The
+-- listener's id is the export's username or the name given with --as; nothing else about
+-- the person is stored (the export's ip_addr and user agent are never even decoded).
+CREATE TABLE listeners (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+-- One row per play. ts: when the play ended, Unix seconds UTC ('account' rows, from the
+-- short history, know it to the minute). The key makes a re-import add nothing.
+CREATE TABLE plays (
+    listener_id INTEGER NOT NULL REFERENCES listeners (id),
+    ts INTEGER NOT NULL,
+    track_id INTEGER NOT NULL REFERENCES tracks (id),
+    ms_played INTEGER NOT NULL,
+    reason_start TEXT,
+    reason_end TEXT,
+    shuffle INTEGER,
+    skipped INTEGER,
+    offline INTEGER,
+    incognito INTEGER,
+    platform TEXT,
+    conn_country TEXT,
+    history TEXT NOT NULL CHECK (history IN ('extended', 'account')),
+    PRIMARY KEY (listener_id, ts, track_id, ms_played)
+) WITHOUT ROWID;
+CREATE INDEX plays_by_track ON plays (track_id);
+-- One row per export file imported (what the import itself recorded as done).
+CREATE TABLE listening_files (
+    listener_id INTEGER NOT NULL REFERENCES listeners (id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    plays INTEGER NOT NULL,
+    skipped TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (listener_id, name)
+) WITHOUT ROWID;
+"""
+
 # Secondary indexes a bulk load may drop and rebuild (see Catalog.bulk_load);
 # each statement must match its migration's.
 DEFERRABLE_INDEXES = {
@@ -251,7 +318,7 @@ DEFERRABLE_INDEXES = {
         "CREATE INDEX track_artists_by_artist ON track_artists (artist_id, track_id)",
 }
 
-MIGRATIONS: list[str] = [_V1_CORE, _V2_CRAWL, _V3_COUNTS]
+MIGRATIONS: list[str] = [_V1_CORE, _V2_CRAWL, _V3_COUNTS, _V4_SOURCES_PLACEHOLDER, _V5_LISTENING]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -34,6 +34,8 @@ class GraphStats:
     # Playlists an ingest still running (or killed) has stored but not counted yet: the
     # degree figures leave them out until it ends (or the next ingest counts them).
     uncounted_playlists: int = 0
+    plays: int = 0  # imported listening (python -m data listening)
+    listeners: int = 0
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -77,6 +79,7 @@ def _collect(catalog: Catalog) -> GraphStats:
         feature_coverage=with_features / n_tracks if n_tracks else 0.0,
         playlist_degrees=_sorted(hist["playlist"]), track_degrees=_sorted(hist["track"]),
         artist_degrees=_sorted(hist["artist"]), uncounted_playlists=pending,
+        plays=one("SELECT count(*) FROM plays"), listeners=one("SELECT count(*) FROM listeners"),
     )
 
 

@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--playlist", metavar="REF",
                        help="mpd:PID or a bare MPD pid, id:N (catalog id), a Spotify playlist "
                             "id/URL/URI, or words of its title (title:TEXT)")
+    group.add_argument("--listener", metavar="NAME",
+                       help="seeds from NAME's imported plays (python -m data listening): the "
+                            "most played tracks by time and recency; played tracks left out")
+    p.add_argument("--since", metavar="WINDOW", default=None,
+                   help="with --listener: only plays of the last WINDOW of the history "
+                        "(90d, 6w, 3m, 1y)")
     p.add_argument("--title", default=None, help="playlist title to condition on")
     p.add_argument("--k", type=int, default=20, help="how many tracks")
     p.add_argument("--save-to-spotify", metavar="NAME", default=None,
@@ -113,9 +119,19 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
     from ml.serving.recommender import load_recommender
     if args.k < 1:
         raise UserError("--k must be at least 1")
+    if args.since and not args.listener:
+        raise UserError("--since goes with --listener")
     with Catalog.open(home) as catalog:
         title = args.title
-        if args.playlist:
+        listening = None
+        if args.listener:
+            from ml.serving.listening_seeds import listening_seeds
+            listening = listening_seeds(catalog, args.listener, args.since)
+            seeds = listening.seeds
+            print(f"listener {listening.listener}: {len(seeds)} seed tracks from "
+                  f"{listening.plays_in_window:,} plays, {len(listening.played):,} played "
+                  "tracks left out")
+        elif args.playlist:
             picked = resolve_playlist(catalog, args.playlist)
             seeds = catalog.playlist_track_ids(picked.id)
             title = title if title is not None else picked.name
@@ -137,7 +153,11 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
                                 "ingest or crawl them first")
             seeds_label = "a list of seed tracks"
         recommender = load_recommender(catalog, home)
-        recs = recommender.recommend(seeds, args.k, title=title)
+        if listening is not None:
+            from ml.serving.listening_seeds import recommend_unplayed
+            recs = recommend_unplayed(recommender, listening, args.k, title=title)
+        else:
+            recs = recommender.recommend(seeds, args.k, title=title)
         if recommender.note:
             print(f"note: {recommender.note}", file=sys.stderr)
         if recs.skipped_seeds:

@@ -87,6 +87,10 @@ class TrainConfig:
         "help": "cap on validation cases per epoch (every scenario of each validation playlist, "
                 "subsampled beyond this)"})
     split_seed: int = field(default=2018, metadata={"help": "seed of the held-out split"})
+    listening_as_playlists: bool = field(default=False, metadata={
+        "help": "train on each listener-month of imported plays (python -m data listening) as "
+                "a playlist too; off: only stored playlists, the listener's export playlists "
+                "among them, are training edges"})
     early_stopping: str = field(default=EARLY_STOPPING_METRICS[0], metadata={
         "help": f"validation metric to select the epoch ({', '.join(EARLY_STOPPING_METRICS)})"})
     # baselines
@@ -195,9 +199,11 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     for f in fields(TrainConfig):
         default = f.default if f.default is not MISSING else None
         kind = _yes_no if isinstance(default, bool) else type(default)
+        # A yes/no flag given alone means yes (`--listening-as-playlists`).
+        switch = {"nargs": "?", "const": True} if kind is _yes_no else {}
         parser.add_argument(f"--{_flag(f.name)}", dest=f.name, type=kind, default=None,
                             metavar="yes|no" if kind is _yes_no else kind.__name__.upper(),
-                            help=f"{f.metadata.get('help', '')} (default: {default})")
+                            help=f"{f.metadata.get('help', '')} (default: {default})", **switch)
 
 
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:

@@ -11,10 +11,10 @@ from dashboard.frames import charts, recommend_table, reranker_frames
 from dashboard.frames.formatting import count
 from dashboard.reads import loaders, recommender
 from dashboard.settings import load_settings
-from dashboard.views import recommend_account
+from dashboard.views import recommend_account, recommend_listening
 
 SOURCE_LABELS = {"mpd": "MPD", "spotify": "Crawled"}
-MODES = ("Playlist", "User", "Track list", recommend_account.MODE)
+MODES = ("Playlist", "User", "Track list", recommend_account.MODE, recommend_listening.MODE)
 
 
 def _pick(label: str, options: dict, key: str, default=None):
@@ -132,6 +132,9 @@ elif mode == recommend_account.MODE:
     picked = recommend_account.seed_picker(settings)
     if picked is not None:
         seeds, label, leave_out = picked.seeds, picked.label, picked.leave_out - set(picked.seeds)
+
+elif mode == recommend_listening.MODE:
+    seeds, label, leave_out = recommend_listening.choose(home, version)
 
 else:
     chosen: list[int] = st.session_state.setdefault("rec_seed_ids", [])

@@ -155,33 +155,36 @@ def build_snapshot(tables: GraphTables, chunk_edges: int = 4_000_000) -> GraphSn
         playlist_title=playlist_title, titles=titles)
 
 
-def load_snapshot(catalog: Catalog, home: Path | None = None) -> GraphSnapshot:
-    """The snapshot of the catalog's current version: from the cache, else built and cached."""
+def load_snapshot(catalog: Catalog, home: Path | None = None,
+                  listening: bool = False) -> GraphSnapshot:
+    """The snapshot of the catalog's current version: from the cache, else built and cached.
+    `listening`: with each listener-month of imported plays as a pseudo-playlist."""
     version = catalog.version()
-    cached = cached_snapshot(version, home)
+    cached = cached_snapshot(version, home, listening)
     if cached is not None:
         return cached
-    snapshot = build_snapshot(read_graph_tables(catalog))
-    save_snapshot(snapshot, home)
+    snapshot = build_snapshot(read_graph_tables(catalog, listening_as_playlists=listening))
+    save_snapshot(snapshot, home, listening)
     return snapshot
 
 
 def snapshot_of_version(catalog: Catalog, version: int, home: Path | None,
-                        what: str) -> GraphSnapshot:
+                        what: str, listening: bool = False) -> GraphSnapshot:
     """The snapshot a run was trained on: cached, or the catalog itself if unchanged."""
-    cached = cached_snapshot(version, home)
+    cached = cached_snapshot(version, home, listening)
     if cached is not None:
         return cached
     if catalog.version() == version:
-        return load_snapshot(catalog, home)
+        return load_snapshot(catalog, home, listening)
     raise UserError(f"{what} needs the catalog as it was at store version {version} "
                     f"(now {catalog.version()}), and that snapshot is no longer cached; "
                     "train a new run with python -m ml train")
 
 
-def cached_snapshot(version: int, home: Path | None = None) -> GraphSnapshot | None:
+def cached_snapshot(version: int, home: Path | None = None,
+                    listening: bool = False) -> GraphSnapshot | None:
     """The cached snapshot of `version`, or None when it is absent, unreadable or outdated."""
-    path = snapshot_path(version, home)
+    path = snapshot_path(version, home, listening)
     if not path.exists():
         return None
     try:
@@ -196,8 +199,9 @@ def cached_snapshot(version: int, home: Path | None = None) -> GraphSnapshot | N
     return GraphSnapshot(version=version, titles=titles, **values)
 
 
-def save_snapshot(snapshot: GraphSnapshot, home: Path | None = None) -> Path:
-    path = snapshot_path(snapshot.version, home)
+def save_snapshot(snapshot: GraphSnapshot, home: Path | None = None,
+                  listening: bool = False) -> Path:
+    path = snapshot_path(snapshot.version, home, listening)
     arrays = {f.name: getattr(snapshot, f.name) for f in fields(GraphSnapshot)
               if f.name not in ("version", "titles")}
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
@@ -207,14 +211,14 @@ def save_snapshot(snapshot: GraphSnapshot, home: Path | None = None) -> Path:
     return path
 
 
-def snapshot_path(version: int, home: Path | None = None) -> Path:
-    return cache_dir(home) / f"snapshot-v{version}.npz"
+def snapshot_path(version: int, home: Path | None = None, listening: bool = False) -> Path:
+    return cache_dir(home) / f"snapshot-v{version}{'-listening' if listening else ''}.npz"
 
 
 def _prune(directory: Path) -> None:
     def version_of(p: Path) -> int:
         try:
-            return int(p.name[len("snapshot-v"):-len(".npz")])
+            return int(p.name[len("snapshot-v"):-len(".npz")].removesuffix("-listening"))
         except ValueError:
             return -1
     files = sorted(directory.glob("snapshot-v*.npz"), key=version_of, reverse=True)

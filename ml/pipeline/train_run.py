@@ -69,9 +69,10 @@ def run_training(config: TrainConfig, home: Path | None = None, *, resume: str |
         write_status(run_dir, "running", start, config.epochs, "reading the catalog")
         try:
             with _cancel_on_sigterm():
+                listening = config.listening_as_playlists
                 snapshot = (snapshot_of_version(catalog, int(checkpoint["snapshot_version"]), home,
-                                                f"resuming {run_dir.name}")
-                            if checkpoint else load_snapshot(catalog, home))
+                                                f"resuming {run_dir.name}", listening)
+                            if checkpoint else load_snapshot(catalog, home, listening))
                 catalog.close()  # everything else works on the snapshot
                 epoch, message = _train_and_evaluate(config, snapshot, checkpoint, run_dir, home,
                                                      device, evaluate, progress, out, err)

@@ -195,7 +195,8 @@ def run_training_data(run_dir: Path, catalog: Catalog, home: Path | None
     """The run's config and training data, rebuilt from its snapshot version and split."""
     config = TrainConfig.from_dict(_read_config(run_dir))
     version, validation_ids, test_ids = load_split(run_dir)
-    snapshot = snapshot_of_version(catalog, version, home, f"reading {run_dir.name}")
+    snapshot = snapshot_of_version(catalog, version, home, f"reading {run_dir.name}",
+                                   config.listening_as_playlists)
     validation = np.array([snapshot.playlist_index(int(p)) for p in validation_ids], np.int64)
     test = np.array([snapshot.playlist_index(int(p)) for p in test_ids], np.int64)
     if (validation < 0).any() or (test < 0).any():

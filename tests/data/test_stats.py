@@ -66,6 +66,7 @@ def python_stats(graph: Graph, n_tracks: int, n_artists: int, n_albums: int,
         "playlist_degrees": dict(Counter(len({u for u, _ in items}) for items in graph.values())),
         "track_degrees": dict(Counter(len(p) for p in playlists_of_track.values())),
         "artist_degrees": dict(Counter(len(p) for p in playlists_of_artist.values())),
+        "plays": 0, "listeners": 0,  # no listening imported in these catalogs
     }
 
 
