@@ -45,7 +45,7 @@ class TrackRecord(NamedTuple):
 
 @dataclass(frozen=True)
 class PlaylistRecord:
-    source: str  # 'mpd' or 'spotify'
+    source: str  # 'mpd', 'sample' (the bundled sample), 'spotify' or 'export'
     source_id: str  # the MPD pid or the Spotify playlist id
     name: str
     description: str | None = None
@@ -295,6 +295,18 @@ class Catalog:
               *row[collaborative + 1:]) for i, row in enumerate(rows)))
         return np.arange(first, first + len(rows), dtype=np.int64)
 
+    def replace_playlist(self, playlist_id: int, source: str, row: Sequence) -> None:
+        """Overwrite a stored playlist's metadata with `row` (PlaylistRecord's fields after
+        `source`, as `insert_playlists` takes them); its id stays. Tracks are set apart."""
+        self._require_write()
+        names = _PLAYLIST_COLUMNS[1:]
+        values = list(row)
+        collaborative = names.index("collaborative")
+        values[collaborative] = None if values[collaborative] is None else int(values[collaborative])
+        self._conn.execute(
+            f"UPDATE playlists SET {', '.join(f'{c} = ?' for c in names)} "
+            "WHERE id = ? AND source = ?", (*values, playlist_id, source))
+
     def set_playlist_tracks(self, playlist_id: int, track_ids: Sequence[int]) -> None:
         """Replace the playlist's track list (positions 0..n-1); the graph counts follow."""
         self._require_write()
@@ -326,6 +338,13 @@ class Catalog:
         when the caller has it; else their rows are read."""
         self._require_write()
         graph_counts.count_playlists(self._conn, playlist_ids, delta)
+
+    def uncount_playlists(self, playlist_ids: Sequence[int]) -> None:
+        """Take counted playlists out of the graph counts (before their rows are deleted)."""
+        self._require_write()
+        if len(playlist_ids):
+            graph_counts.apply_delta(
+                self._conn, -graph_counts.delta_of_playlists(self._conn, playlist_ids))
 
     def uncounted_playlists(self) -> list[int]:
         return graph_counts.uncounted(self._conn)

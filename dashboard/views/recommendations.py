@@ -12,7 +12,7 @@ from dashboard.frames.formatting import count
 from dashboard.reads import loaders, recommender
 from dashboard.settings import load_settings
 
-SOURCE_LABELS = {"mpd": "MPD", "spotify": "Crawled"}
+SOURCE_LABELS = {"mpd": "MPD", "sample": "Sample", "spotify": "Crawled", "export": "Export"}
 MODES = ("Playlist", "User", "Track list")
 
 

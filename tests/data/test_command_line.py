@@ -17,7 +17,7 @@ from tests.data.conftest import REPO_ROOT, error_lines
 # the arguments each subcommand needs besides --home
 REQUIRED = {
     "data": {"ingest": ["some-dir"], "features": ["f.csv"], "sample": ["--out", "o"],
-             "stats": [], "load-sample": []},
+             "stats": [], "load-sample": [], "remove-sample": []},
     "ml": {"train": [], "evaluate": [], "recommend": ["--playlist", "mpd:1"], "runs": []},
 }
 
