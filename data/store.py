@@ -64,6 +64,11 @@ class PlaylistRecord:
 _PLAYLIST_COLUMNS = tuple(f.name for f in fields(PlaylistRecord))
 
 
+class CatalogUnreadable(sqlite3.DatabaseError):
+    """The catalog file is not an SQLite database (or is damaged); the message is one line
+    saying what to do. A DatabaseError still, for callers that catch those."""
+
+
 class Catalog:
     """A connection to the catalog. Use as a context manager or call close()."""
 
@@ -72,11 +77,19 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None,
                                      check_same_thread=False)
-        self._set_wal(timeout_s)
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.execute("PRAGMA cache_size = -131072")  # 128 MiB
-        self._conn.execute("PRAGMA temp_store = MEMORY")
-        migrate(self._conn)
+        try:
+            self._set_wal(timeout_s)
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA cache_size = -131072")  # 128 MiB
+            self._conn.execute("PRAGMA temp_store = MEMORY")
+            migrate(self._conn)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            if type(exc) is not sqlite3.DatabaseError:  # locked, read-only, ...: not the file
+                raise
+            raise CatalogUnreadable(
+                f"cannot open the catalog at {self.path} ({exc}); point --home / "
+                "PLAYLISTGRAPH_HOME at another directory or move the file away") from None
         self._in_write = False
 
     def _set_wal(self, timeout_s: float) -> None:

@@ -31,7 +31,7 @@ from ml.prepare import training_data
 from ml.protocol import holdout_split, validation_cases
 from ml.run_evaluation import evaluate_run
 from ml.runs import (activate, append_metrics, new_run_dir, read_status, resolve_run,
-                     write_json_atomic, write_status)
+                     trim_metrics, write_json_atomic, write_status)
 from ml.errors import UserError
 from ml.runtime import configure_torch, resolve_device, snapshot_of_version
 from ml.snapshot import load_snapshot
@@ -232,6 +232,7 @@ def fit(config: TrainConfig, trainer: Trainer, state, *, progress: bool = False,
 def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_version: int,
          device: torch.device, progress: bool, out: TextIO) -> None:
     """`fit` with the run directory kept current: metrics, checkpoint and status per epoch."""
+    trim_metrics(run_dir, state.epoch)  # a resumed run: rows past its checkpoint are redone
     write_status(run_dir, "running", state.epoch, config.epochs,
                  f"training from epoch {state.epoch + 1}")
 
