@@ -148,19 +148,19 @@ def load_split(run_dir: Path) -> tuple[int, np.ndarray, np.ndarray]:
 
 
 def _torch_load(path: Path, what: str) -> dict[str, Any]:
+    fix = ("start a new run without --resume" if what == "checkpoint" else
+           "retrain with python -m ml train")
     if not path.exists():
-        raise ArtifactError(f"no {what} at {path}; " + (
-            "start a new run without --resume" if what == "checkpoint" else
-            "retrain with python -m ml train"))
+        raise ArtifactError(f"no {what} at {path}; {fix}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on junk
         raise ArtifactError(f"{path} is corrupt or not a {what} file ({_short(exc)}); "
-                            "start a new run") from None
+                            f"{fix}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ArtifactError(f"{path} was written by an incompatible version "
                             f"(format {state.get('format') if isinstance(state, dict) else '?'}, "
-                            f"this code reads {FORMAT}); start a new run")
+                            f"this code reads {FORMAT}); {fix}")
     return state
 
 
