@@ -204,6 +204,10 @@ def _report(config: SoakConfig, rows: list[dict], lost: list[int], writers: dict
     exceptions = [{"session": r["session"], "page": r["page"], "message": m}
                   for r in rows for m in r["errors"]]
     exceptions += [{"session": i, "page": None, "message": "session process died"} for i in lost]
+    # A writer that failed is a finding too (e.g. a run whose snapshot was pruned under it).
+    exceptions += [{"session": None, "page": f"writer {name} ({home})",
+                    "message": " ".join(w["tail"]) or f"exit code {w['returncode']}"}
+                   for home, ws in writers.items() for name, w in ws.items() if w["returncode"]]
     equal = counts["readers"] == counts["alone"]
     return {
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_version()}",
