@@ -31,17 +31,17 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from data.schema import AUDIO_FEATURES  # noqa: E402
-from ml.artifacts import save_model  # noqa: E402
-from ml.features import ENCODED_DIM  # noqa: E402
-from ml.model import ModelSpec, PlaylistGraphSAGE  # noqa: E402
-from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix  # noqa: E402
-from ml.rerank_features import TrackContext, feature_names  # noqa: E402
-from ml.reranker import TwoStage  # noqa: E402
-from ml.serving import GnnRecommender, RankerRecommender  # noqa: E402
-from ml.two_stage import first_stage  # noqa: E402
-from testkit.synthetic import synthetic_snapshot  # noqa: E402
 from ml.config import TrainConfig  # noqa: E402
-from ml.titles import TitleVocabulary  # noqa: E402
+from ml.dataset.audio_features import ENCODED_DIM  # noqa: E402
+from ml.dataset.titles import TitleVocabulary  # noqa: E402
+from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix  # noqa: E402
+from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE  # noqa: E402
+from ml.rerank.booster import TwoStage  # noqa: E402
+from ml.rerank.features import TrackContext, feature_names  # noqa: E402
+from ml.rerank.two_stage import first_stage  # noqa: E402
+from ml.runs.artifacts import save_model  # noqa: E402
+from ml.serving.recommender import GnnRecommender, RankerRecommender  # noqa: E402
+from testkit.synthetic import synthetic_snapshot  # noqa: E402
 
 SEED_COUNTS = (0, 1, 10, 50, 100)
 

@@ -52,7 +52,7 @@ SEED = 13
 
 _SNAPSHOT = """
 from data.store import Catalog
-from ml.snapshot import load_snapshot
+from ml.dataset.snapshot import load_snapshot
 with Catalog.open() as catalog:
     s = load_snapshot(catalog)
 print(f"{s.num_playlists} playlists, {s.num_tracks} tracks, {s.num_edges} edges")
@@ -66,12 +66,12 @@ _BASELINES = """
 import time
 from data.store import Catalog
 from ml.config import TrainConfig
-from ml.evaluate import evaluate_rankers
-from ml.pipeline import config_holdout
-from ml.prepare import training_data
-from ml.protocol import validation_cases
-from ml.run_evaluation import BaselineInputs, build_baselines
-from ml.snapshot import load_snapshot
+from ml.dataset.protocol import validation_cases
+from ml.dataset.snapshot import load_snapshot
+from ml.evaluation.scoring import evaluate_rankers
+from ml.training.fit_baselines import BaselineInputs, build_baselines
+from ml.training.trainer import config_holdout
+from ml.training.training_data import training_data
 cfg = TrainConfig()
 with Catalog.open() as catalog:
     s = load_snapshot(catalog)

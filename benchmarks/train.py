@@ -39,10 +39,9 @@ from data.bundled import load_bundled_sample  # noqa: E402
 from data.home import BUNDLED_SAMPLE  # noqa: E402
 from data.store import Catalog  # noqa: E402
 from ml.config import TrainConfig, add_config_arguments, config_from_args  # noqa: E402
-from ml.pipeline import EpochReport, build_trainer, fit  # noqa: E402
-from ml.runs import read_evaluation, read_metrics  # noqa: E402
+from ml.runs.directory import read_evaluation, read_metrics  # noqa: E402
 from ml.runtime import configure_torch  # noqa: E402
-from ml.train import new_state  # noqa: E402
+from ml.training.trainer import EpochReport, build_trainer, fit, new_state  # noqa: E402
 from testkit.synthetic import synthetic_snapshot  # noqa: E402
 
 MPD = {"playlists": 1_000_000, "tracks": 2_262_292, "edges": 66_346_428}
@@ -168,7 +167,7 @@ def memory_profile(args: argparse.Namespace) -> dict:
     the model, the first --steps steps of an epoch, validation, and the final track states.
     Each stage reports the resident memory after it, its own peak (the kernel's high-water
     mark, reset between stages) and the process's peak so far."""
-    from ml.snapshot import load_snapshot
+    from ml.dataset.snapshot import load_snapshot
     device = torch.device(args.gpu_device if args.home is None else "cpu")
     config = _profile_config(device, args.home, args.config)
     configure_torch(0, device)

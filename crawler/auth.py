@@ -6,7 +6,6 @@ custom URL (the local fake API) never leaks into other auth managers in the proc
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +16,7 @@ from spotipy.exceptions import SpotifyOauthError
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyPKCE
 
 from crawler.credentials import Credentials
+from data.atomic import write_text_atomic
 from data.home import user_token_path
 
 USER_SCOPE = "playlist-read-private playlist-read-collaborative"
@@ -39,14 +39,15 @@ class PrivateTokenFile(CacheHandler):
             return None
 
     def save_token_to_cache(self, token_info: dict) -> None:
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        write_text_atomic(self.path, json.dumps(token_info), mode=0o600)
+
+    def delete(self) -> bool:
+        """Sign out: remove the token (True if there was one)."""
         try:
-            os.fchmod(fd, 0o600)  # an older tmp file may have had other bits
-            os.write(fd, json.dumps(token_info).encode("utf-8"))
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
+            self.path.unlink()
+            return True
+        except FileNotFoundError:
+            return False
 
 
 def app_auth(credentials: Credentials, token_url: str, session: requests.Session,
@@ -61,11 +62,18 @@ def app_auth(credentials: Credentials, token_url: str, session: requests.Session
 
 
 def user_auth(credentials: Credentials, token_url: str, redirect_uri: str, home: Path,
-              session: requests.Session, timeout_s: float) -> SpotifyPKCE:
-    """PKCE flow (no secret needed); the user's token is cached in the home directory."""
+              session: requests.Session, timeout_s: float,
+              scope: str = USER_SCOPE) -> SpotifyPKCE:
+    """PKCE flow (no secret needed); the user's token is cached in the home directory.
+
+    The scopes the cached token already has are asked too: the token file is shared with
+    the dashboard's sign-in, and a new sign-in here must not take its permissions away."""
+    cache = PrivateTokenFile(user_token_path(home))
+    granted = str((cache.get_cached_token() or {}).get("scope") or "").split()
     auth = SpotifyPKCE(
-        client_id=credentials.client_id, redirect_uri=redirect_uri, scope=USER_SCOPE,
-        cache_handler=PrivateTokenFile(user_token_path(home)), requests_session=session,
+        client_id=credentials.client_id, redirect_uri=redirect_uri,
+        scope=" ".join(sorted(set(scope.split()) | set(granted))),
+        cache_handler=cache, requests_session=session,
         requests_timeout=timeout_s, open_browser=True)
     auth.OAUTH_TOKEN_URL = token_url
     auth.OAUTH_AUTHORIZE_URL = authorize_url(token_url)

@@ -29,10 +29,11 @@ from crawler.connection import RESOLUTION_HELP, ConnectionSettingError, SpotifyC
 from crawler.credentials import CredentialsError
 from crawler.parse import parse_playlist
 from crawler.progress import ProgressLine
-from crawler.seeds import SeedError, parse_playlist_ref
 from data import crawl_reads, crawl_state
+from data.command_line import add_home_argument
 from data.crawl_state import DiscoveredPlaylist
 from data.home import catalog_path, crawl_log_path, home_dir
+from data.spotify_ids import SeedError, parse_playlist_ref
 from data.store import Catalog
 
 EXIT_DONE, EXIT_ERROR, EXIT_USAGE, EXIT_STOPPED = 0, 1, 2, 3
@@ -55,9 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "spotify:playlist: URI or the playlist id")
     parser.add_argument("--resume", action="store_true",
                         help="continue the latest crawl in the home directory where it stopped")
-    parser.add_argument("--home", default=None,
-                        help="home directory of the catalog (default: $PLAYLISTGRAPH_HOME, "
-                             "else .playlistgraph/ in the repository)")
+    add_home_argument(parser, subcommands=False)
     parser.add_argument("--no-progress", action="store_true", help="hide the live progress line")
     defaults = CrawlConfig()
     for f in fields(CrawlConfig):

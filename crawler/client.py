@@ -43,6 +43,15 @@ class ApiError(Exception):
         self.message = message
 
 
+class MissingScope(ApiError):
+    """403 on an endpoint that needs a scope the user did not grant: sign in again."""
+
+    def __init__(self, scope: str, what: str):
+        super().__init__(403, f"Spotify refused {what}: the sign-in lacks the permission "
+                              f"{scope}; sign in again to grant it")
+        self.scope = scope
+
+
 class AuthError(Exception):
     """Spotify rejected the credentials or the token."""
 
@@ -122,6 +131,45 @@ class SpotifyClient:
         return self._call("your playlists", lambda: self._sp.current_user_playlists(
             limit=limit, offset=offset))
 
+    # ---- the signed-in user's account (a user token; each endpoint's scope named) ----------
+
+    def me(self) -> dict:
+        return self._call("your profile", self._sp.current_user)
+
+    def saved_tracks(self, offset: int, limit: int = 50) -> dict:
+        return self._call("your saved tracks", lambda: self._sp.current_user_saved_tracks(
+            limit=limit, offset=offset), scope="user-library-read")
+
+    def top_tracks(self, time_range: str, offset: int, limit: int = 50) -> dict:
+        return self._call("your top tracks", lambda: self._sp.current_user_top_tracks(
+            limit=limit, offset=offset, time_range=time_range), scope="user-top-read")
+
+    def create_playlist(self, name: str, description: str, *, public: bool = False) -> dict:
+        """POST /me/playlists (the only way to create one since 2026); private by default
+        here, where the API's own default is public."""
+        return self._call("creating a playlist", lambda: self._sp._post("me/playlists", payload={
+            "name": name, "public": public, "collaborative": False,
+            "description": description}), scope=_modify_scope(public))
+
+    def add_items(self, playlist_id: str, uris: list[str], *, public: bool = False) -> dict:
+        """POST /playlists/{id}/items: `uris` (at most 100) appended in order."""
+        return self._call("adding tracks to the playlist", lambda: self._sp._post(
+            f"playlists/{playlist_id}/items", payload={"uris": list(uris)}),
+            scope=_modify_scope(public))
+
+    def replace_items(self, playlist_id: str, uris: list[str], *, public: bool = False) -> dict:
+        """PUT /playlists/{id}/items: the playlist becomes `uris` (at most 100)."""
+        return self._call("replacing the playlist's tracks", lambda: self._sp._put(
+            f"playlists/{playlist_id}/items", payload={"uris": list(uris)}),
+            scope=_modify_scope(public))
+
+    def change_playlist_details(self, playlist_id: str, description: str, *,
+                                public: bool = False) -> None:
+        """PUT /playlists/{id}; Spotify answers 200 with an empty body."""
+        self._call("updating the playlist's description", lambda: self._sp._put(
+            f"playlists/{playlist_id}", payload={"description": description}),
+            scope=_modify_scope(public), empty_body=True)
+
     def authenticate(self) -> None:
         """Get a token now, so bad credentials fail at the start, not mid-crawl.
 
@@ -148,7 +196,10 @@ class SpotifyClient:
 
     # ---- retries, waits and stops ----------------------------------------------------------
 
-    def _call(self, what: str, request: Callable[[], Any]) -> Any:
+    def _call(self, what: str, request: Callable[[], Any], *, scope: str | None = None,
+              empty_body: bool = False) -> Any:
+        """`request()` with retries; `scope` is the user scope the endpoint needs (its 403
+        becomes MissingScope); `empty_body` for endpoints that answer 2xx without JSON."""
         failures = rate_waits = 0
         reauthenticated = False
         while True:
@@ -179,6 +230,8 @@ class SpotifyClient:
                 if status == 401:
                     raise AuthError("Spotify rejected the access token (401); check the app's "
                                     "credentials or sign in again with --user-auth") from None
+                if status == 403 and scope is not None and self._lacks(scope, exc):
+                    raise MissingScope(scope, what) from None
                 raise ApiError(status or 0, _error_message(exc)) from None
             except SpotifyOauthError as exc:
                 if (exc.error or "") in _AUTH_ERRORS:
@@ -191,7 +244,7 @@ class SpotifyClient:
                 failures += 1
                 self._backoff(what, _network_problem(exc), failures)
                 continue
-            if result is None:
+            if result is None and not empty_body:
                 # spotipy returns None for a 2xx body that is not JSON.
                 failures += 1
                 self._backoff(what, "unreadable response body", failures)
@@ -233,12 +286,26 @@ class SpotifyClient:
         self.stats.wait_s += seconds
         self._sleep(seconds)
 
+    def _lacks(self, scope: str, exc: SpotifyException) -> bool:
+        """Whether a 403 is for want of `scope`: Spotify says "Insufficient client scope",
+        or the cached token does not list it (a 403 for another reason, such as a playlist
+        the user does not own, stays an ApiError)."""
+        if "scope" in _error_message(exc).lower():
+            return True
+        cache = getattr(self._auth, "cache_handler", None)
+        token = cache.get_cached_token() if cache is not None else None
+        return bool(token) and scope not in str(token.get("scope") or "").split()
+
     def _drop_cached_token(self) -> None:
         cache = getattr(self._auth, "cache_handler", None)
         token = cache.get_cached_token() if cache is not None else None
         if token:
             token = dict(token, expires_at=0)  # forces a refresh, keeps a refresh token
             cache.save_token_to_cache(token)
+
+
+def _modify_scope(public: bool) -> str:
+    return "playlist-modify-public" if public else "playlist-modify-private"
 
 
 def _takes_as_dict(auth: Any) -> bool:

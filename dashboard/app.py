@@ -1,8 +1,8 @@
 """PlaylistGraph dashboard: `streamlit run dashboard/app.py`.
 
-Sets the page up, makes sure the catalog holds data (the bundled sample on a fresh
-home, then a default training run in the background), draws the sidebar's model
-and retraining panel, and runs the selected page.
+Starts what a fresh home needs (the bundled sample's load, then a default training
+run: background jobs), sets the page up, shows the load's progress while it runs, draws
+the sidebar's model and retraining panel, and runs the selected page.
 """
 from __future__ import annotations
 
@@ -20,16 +20,21 @@ from dashboard import bootstrap, sidebar  # noqa: E402
 from dashboard.reads import recommender  # noqa: E402
 from dashboard.settings import SettingsError, load_settings  # noqa: E402
 
+try:
+    settings, settings_error = load_settings(), None
+except SettingsError as exc:
+    settings, settings_error = None, exc
+# Before the first Streamlit command (where a session that went away stops this run):
+# the sample's load and the first training are jobs of their own, started here if due.
+first_start = bootstrap.start(settings) if settings is not None else None
+
 st.set_page_config(page_title="PlaylistGraph", page_icon="🎧", layout="wide",
                    initial_sidebar_state="expanded")
-
-try:
-    settings = load_settings()
-except SettingsError as exc:
-    st.error(str(exc))
+if settings is None:
+    st.error(str(settings_error))
     st.stop()
 
-bootstrap.ensure_catalog_ready(settings)
+bootstrap.show(settings, first_start)
 
 _VIEWS = Path(__file__).resolve().parent / "views"
 navigation = st.navigation({

@@ -1,105 +1,101 @@
-"""First start on a fresh home: load the bundled sample, then train a first model.
+"""First start on a fresh home, as the pages see it: the bundled sample's load and the first
+training run are background jobs (`dashboard.jobs.first_start`); this module starts them
+when due (`start`) and draws the load's progress above every page until it is done (`show`).
 
-The sample is ingested in the app's process behind an `st.status` (a few seconds);
-a process-wide lock makes a second browser session wait for the first instead of
-ingesting alongside it. Training then starts as the background `train` job, once per
-home: after that, retraining is the user's choice (sidebar).
+The app's first script run in a server process starts the load whatever happened to an
+earlier one (killed with the app, say); later runs show a failed load with a Retry button
+instead of retrying it on every rerun. A page may be left, the tab closed: the job goes on,
+and the panel picks up where it stands on the next visit.
 """
 from __future__ import annotations
 
-import threading
-import time
-from pathlib import Path
-
 import streamlit as st
 
-from dashboard.jobs import runner, training_job
-from dashboard.reads.loaders import open_catalog
+from dashboard.frames.formatting import count
+from dashboard.jobs import first_start, runner
 from dashboard.settings import DashboardSettings
-from data.bundled import load_bundled_sample, needs_sample
 from data.home import BUNDLED_SAMPLE
-from ml.runs import list_runs
+
+POLL_S = 1.0
+LOADING_LABEL = "First start: loading the bundled sample into a new catalog…"
 
 
-@st.cache_resource
-def _sample_lock() -> threading.Lock:
-    return threading.Lock()
-
-
-def ensure_catalog_ready(settings: DashboardSettings) -> None:
-    """Load the bundled sample into an empty catalog and start the default training run."""
+def start(settings: DashboardSettings) -> first_start.FirstStart | Exception:
+    """Start the sample load or the first training when due. Draws nothing, so the app
+    calls it before its first Streamlit command: a session that ends at once (a page
+    switch, a closed tab) cannot stop it before the job exists."""
     try:
-        with open_catalog(settings.home) as catalog:
-            fresh = needs_sample(catalog)
+        return first_start.ensure_started(settings, restart_failed=_is_server_start(settings),
+                                          sample_dir=BUNDLED_SAMPLE)
     except Exception as exc:  # corrupt file, schema from a newer version, unreadable home
-        st.error(f"Cannot open the catalog in {settings.home} ({exc}). Point PLAYLISTGRAPH_HOME "
-                 "at another directory or move the file away, then reload.")
+        return exc
+
+
+def show(settings: DashboardSettings, state: first_start.FirstStart | Exception) -> None:
+    """Above the page: an unreadable catalog (and stop), a failed load, or its progress."""
+    if isinstance(state, Exception):
+        st.error(f"Cannot open the catalog in {settings.home} ({state}). Point "
+                 "PLAYLISTGRAPH_HOME at another directory or move the file away, then reload.")
         st.stop()
-    if fresh:
-        _load_sample(settings)
-    if settings.autotrain:
-        start_default_training(settings)
-
-
-def _load_sample(settings: DashboardSettings) -> None:
-    if not any(BUNDLED_SAMPLE.glob("mpd.slice.*")):
+    if not state.needed:
+        if st.session_state.pop("_sample_loading", False):
+            st.toast(f"Loaded the bundled sample: {state.progress.playlists:,} playlists."
+                     + (" A first model trains in the background." if settings.autotrain
+                        else ""), icon=":material/check_circle:")
+        return
+    if not state.available:
         st.error(f"The catalog is empty and the bundled sample is missing ({BUNDLED_SAMPLE}). "
                  "Ingest MPD slices with `python -m data ingest PATH` (or restore data/sample/), "
                  "then reload this page.", icon=":material/error:")
         st.stop()
-    with _sample_lock():
-        with open_catalog(settings.home) as catalog:
-            if not needs_sample(catalog):  # another session loaded it while we waited
-                return
-            with st.status("First start: loading the bundled sample playlists into a new "
-                           "catalog…", expanded=True) as status:
-                st.write(f"Reading MPD-format slices from `{BUNDLED_SAMPLE.name}/` into "
-                         f"`{settings.home}`.")
-                slices = sorted(BUNDLED_SAMPLE.glob("mpd.slice.*"))
-                bar = st.progress(0.0, text=f"0 of {len(slices)} slices · 0 playlists")
-                reached: list[Path] = []
-
-                def on_slice(path: Path) -> None:
-                    # Called as each slice begins: the ones before it are in the catalog.
-                    done = len(reached)
-                    reached.append(path)
-                    bar.progress(done / max(1, len(slices)),
-                                 text=f"{done} of {len(slices)} slices · "
-                                      f"{catalog.count('playlists'):,} playlists · "
-                                      f"reading {path.name}")
-
-                started = time.perf_counter()
-                report = load_bundled_sample(catalog, progress=False, sample_dir=BUNDLED_SAMPLE,
-                                             on_slice=on_slice)
-                bar.progress(1.0, text=f"{len(slices)} of {len(slices)} slices · "
-                                       f"{catalog.count('playlists'):,} playlists")
-                seconds = time.perf_counter() - started
-                if not report.ok or report.playlists_added == 0:
-                    problem = report.errors[0] if report.errors else "no playlists found"
-                    status.update(label="Could not load the bundled sample", state="error")
-                    st.error(f"{problem}. Ingest MPD slices with `python -m data ingest PATH`, "
-                             "then reload this page.")
-                    st.stop()
-                st.write(f"{report.playlists_added:,} playlists and "
-                         f"{report.playlist_track_rows:,} playlist tracks in {seconds:.1f} s.")
-                status.update(label=f"Loaded the bundled sample: "
-                                    f"{report.playlists_added:,} playlists", state="complete",
-                              expanded=False)
-
-
-def start_default_training(settings: DashboardSettings) -> None:
-    """Start the first training run: once per home, only while no run exists."""
-    if list_runs(settings.home):
+    if state.job.state == "failed" and not state.job.running:
+        st.error(f"Loading the bundled sample failed: {state.job.message or 'see the log'}. "
+                 "Retry, or ingest MPD slices with `python -m data ingest PATH`.",
+                 icon=":material/error:")
+        if st.button("Retry loading the sample", key="sample_retry"):
+            try:
+                first_start.start_load(settings)
+            except runner.JobAlreadyRunning:
+                pass
+            st.rerun()
         return
-    status = runner.job_status(training_job.TRAIN_JOB, settings.home)
-    if status.state != "idle":  # started before (running, finished or failed): user's call now
-        return
-    with open_catalog(settings.home) as catalog:
-        if needs_sample(catalog):
-            return
-    try:
-        training_job.start_training(settings)
-    except runner.JobAlreadyRunning:
-        return
-    st.toast("Training a first model in the background. Until it is ready, recommendations "
-             "come from the co-occurrence baseline.", icon=":material/model_training:")
+    st.session_state["_sample_loading"] = True
+    st.fragment(_loading_panel, run_every=POLL_S)(settings)
+
+
+def _is_server_start(settings: DashboardSettings) -> bool:
+    """True the first time this server process asks for this home: the app's start, where
+    a load killed with the previous app is started again."""
+    key = str(settings.home)
+    seen = _server_homes()
+    if key in seen:
+        return False
+    seen.add(key)
+    return True
+
+
+@st.cache_resource(show_spinner=False)
+def _server_homes() -> set[str]:
+    return set()
+
+
+def _loading_panel(settings: DashboardSettings) -> None:
+    state = first_start.first_start(settings, BUNDLED_SAMPLE)
+    if not state.job.running:
+        st.rerun(scope="app")  # done (or failed): every page redraws with the whole sample
+    progress = state.progress
+    total = len(progress.slices) + (1 if progress.features_file else 0)
+    done = len(progress.slices_done) + (1 if progress.features_done else 0)
+    features = ("audio features imported" if progress.features_done else
+                "audio features after the last slice" if progress.features_file else
+                "no audio features file")
+    # A bordered box, not st.status: a status shows "complete" as soon as the script run
+    # ends, and this run ends at once while the job goes on.
+    with st.container(border=True):
+        st.markdown(f":material/downloading: **{LOADING_LABEL}**")
+        st.progress(done / max(1, total),
+                    text=f"{len(progress.slices_done)} of {len(progress.slices)} slices · "
+                         f"{count(progress.playlists, 'playlist')} · {features}")
+        st.caption(f"Reading MPD-format slices from `{BUNDLED_SAMPLE.name}/` into "
+                   f"`{settings.home}` in the background: open other pages or close the tab, "
+                   "the load goes on. The first model trains once the whole sample is in.")

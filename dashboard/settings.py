@@ -4,8 +4,13 @@
 - PLAYLISTGRAPH_AUTOTRAIN   — "0" disables the default training run started on a fresh home.
 - PLAYLISTGRAPH_TRAIN_ARGS  — extra arguments for `python -m ml train` (e.g. "--epochs 2"),
                               used by the default run and the sidebar's Retrain button.
-- PLAYLISTGRAPH_PROJECTION_ARGS — extra arguments for `python -m ml.projection` (e.g.
+- PLAYLISTGRAPH_PROJECTION_ARGS — extra arguments for `python -m ml.pipeline.project_run` (e.g.
                               "--fit-sample 5000"), the Embedding map's background job.
+- PLAYLISTGRAPH_SPOTIFY_EMBED — "on", "off" or "auto" (default): Spotify's embed player under
+                              the recommendations; "auto" turns it on only when the app
+                              talks to Spotify's own API (off offline, with the fake API).
+- PLAYLISTGRAPH_SPOTIFY_REDIRECT_URI — where Spotify sends the browser back after sign-in
+                              (default: this app's address, e.g. http://127.0.0.1:8501/).
 - PLAYLISTGRAPH_MODEL_WAIT_S — seconds a page waits for the served model to load before
                               it says the model is loading and refreshes when it is
                               ready (default 2; the load goes on in the background).
@@ -35,6 +40,7 @@ class DashboardSettings:
     train_args: tuple[str, ...]
     projection_args: tuple[str, ...] = ()
     model_wait_s: float = 2.0
+    embed_player: str = "auto"  # on | off | auto
 
 
 def _arguments(variable: str, example: str) -> tuple[str, ...]:
@@ -66,4 +72,12 @@ def load_settings() -> DashboardSettings:
         train_args=train_args,
         projection_args=_arguments("PLAYLISTGRAPH_PROJECTION_ARGS", "--fit-sample 5000"),
         model_wait_s=_seconds("PLAYLISTGRAPH_MODEL_WAIT_S", 2.0),
+        embed_player=_choice("PLAYLISTGRAPH_SPOTIFY_EMBED", ("auto", "on", "off")),
     )
+
+
+def _choice(variable: str, allowed: tuple[str, ...]) -> str:
+    raw = os.environ.get(variable, "").strip().lower() or allowed[0]
+    if raw not in allowed:
+        raise SettingsError(f"{variable} must be one of {', '.join(allowed)} (got {raw!r})")
+    return raw

@@ -1,4 +1,4 @@
-"""The sidebar: which model serves, and retraining with live progress.
+"""The sidebar: which model serves, retraining with live progress, the Spotify account.
 
 The panel is a fragment that polls every two seconds while a training job runs (and
 not at all otherwise). When the job ends, it reruns the whole app, so every page
@@ -9,8 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.frames.formatting import MODEL_LABELS, duration, when
-from dashboard.jobs import runner, training_job
+from dashboard.jobs import first_start, runner, training_job
 from dashboard.reads import recommender
+from dashboard.sections import spotify_account
 from dashboard.settings import DashboardSettings
 
 POLL_S = 2.0
@@ -26,23 +27,20 @@ def render(settings: DashboardSettings) -> None:
         st.markdown(f"### :material/graphic_eq: {APP_NAME}")
         st.caption(APP_TAGLINE)
         st.fragment(_model_panel, run_every=POLL_S if running else None)(settings, running)
+        spotify_account.render(settings)
 
 
 def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
     progress = training_job.training_progress(settings)
     if was_running and not progress.job.running:
-        # The job ended: maybe a new model serves. Project its tracks for the Embedding map
-        # in the background, then refresh every page. (Imported here: the projection code
-        # loads torch, seconds that no other moment of the sidebar should pay.)
-        from dashboard.reads import embedding
-
-        embedding.ensure_projection(settings, recommender.serving_run_id(settings.home))
+        # The job ended: maybe a new model serves; refresh every page. (Its projection for
+        # the Embedding map was started by the job's supervisor, browser or not.)
         st.rerun(scope="app")
 
     st.markdown("#### Model in use")
     run_id = recommender.serving_run_id(settings.home)
     if run_id:
-        served = recommender.served_model_name(settings.home, run_id)
+        served = recommender.served_model(settings.home, run_id)
         st.markdown(f":material/hub: **{MODEL_LABELS.get(served, served)}**")
         st.caption(f"run {run_id}")
     else:
@@ -50,9 +48,13 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
         st.caption("No trained model yet; recommendations use item co-occurrence.")
 
     running = progress.job.running
+    # A run started during the first start's load would train on part of the sample.
+    loading = runner.job_status(first_start.SAMPLE_JOB, settings.home).running
     if st.button("Retrain", icon=":material/model_training:", type="primary",
-                 key="retrain", width="stretch", disabled=running,
+                 key="retrain", width="stretch", disabled=running or loading,
                  help="Disabled while a training run is in progress." if running else
+                 "Disabled while the bundled sample loads; the first run starts after it."
+                 if loading else
                  "Train a new model on the catalog as it is now, in the background."):
         try:
             training_job.start_training(settings)

@@ -30,14 +30,6 @@ def playlist_by_source(catalog: Catalog, source: str, source_id: str) -> int | N
     return row[0] if row else None
 
 
-def playlist_by_source_id(catalog: Catalog, source_id: str) -> int | None:
-    """The catalog id of the playlist with this MPD pid or Spotify playlist id, if stored."""
-    row = catalog.query(
-        "SELECT id FROM playlists WHERE source_id = ? ORDER BY source = 'spotify' DESC LIMIT 1",
-        (source_id,)).fetchone()
-    return row[0] if row else None
-
-
 def playlists_titled(catalog: Catalog, title: str, limit: int = 10) -> list[int]:
     """Ids of the playlists whose title is `title`, ignoring case and outer spaces."""
     return [r[0] for r in catalog.query(

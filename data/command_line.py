@@ -15,7 +15,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV = REPO_ROOT / ".venv"
 _OUR_PACKAGES = {"data", "ml", "crawler", "dashboard", "tests", "benchmarks"}
 HOME_HELP = ("home directory for the database, runs and caches (default: $PLAYLISTGRAPH_HOME, "
-             "else .playlistgraph/ in the repository); allowed before or after the subcommand")
+             "else .playlistgraph/ in the repository)")
+SUBCOMMAND_HOME_HELP = HOME_HELP + "; allowed before or after the subcommand"
 
 
 def home_option() -> argparse.ArgumentParser:
@@ -25,12 +26,15 @@ def home_option() -> argparse.ArgumentParser:
     (SUPPRESS), so `--home` before the subcommand is kept unless it is given again after.
     """
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--home", default=argparse.SUPPRESS, metavar="DIR", help=HOME_HELP)
+    parent.add_argument("--home", default=argparse.SUPPRESS, metavar="DIR",
+                        help=SUBCOMMAND_HOME_HELP)
     return parent
 
 
-def add_home_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--home", default=None, metavar="DIR", help=HOME_HELP)
+def add_home_argument(parser: argparse.ArgumentParser, subcommands: bool = True) -> None:
+    """`--home` of a command; with `subcommands`, each also takes one (`home_option`)."""
+    parser.add_argument("--home", default=None, metavar="DIR",
+                        help=SUBCOMMAND_HOME_HELP if subcommands else HOME_HELP)
 
 
 @contextmanager

@@ -79,13 +79,6 @@ def frontier(catalog: Catalog, crawl_id: int | None = None, limit: int = 1000) -
     return crawl_playlists(catalog, crawl_id, status="queued", limit=limit)
 
 
-def visit_order(catalog: Catalog, crawl_id: int) -> list[str]:
-    """Spotify ids of the visited playlists, in the order the crawl visited them."""
-    return [r[0] for r in catalog.query(
-        "SELECT spotify_id FROM crawl_playlists WHERE crawl_id = ? AND visit_seq IS NOT NULL "
-        "ORDER BY visit_seq", (crawl_id,))]
-
-
 def playlist_artist_edges(catalog: Catalog, crawl_id: int | None = None) -> list[tuple]:
     """(playlist spotify_id, playlist name, artist uri, artist name, tracks) for every
     playlist–artist edge of the crawl (all crawls when crawl_id is None)."""
@@ -140,11 +133,6 @@ def graph_node_attributes(catalog: Catalog) -> tuple[list[dict], list[dict]]:
         "SELECT a.uri, min(ca.depth) AS depth, max(ca.searched) AS searched "
         "FROM crawl_artists ca JOIN artists a ON a.id = ca.artist_id GROUP BY a.uri")
     return playlists, artists
-
-
-def pages_in_flight(catalog: Catalog, crawl_id: int) -> int:
-    return catalog.query("SELECT count(*) FROM crawl_pages WHERE crawl_id = ?",
-                                (crawl_id,)).fetchone()[0]
 
 
 def _crawl_id(catalog: Catalog, crawl_id: int | None) -> int | None:

@@ -1,12 +1,15 @@
 """The home directory and every path under it: the one place that names them.
 
     <home>/catalog.sqlite             the catalog store (with its -wal and -shm files)
-    <home>/runs/<run id>/             training runs (ml.runs)
+    <home>/runs/<run id>/             training runs (ml.runs.directory)
     <home>/runs/ACTIVE                the id of the run that serves
-    <home>/cache/                     graph snapshots by store version (ml.snapshot)
+    <home>/cache/                     graph snapshots by store version (ml.dataset.snapshot)
     <home>/jobs/<name>/               a background job's lock, status.json, output.log
     <home>/crawler.log                tracebacks of crawls that failed
-    <home>/spotify-user-token.json    the --user-auth token (mode 0600)
+    <home>/spotify-user-token.json    the signed-in user's token (mode 0600)
+    <home>/spotify-library.json       the user's saved, top and own tracks as last read (0600)
+    <home>/spotify-saved-playlists.json  playlists saved to Spotify: user → name → id (0600)
+    <home>/dashboard-password         the dashboard password's salted scrypt hash (0600)
 
 The home is `$PLAYLISTGRAPH_HOME` if set, else `.playlistgraph/` in the repository; every
 command's `--home DIR` overrides it.
@@ -31,6 +34,9 @@ JOB_STATUS_FILE = "status.json"
 JOB_LOG_FILE = "output.log"
 CRAWL_LOG_FILE = "crawler.log"
 USER_TOKEN_FILE = "spotify-user-token.json"
+LIBRARY_FILE = "spotify-library.json"
+SAVED_PLAYLISTS_FILE = "spotify-saved-playlists.json"
+PASSWORD_FILE = "dashboard-password"
 
 
 def home_dir(override: str | os.PathLike | None = None) -> Path:
@@ -69,6 +75,18 @@ def crawl_log_path(home: Path | None = None) -> Path:
 
 def user_token_path(home: Path | None = None) -> Path:
     return (home or home_dir()) / USER_TOKEN_FILE
+
+
+def library_path(home: Path | None = None) -> Path:
+    return (home or home_dir()) / LIBRARY_FILE
+
+
+def saved_playlists_path(home: Path | None = None) -> Path:
+    return (home or home_dir()) / SAVED_PLAYLISTS_FILE
+
+
+def password_path(home: Path | None = None) -> Path:
+    return (home or home_dir()) / PASSWORD_FILE
 
 
 def _made(path: Path) -> Path:

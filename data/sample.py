@@ -32,7 +32,6 @@ from __future__ import annotations
 import gzip as _gzip
 import json
 import operator
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from data import sample_catalog as sc
+from data.atomic import atomic_path
 
 BLOCK = 1000                # playlists drawn together (content does not depend on slice_size)
 END_DAY = 1509408000        # 2017-10-31 00:00 UTC, the newest modified_at
@@ -369,8 +369,7 @@ def _features_csv(cat: sc.SyntheticCatalog, names: sc.Names, tracks: np.ndarray,
 
 def _write(path: Path, chunks: Iterable[bytes], compress: bool) -> None:
     """Write atomically; gzip without a timestamp or name, so output is byte-identical."""
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         if compress:
             with _gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0,
                                 compresslevel=GZIP_LEVEL) as gz:
@@ -379,4 +378,3 @@ def _write(path: Path, chunks: Iterable[bytes], compress: bool) -> None:
         else:
             for data in chunks:
                 fh.write(data)
-    os.replace(tmp, path)

@@ -299,22 +299,6 @@ class SyntheticCatalog:
         self.hit_cdf = np.cumsum(hw / hw.sum())
         self.hit_cdf[-1] = 1.0
 
-    def expected_unique(self, n_playlists: int) -> tuple[float, float, float]:
-        """Expected distinct (tracks, artists, albums) in a sample of `n_playlists` drawn
-        from this catalog (Poisson approximation; tracks and artists are within ~2% of
-        simulation, albums within ~5%)."""
-        hit_share = HIT_SHARE[0] / (HIT_SHARE[0] + HIT_SHARE[1])
-        rows = n_playlists * MEAN_LENGTH
-        gen = self.artist_genre[self.track_artist]
-        lam = rows * (1 - hit_share) * self.slot_shares[gen] * self.artist_p[self.track_artist]
-        lam *= self.track_p
-        lam[self.hit_tracks] += rows * hit_share * np.diff(self.hit_cdf, prepend=0.0)
-        per_artist = np.bincount(self.track_artist, weights=lam, minlength=self.n_artists)
-        per_album = np.bincount(self.track_album, weights=lam, minlength=self.n_albums_catalog)
-        return (float((-np.expm1(-lam)).sum()),
-                float((-np.expm1(-per_artist * ARTIST_DRAWS)).sum()),
-                float((-np.expm1(-per_album * 0.8)).sum()))
-
     # -- sampling helpers (vectorised)
     def sample_artists(self, genres: np.ndarray, u: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self.artist_key, genres + u, side="right")

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from data.bundled import SAMPLE_STATE_KEY
 from data.home import BUNDLED_SAMPLE
 from data.mpd import slice_files
 from data.store import Catalog
 
-REMOVED_KEY = "sample_removed_at"
+REMOVED_KEY = "sample_removed_at"  # when; data.bundled's SAMPLE_STATE_KEY says 'removed'
 # Tables that describe a track or an artist itself: they go with it and do not keep it.
 _OWNED = {"tracks": {"track_artists", "audio_features", "track_playlist_counts"},
           "artists": {"artist_playlist_counts"},
@@ -76,6 +77,7 @@ def remove_sample(catalog: Catalog, sample_dir: Path = BUNDLED_SAMPLE) -> Remova
         report.slices = catalog.executemany(
             "DELETE FROM ingested_slices WHERE name = ?", ((n,) for n in names)).rowcount
         catalog.set_meta(REMOVED_KEY, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        catalog.set_meta(SAMPLE_STATE_KEY, "removed")  # needs_sample: never load it again
     return report
 
 

@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "id/URL/URI, or words of its title (title:TEXT)")
     p.add_argument("--title", default=None, help="playlist title to condition on")
     p.add_argument("--k", type=int, default=20, help="how many tracks")
+    p.add_argument("--save-to-spotify", metavar="NAME", default=None,
+                   help="save the tracks, in order, as your private Spotify playlist NAME "
+                        "(saving to the same NAME again updates it); uses the dashboard's "
+                        "sign-in, or signs in here in a terminal")
 
     sub.add_parser("runs", parents=home, help="list training runs")
     return parser
@@ -78,16 +82,17 @@ def _train(args: argparse.Namespace, home: Path) -> int:
         config.validate()  # before torch is imported: a typo fails in a blink
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    from ml.pipeline import run_training
+    from ml.pipeline.train_run import run_training
     _, state = run_training(config, home, resume=args.resume, overrides=overrides,
                             evaluate=not args.no_evaluate, progress=not args.no_progress)
     return 0 if state == "done" else 143
 
 
 def _evaluate(args: argparse.Namespace, home: Path) -> int:
-    from ml.evaluate import evaluation_tables
-    from ml.run_evaluation import evaluate_run
-    from ml.runs import activate, resolve_run
+    from ml.evaluation.scoring import evaluation_tables
+    from ml.pipeline.evaluate_run import evaluate_run
+    from ml.runs import layout
+    from ml.runs.directory import activate, resolve_run
     from ml.errors import UserError
     run_dir = resolve_run(args.run, home)
     if run_dir is None:
@@ -98,15 +103,15 @@ def _evaluate(args: argparse.Namespace, home: Path) -> int:
     if args.activate:
         activate(run_dir)
         print(f"{run_dir.name} is now serving")
-    print(run_dir / "evaluation.json")
+    print(run_dir / layout.EVALUATION)
     return 0
 
 
 def _recommend(args: argparse.Namespace, home: Path) -> int:
     from data.store import Catalog
     from ml.errors import UserError
-    from ml.playlist_ref import resolve_playlist
-    from ml.serving import load_recommender
+    from ml.serving.playlist_ref import resolve_playlist
+    from ml.serving.recommender import load_recommender
     if args.k < 1:
         raise UserError("--k must be at least 1")
     with Catalog.open(home) as catalog:
@@ -116,6 +121,7 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
             seeds = catalog.playlist_track_ids(picked.id)
             title = title if title is not None else picked.name
             print(picked.describe())
+            seeds_label = f"the playlist “{picked.name}”"
         else:
             uris = [_track_uri(t) for t in args.tracks]
             found = catalog.track_ids_for_uris([u for u in uris if not u.isdigit()])
@@ -130,6 +136,7 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
             if not seeds:
                 raise UserError("none of the given tracks is in the catalog; "
                                 "ingest or crawl them first")
+            seeds_label = "a list of seed tracks"
         recommender = load_recommender(catalog, home)
         recs = recommender.recommend(seeds, args.k, title=title)
         if recommender.note:
@@ -145,11 +152,18 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
         row = rows.get(rec.track_id, {})
         print(f"{rank:>4}  {rec.score:>8.3f}  {_cut(row.get('name') or '', 40):<40}  "
               f"{_cut(row.get('artist') or '', 25):<25}  {row.get('uri', rec.track_id)}")
+    if args.save_to_spotify is not None:
+        # The one place ml/ reaches the crawler: the command line, for writing back to
+        # Spotify through the one client; training and serving never import it.
+        from crawler.save_command import save_recommendations
+        uris = [rows[r.track_id]["uri"] for r in recs if rows.get(r.track_id, {}).get("uri")]
+        return save_recommendations(home, args.save_to_spotify, uris, seeds_label, len(seeds),
+                                    label)
     return 0
 
 
 def _runs(home: Path) -> int:
-    from ml.runs import list_runs, read_evaluation
+    from ml.runs.directory import list_runs, read_evaluation
     runs = list_runs(home)
     if not runs:
         print("no runs yet; train one with python -m ml train")

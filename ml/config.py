@@ -5,12 +5,14 @@ import argparse
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
-from ml.model import ACTIVATION, COMBINE
-from ml.tuning import parse_search
+from ml.models.als_tuning import parse_search
+from ml.models.graphsage import ACTIVATION, COMBINE
 
 BASELINES = ("popularity", "itemknn", "als")
 DEFAULT_ALS_SEARCH = ("alpha=1,5,20,40,80;regularization=0.01,0.1,1,10,30;factors=32,128,256;"
                       "iterations=30")
+# What --early-stopping may name: keys of Trainer.validate's result (the first is the default).
+EARLY_STOPPING_METRICS = ("val_ndcg", "val_r_precision", "val_recall@100")
 
 
 @dataclass
@@ -85,8 +87,8 @@ class TrainConfig:
         "help": "cap on validation cases per epoch (every scenario of each validation playlist, "
                 "subsampled beyond this)"})
     split_seed: int = field(default=2018, metadata={"help": "seed of the held-out split"})
-    early_stopping: str = field(default="val_ndcg", metadata={
-        "help": "validation metric to select the epoch (val_ndcg, val_r_precision, val_recall@100)"})
+    early_stopping: str = field(default=EARLY_STOPPING_METRICS[0], metadata={
+        "help": f"validation metric to select the epoch ({', '.join(EARLY_STOPPING_METRICS)})"})
     # baselines
     baselines: str = field(default=",".join(BASELINES), metadata={
         "help": f"comma-separated baselines to train and evaluate ({', '.join(BASELINES)})"})
@@ -115,6 +117,14 @@ class TrainConfig:
         "help": "maximum boosting rounds (early-stopped on validation NDCG@100)"})
     rerank_leaves: int = field(default=31, metadata={"help": "leaves per boosted tree"})
     rerank_lr: float = field(default=0.05, metadata={"help": "boosting learning rate"})
+    rerank_min_leaf_data: int = field(default=50, metadata={
+        "help": "least candidate rows in a leaf of a boosted tree"})
+    rerank_feature_fraction: float = field(default=0.9, metadata={
+        "help": "share of the features each boosted tree may split on"})
+    rerank_max_bin: int = field(default=63, metadata={
+        "help": "histogram bins per feature"})
+    rerank_patience: int = field(default=30, metadata={
+        "help": "boosting rounds without a better validation NDCG@100 before it stops"})
     # runtime
     seed: int = field(default=0, metadata={"help": "seed of initialization and sampling"})
     device: str = field(default="auto", metadata={"help": "auto (CUDA when present), cpu, cuda"})
@@ -129,7 +139,7 @@ class TrainConfig:
         positive = ("dim", "layers", "epochs", "batch_playlists", "targets_per_playlist",
                     "title_min_count", "id_min_playlists", "eval_batch", "max_validation_cases",
                     "als_factors", "als_iterations", "rerank_candidates", "rerank_gnn_epochs",
-                    "rerank_queries", "rerank_rounds")
+                    "rerank_queries", "rerank_rounds", "rerank_min_leaf_data", "rerank_patience")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{_flag(name)} must be at least 1")
@@ -140,6 +150,9 @@ class TrainConfig:
             raise ValueError("--rerank-fold must be in (0, 1)")
         if self.rerank_leaves < 2 or self.rerank_lr <= 0:
             raise ValueError("--rerank-leaves must be at least 2 and --rerank-lr positive")
+        if not 0.0 < self.rerank_feature_fraction <= 1.0 or self.rerank_max_bin < 2:
+            raise ValueError("--rerank-feature-fraction must be in (0, 1] and --rerank-max-bin "
+                             "at least 2")
         if self.uniform_negatives + self.popular_negatives < 1:
             raise ValueError("--uniform-negatives plus --popular-negatives must be at least 1")
         if self.query_scale < 0:
@@ -159,8 +172,8 @@ class TrainConfig:
             raise ValueError("--lr must be positive")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ValueError("--device must be auto, cpu, cuda or cuda:N")
-        if self.early_stopping not in ("val_ndcg", "val_r_precision", "val_recall@100"):
-            raise ValueError("--early-stopping must be val_ndcg, val_r_precision or val_recall@100")
+        if self.early_stopping not in EARLY_STOPPING_METRICS:
+            raise ValueError(f"--early-stopping must be one of {', '.join(EARLY_STOPPING_METRICS)}")
         parse_search(self.als_search)  # raises ValueError with the reason
         unknown = set(self.baseline_names()) - set(BASELINES)
         if unknown:

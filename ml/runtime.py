@@ -1,16 +1,12 @@
-"""Process-level setup shared by the ml commands: device, threads, determinism, the heap,
-user errors."""
+"""Process-level setup shared by the ml commands: device, threads, determinism, the heap."""
 from __future__ import annotations
 
 import ctypes
 import os
-from pathlib import Path
 
 import torch
 
-from data.store import Catalog
 from ml.errors import UserError
-from ml.snapshot import GraphSnapshot, cached_snapshot, load_snapshot
 
 
 def resolve_device(name: str) -> torch.device:
@@ -55,16 +51,3 @@ def return_freed_memory() -> None:
     steps, it keeps what is resident close to what is alive."""
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
-
-
-def snapshot_of_version(catalog: Catalog, version: int, home: Path | None,
-                        what: str) -> GraphSnapshot:
-    """The snapshot a run was trained on: cached, or the catalog itself if unchanged."""
-    cached = cached_snapshot(version, home)
-    if cached is not None:
-        return cached
-    if catalog.version() == version:
-        return load_snapshot(catalog, home)
-    raise UserError(f"{what} needs the catalog as it was at store version {version} "
-                    f"(now {catalog.version()}), and that snapshot is no longer cached; "
-                    "train a new run with python -m ml train")

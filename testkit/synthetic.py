@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from data.schema import AUDIO_FEATURES
-from ml.snapshot import GraphSnapshot
+from ml.dataset.snapshot import GraphSnapshot
 
 PLAYLISTS_PER_COMMUNITY = 1000
 HIT_SHARE = 0.1

@@ -55,7 +55,8 @@ def highlight_frame(points: pd.DataFrame, seeds: Sequence[int],
             if t in by_id.index and not (role == "recommended" and t in set(seeds)):
                 row = by_id.loc[t]
                 rows.append({"track_id": t, "x": row["x"], "y": row["y"], "track": row["track"],
-                             "artist": row["artist"], "role": ROLE_STYLE[role][0],
+                             "artist": row["artist"] or "— (no artist recorded)",
+                             "role": ROLE_STYLE[role][0],
                              "rank": str(rank[t]) if role == "recommended" else "—"})
     return pd.DataFrame(rows, columns=["track_id", "x", "y", "track", "artist", "role", "rank"])
 

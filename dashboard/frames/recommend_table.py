@@ -35,6 +35,10 @@ def spotify_link(uri: str) -> str | None:
     return None
 
 
+NO_EXAMPLES = "— (no playlist shares it with the seeds)"
+UNKNOWN_ARTIST = "— (no artist recorded)"
+
+
 def explain(evidence: Evidence | None, seed_names: Mapping[int, str]) -> str:
     """'Highway Song (12), Granite (3)': the seeds it shares most playlists with."""
     if evidence is None or not evidence.seeds:
@@ -73,12 +77,13 @@ def recommendation_frame(recommendations: Sequence[tuple[int, float]],
         rows.append({
             "rank": rank,
             "track": info.get("name") or f"track {track_id}",
-            "artist": info.get("artist") or "",
+            "artist": info.get("artist") or UNKNOWN_ARTIST,
             "match": match,
             "score": float(score),
             "shared_playlists": ev.shared_playlists if ev else 0,
             "why": explain(ev, seed_names),
-            "examples": "; ".join(ev.example_playlists) if ev else "",
+            "examples": "; ".join(ev.example_playlists) if ev and ev.example_playlists
+                        else NO_EXAMPLES,
             "track_id": int(track_id),
             "uri": info.get("uri") or "",
             "link": spotify_link(info.get("uri") or ""),

@@ -1,6 +1,6 @@
 """Training runs as data frames: per-epoch metrics, run summaries and evaluation tables.
 
-Input is what `ml.runs` reads from a run directory (metrics.jsonl lines, the
+Input is what `ml.runs.directory` reads from a run directory (metrics.jsonl lines, the
 evaluation.json document); output is tidy frames for tables and charts.
 """
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import pandas as pd
+
+from ml.runs.directory import served_by
 
 EPOCH_COLUMNS = ("epoch", "loss", "val_r_precision", "val_ndcg", "val_recall@100", "seconds")
 EVAL_METRICS = ("r_precision", "ndcg", "clicks", "recall@20", "recall@100", "recall@500")
@@ -175,7 +177,7 @@ def served_contrast(evaluation: pd.DataFrame, document: Mapping, metric: str,
     """Why the served model serves although another scores higher on the test table
     (None when the served model is also the best here, or nothing was evaluated)."""
     best = best_model(evaluation, metric)
-    served = document.get("served") or "gnn"
+    served = served_by(document)
     if best is None or best == served:
         return None
     name, winner = labels.get(served, served), labels.get(best, best)

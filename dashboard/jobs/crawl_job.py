@@ -13,9 +13,9 @@ from typing import Mapping
 from crawler.connection import (ConnectionSettingError, Endpoints, SecretsSource,
                                 SpotifyConnection)
 from crawler.credentials import ENV_ID, ENV_SECRET, CredentialsError
-from crawler.seeds import SeedError, parse_playlist_ref
 from dashboard.jobs import runner
 from dashboard.settings import DashboardSettings
+from data.spotify_ids import SeedError, parse_playlist_ref
 
 CRAWL_JOB = "crawl"
 

@@ -15,6 +15,10 @@ under `job_dir(name)` (`<home>/jobs/<name>/`, named in `data.home`):
 
 Cancel sends SIGTERM to the process group: the job stops cleanly (the trainer and the
 crawler both handle SIGTERM) and the supervisor records `cancelled`.
+
+A job may name a follow-up (`then`): another job the supervisor starts once this one
+ended `done` (the training job's is the Embedding map's projection). It is started by the
+supervisor, not by a page, so it happens whether or not a browser is open.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ from typing import Mapping, Sequence
 
 import psutil
 
+from data.atomic import write_text_atomic
 from data.home import (ENV_VAR, JOB_LOCK_FILE, JOB_LOG_FILE, JOB_STATUS_FILE, REPO_ROOT,
                        home_dir, job_dir)
 
@@ -41,6 +46,14 @@ _children: dict[int, subprocess.Popen] = {}  # supervisors started by this proce
 
 class JobAlreadyRunning(RuntimeError):
     """A job of that name is running; wait for it or cancel it."""
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A job to start after another one ended `done`: `python -m <module> <args>` as `name`."""
+    name: str
+    module: str
+    args: tuple[str, ...] = ()
 
 
 @dataclass
@@ -69,9 +82,7 @@ def log_path(name: str, home: Path | None = None) -> Path:
 
 
 def _write_status(path: Path, status: JobStatus) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(status), indent=1))
-    os.replace(tmp, path)  # readers never see a half-written file
+    write_text_atomic(path, json.dumps(asdict(status), indent=1))  # never half a file
 
 
 def _read_status(name: str, directory: Path) -> JobStatus:
@@ -135,11 +146,12 @@ def job_status(name: str, home: Path | None = None) -> JobStatus:
 
 
 def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | None = None,
-              env: Mapping[str, str] | None = None) -> JobStatus:
+              env: Mapping[str, str] | None = None, then: FollowUp | None = None) -> JobStatus:
     """Start `python -m <module> <args>` in the background; raise JobAlreadyRunning if busy.
 
     `env` is added to this process's environment (secrets may go here: they are
-    passed to the child, never written to the status or the log by us).
+    passed to the child, never written to the status or the log by us). `then` is
+    started by the supervisor when this job ends `done`.
     """
     home = home or home_dir()
     directory = job_dir(name, home)
@@ -159,9 +171,10 @@ def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | 
         _write_status(status_path, status)
         child_env = {**os.environ, **(env or {}), ENV_VAR: str(home),
                      "PYTHONUNBUFFERED": "1"}
+        follow = ["--then", json.dumps(asdict(then))] if then else []
         popen = subprocess.Popen(
             [sys.executable, "-m", "dashboard.jobs.runner", "supervise", "--name", name,
-             "--dir", str(directory), "--", module, *args],
+             "--dir", str(directory), *follow, "--", module, *args],
             cwd=REPO_ROOT, env=child_env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
@@ -190,17 +203,6 @@ def cancel_job(name: str, home: Path | None = None) -> bool:
     return True
 
 
-def wait_for_job(name: str, home: Path | None = None, timeout_s: float = 600.0,
-                 poll_s: float = 0.2) -> JobStatus:
-    """Block until the job is no longer running (for scripts and tests)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        status = job_status(name, home)
-        if not status.running or time.monotonic() > deadline:
-            return status
-        time.sleep(poll_s)
-
-
 def log_tail(name: str, home: Path | None = None, lines: int = 30) -> str:
     """The last `lines` lines of the job's output (progress bars' carriage returns folded)."""
     try:
@@ -226,8 +228,10 @@ def _last_line(path: Path) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def supervise(name: str, directory: Path, command: list[str]) -> int:
-    """Run `python -m <command>`, keep status.json current, release the lock at the end."""
+def supervise(name: str, directory: Path, command: list[str],
+              then: FollowUp | None = None) -> int:
+    """Run `python -m <command>`, keep status.json current, release the lock at the end,
+    then start `then` if the job ended `done`."""
     status_path = directory / JOB_STATUS_FILE
     log = directory / JOB_LOG_FILE
     started_at = _read_status(name, directory).started_at or _now()
@@ -260,9 +264,24 @@ def supervise(name: str, directory: Path, command: list[str]) -> int:
             status.state = "failed"
             status.message = _last_line(log) or f"exited with status {rc}"
         _write_status(status_path, status)
-        return 0
     finally:
         (directory / JOB_LOCK_FILE).unlink(missing_ok=True)
+    if then is not None and status.state == "done":
+        _start_follow_up(then)
+    return 0
+
+
+def _start_follow_up(then: FollowUp, wait_s: float = 3600.0) -> None:
+    """Start `then`; if a job of its name runs (another run's projection), wait for it
+    and start once more. Our lock is released first, so a new job of ours may start."""
+    home = home_dir()  # start_job gave the supervisor the job's home in its environment
+    for attempt in range(2):
+        try:
+            start_job(then.name, then.module, then.args, home=home)
+            return
+        except JobAlreadyRunning:
+            if attempt == 0:
+                wait_for_job(then.name, home, timeout_s=wait_s, poll_s=1.0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,10 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("supervise", help="(internal) run a job and record its status")
     p.add_argument("--name", required=True)
     p.add_argument("--dir", type=Path, required=True)
+    p.add_argument("--then", type=json.loads, default=None,
+                   help="(internal) JSON of a FollowUp to start when the job ends done")
     p.add_argument("job", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     job = args.job[1:] if args.job[:1] == ["--"] else args.job
-    return supervise(args.name, args.dir, job)
+    then = args.then and FollowUp(args.then["name"], args.then["module"],
+                                  tuple(args.then.get("args") or ()))
+    return supervise(args.name, args.dir, job, then or None)
 
 
 if __name__ == "__main__":

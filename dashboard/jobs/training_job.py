@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard.frames.run_frames import eta_seconds, selected_epoch
-from dashboard.jobs import runner
+from dashboard.jobs import projection_job, runner
 from dashboard.reads import training_runs
 from dashboard.settings import DashboardSettings
 
@@ -38,8 +38,10 @@ class TrainingProgress:
 
 
 def start_training(settings: DashboardSettings) -> runner.JobStatus:
-    """Start a training run in the background (JobAlreadyRunning if one runs)."""
-    return runner.start_job(TRAIN_JOB, "ml", ["train", *settings.train_args], home=settings.home)
+    """Start a training run in the background (JobAlreadyRunning if one runs); when it ends
+    done, its supervisor starts the Embedding map's projection of the run now in use."""
+    return runner.start_job(TRAIN_JOB, "ml", ["train", *settings.train_args], home=settings.home,
+                            then=projection_job.after_training(settings))
 
 
 def cancel_training(settings: DashboardSettings) -> bool:

@@ -12,10 +12,8 @@ import streamlit as st
 from dashboard.reads.loaders import open_catalog
 from data.graph_reads import track_metadata
 from data.schema import AUDIO_FEATURES
-from ml.projection import FILE, Projection, load_projection
-from ml.runs import resolve_run
-
-PROJECT_JOB = "project"
+from ml.pipeline.project_run import FILE, Projection, load_projection
+from ml.runs.directory import resolve_run
 
 
 def projection_stamp(home: str, run_id: str) -> int | None:
@@ -31,28 +29,6 @@ def projection_stamp(home: str, run_id: str) -> int | None:
 def projection(home: str, run_id: str, stamp: int) -> Projection | None:
     run_dir = resolve_run(run_id, Path(home))
     return load_projection(run_dir) if run_dir else None
-
-
-def start_projection(settings, run_id: str) -> None:
-    """Start `python -m ml.projection RUN` as a background job (JobAlreadyRunning if busy)."""
-    from dashboard.jobs import runner
-
-    runner.start_job(PROJECT_JOB, "ml.projection", [run_id, *settings.projection_args],
-                     home=settings.home)
-
-
-def ensure_projection(settings, run_id: str | None) -> bool:
-    """Start the projection of `run_id` unless it exists or a projection job runs; True if
-    started. Called when a training job ends, so the map is ready when first opened."""
-    from dashboard.jobs import runner
-
-    if run_id is None or projection_stamp(str(settings.home), run_id) is not None:
-        return False
-    try:
-        start_projection(settings, run_id)
-    except runner.JobAlreadyRunning:
-        return False
-    return True
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -17,7 +17,7 @@ import streamlit as st
 
 from data.home import runs_dir
 from data.store import Catalog
-from ml.runs import active_run, read_evaluation
+from ml.runs.directory import active_run, served_model_name
 
 
 def serving_run_id(home: str | Path) -> str | None:
@@ -26,10 +26,10 @@ def serving_run_id(home: str | Path) -> str | None:
     return run.run_id if run else None
 
 
-def served_model_name(home: str | Path, run_id: str) -> str:
+def served_model(home: str | Path, run_id: str) -> str:
     """The model run `run_id` serves: its evaluation's "served", GraphSAGE for a run that
     was not evaluated."""
-    return (read_evaluation(runs_dir(Path(home)) / run_id) or {}).get("served") or "gnn"
+    return served_model_name(runs_dir(Path(home)) / run_id)
 
 
 def model_version(home: str | Path, version: int, run_id: str | None) -> int:
@@ -38,7 +38,7 @@ def model_version(home: str | Path, version: int, run_id: str | None) -> int:
     before any run (over the whole catalog); -1 for a run's baselines and two-stage model,
     fitted on the run's own snapshot, so that a crawl or an ingest does not reload them.
     (A run whose files cannot be read serves co-occurrence as of its first load.)"""
-    if run_id is None or served_model_name(home, run_id) == "gnn":
+    if run_id is None or served_model(home, run_id) == "gnn":
         return version
     return -1
 
@@ -71,7 +71,7 @@ class SharedRecommender:
 def prewarm() -> threading.Thread:
     """Import the model code (torch, PyG: seconds) in the background once per server,
     after the first page is drawn, so that Recommendations finds it loaded."""
-    thread = threading.Thread(target=importlib.import_module, args=("ml.serving",),
+    thread = threading.Thread(target=importlib.import_module, args=("ml.serving.recommender",),
                               name="import-ml-serving", daemon=True)
     thread.start()
     return thread
@@ -85,7 +85,7 @@ def _model_load(home: str, version: int, run_id: str | None) -> Future:
     future: Future = Future()
 
     def load() -> None:
-        from ml.serving import load_recommender
+        from ml.serving.recommender import load_recommender
 
         try:
             with Catalog.open(Path(home)) as catalog:

@@ -1,4 +1,4 @@
-"""Training runs for the pages, read through `ml.runs` and cached per run and file change.
+"""Training runs for the pages, read through `ml.runs.directory` and cached per run and file change.
 
 A finished run's files never change, so its reads are cached on (run id, file
 mtimes); a running run's metrics are re-read whenever metrics.jsonl grows.
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ml.runs import RunInfo, list_runs, read_evaluation, read_metrics, read_status
+from ml.runs import layout
+from ml.runs.directory import RunInfo, list_runs, read_evaluation, read_metrics, read_status
 
 
 @dataclass
@@ -35,7 +36,7 @@ def run_infos(home: str | Path) -> list[RunInfo]:
 def _stamp(path: Path) -> tuple:
     """Changes whenever one of the run's files does (cache key)."""
     out = []
-    for name in ("status.json", "config.json", "metrics.jsonl", "evaluation.json"):
+    for name in (layout.STATUS, layout.CONFIG, layout.METRICS, layout.EVALUATION):
         try:
             st_ = (path / name).stat()
             out.append((name, st_.st_mtime_ns, st_.st_size))

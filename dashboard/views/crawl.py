@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.frames import crawl_graph, crawl_text, network
+from dashboard.frames import crawl_graph, crawl_tables, crawl_text, network
 from dashboard.frames.formatting import when
 from dashboard.jobs import crawl_job, runner
 from dashboard.reads import crawl_info, loaders
@@ -134,8 +134,7 @@ st.subheader(f"Unreachable playlists ({len(unreachable):,})")
 if unreachable.empty:
     st.caption("None so far.")
 else:
-    st.dataframe(unreachable[["name", "owner_name", "reason", "depth", "found_via", "spotify_id"]],
-                 hide_index=True, width="stretch",
+    st.dataframe(crawl_tables.unreachable_table(unreachable), hide_index=True, width="stretch",
                  column_config={"name": "Playlist", "owner_name": "Owner",
                                 "reason": st.column_config.TextColumn("Reason", width="large"),
                                 "depth": "Depth", "found_via": "Found via artist",
@@ -171,9 +170,7 @@ else:
 
 with st.expander("Playlists of the latest crawl (visit order, then the frontier)"):
     crawled = crawl_info.playlists(home, version)
-    st.dataframe(crawled[["name", "owner_name", "status", "depth", "found_via", "tracks",
-                          "skipped"]],
-                 hide_index=True, width="stretch",
+    st.dataframe(crawl_tables.playlist_table(crawled), hide_index=True, width="stretch",
                  column_config={"name": "Playlist", "owner_name": "Owner", "status": "Status",
                                 "depth": "Depth", "found_via": "Found via artist",
                                 "tracks": "Tracks stored", "skipped": "Items skipped"})

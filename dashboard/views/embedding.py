@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.frames import embedding_map
 from dashboard.frames.formatting import count
-from dashboard.jobs import runner
+from dashboard.jobs import projection_job, runner
 from dashboard.reads import embedding, loaders, recommender
 from dashboard.settings import load_settings
 
@@ -32,27 +32,29 @@ if run_id is None:
 
 
 def _projection_job() -> None:
-    """Start (once per run) and follow the background job that computes the projection."""
-    job = runner.job_status(embedding.PROJECT_JOB, settings.home)
-    for_this_run = job.command[1:2] == [run_id]
+    """Follow the background job that computes the projection. It starts when a training
+    job ends; a run evaluated on the command line gets its projection started here."""
+    job = runner.job_status(projection_job.PROJECT_JOB, settings.home)
+    for_this_run = projection_job.projected_run(job) in (run_id, None)
     if embedding.projection_stamp(home, run_id) is not None:
         st.rerun(scope="app")
     if job.state == "failed" and for_this_run:
         st.error(f"The projection failed: {job.message}. Fix the cause, then retry.",
                  icon=":material/error:")
         if st.button("Retry", key="map_retry"):
-            embedding.start_projection(settings, run_id)
+            projection_job.start_projection(settings, run_id)
             st.rerun(scope="app")
         return
     if not job.running:
         try:
-            embedding.start_projection(settings, run_id)
+            projection_job.start_projection(settings, run_id)
         except runner.JobAlreadyRunning:
             pass
-    st.info(f"Projecting the track vectors of run `{run_id}` for the first time (a minute or "
-            "two on the bundled sample); the map appears here when it is done.",
-            icon=":material/hourglass_top:")
-    st.caption(runner.log_tail(embedding.PROJECT_JOB, settings.home, lines=1) or "starting…")
+    st.info(f"Projecting the track vectors of run `{run_id}` (a minute or two on the bundled "
+            "sample; it started when the run was evaluated); the map appears here when it is "
+            "done.", icon=":material/hourglass_top:")
+    st.caption(runner.log_tail(projection_job.PROJECT_JOB, settings.home, lines=1)
+               or "starting…")
 
 
 stamp = embedding.projection_stamp(home, run_id)

@@ -11,9 +11,10 @@ from dashboard.frames import charts, recommend_table, reranker_frames
 from dashboard.frames.formatting import count
 from dashboard.reads import loaders, recommender
 from dashboard.settings import load_settings
+from dashboard.views import recommend_account
 
 SOURCE_LABELS = {"mpd": "MPD", "sample": "Sample", "spotify": "Crawled", "export": "Export"}
-MODES = ("Playlist", "User", "Track list")
+MODES = ("Playlist", "User", "Track list", recommend_account.MODE)
 
 
 def _pick(label: str, options: dict, key: str, default=None):
@@ -40,6 +41,11 @@ def _take_linked_playlist() -> int | None:
             st.session_state.update(rec_mode="Playlist", rec_playlist_query=row["name"],
                                     rec_linked_playlist=row["id"])
     return st.session_state.get("rec_linked_playlist")
+
+
+def _model_label(model) -> str:
+    name = charts.MODEL_LABELS.get(model.name, model.name)
+    return f"{name} (run {model.run_id})" if model.run_id else f"the {name} baseline"
 
 
 def _refresh_when_loaded() -> None:
@@ -88,6 +94,7 @@ mode = st.segmented_control("Recommend for", MODES, default="Playlist", required
 seeds: list[int] = []
 label = ""
 title: str | None = None  # a playlist's title: the model conditions on it too
+leave_out: set[int] = set()  # tracks the user already has (besides the seeds)
 
 if mode == "Playlist":
     query = st.text_input("Search playlists by title", key="rec_playlist_query",
@@ -122,6 +129,11 @@ elif mode == "User":
         if owner_id is not None:
             seeds = loaders.owner_tracks(home, version, owner_id)
             label = str(owners.set_index("owner_id").loc[owner_id, "owner_name"] or owner_id)
+
+elif mode == recommend_account.MODE:
+    picked = recommend_account.seed_picker(settings)
+    if picked is not None:
+        seeds, label, leave_out = picked.seeds, picked.label, picked.leave_out - set(picked.seeds)
 
 else:
     chosen: list[int] = st.session_state.setdefault("rec_seed_ids", [])
@@ -164,7 +176,9 @@ if not seeds:
                    icon=":material/playlist_remove:")
     st.stop()
 
-recs, skipped = recommender.recommend(home, model_version, model.run_id, tuple(seeds), k, title)
+recs, skipped = recommender.recommend(home, model_version, model.run_id, tuple(seeds),
+                                      k + len(leave_out), title)
+recs = [r for r in recs if r[0] not in leave_out][:k]
 seed_rows = loaders.track_rows(home, version, tuple(seeds))
 seed_names = dict(zip(seed_rows["id"], seed_rows["name"].fillna("")))
 rec_ids = tuple(t for t, _ in recs)
@@ -179,6 +193,9 @@ st.subheader(f"Top {len(table)} for {label}")
 st.caption(f"From {len(seeds):,} seed tracks (excluded from the results). **Why** lists the "
            "seed tracks that share the most playlists with each recommendation, with the count; "
            "**Shared playlists** counts playlists holding it and at least one seed.")
+if leave_out:
+    st.caption(f"The {len(leave_out):,} other tracks of your Spotify library are left out too: "
+               "only tracks new to you are recommended.")
 if skipped:
     st.caption(f"{len(skipped):,} of the seed tracks could not be used by the model (tracks in "
                "no playlist, or added after training without features, artist or album).")
@@ -219,3 +236,4 @@ slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-") or "seeds"
 st.download_button("Download CSV", recommend_table.to_csv(table),
                    file_name=f"recommendations-{slug}.csv", mime="text/csv",
                    icon=":material/download:", key="rec_download")
+recommend_account.after_table(settings, table, label, len(seeds), _model_label(model))

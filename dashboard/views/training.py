@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.frames import charts, reranker_frames, run_frames
-from dashboard.frames.formatting import duration
-from dashboard.jobs import runner, training_job
+from dashboard.frames.formatting import duration, when
+from dashboard.jobs import first_start, runner, training_job
 from dashboard.reads import recommender, training_runs
 from dashboard.settings import load_settings
 
@@ -30,6 +30,13 @@ st.caption("GraphSAGE runs on the catalog's playlist–track graph. Each run log
            "baselines; only a run that finished evaluating becomes the model in use.")
 
 
+def _state_label(run: training_runs.RunView) -> str:
+    """The run's state; a running run before its first epoch is still starting."""
+    if run.state == "running" and not run.metrics:
+        return "Starting"
+    return STATE_LABELS.get(run.state, run.state)
+
+
 def _selected_frame(runs: list[training_runs.RunView]) -> pd.DataFrame:
     """run_id, epoch: each run's selected epoch (for the dashed rules on the curves)."""
     rows = [(r.run_id, run_frames.selected_epoch(r.metrics, r.config)[0]) for r in runs]
@@ -39,7 +46,7 @@ def _selected_frame(runs: list[training_runs.RunView]) -> pd.DataFrame:
 def _header(run: training_runs.RunView, progress: training_job.TrainingProgress,
             metrics: pd.DataFrame) -> None:
     row = st.columns([1.4, 1, 1, 1, 1, 1])  # room for "Evaluating"
-    row[0].metric("State", STATE_LABELS.get(run.state, run.state), border=True)
+    row[0].metric("State", _state_label(run), border=True)
     total = f" / {progress.epochs}" if progress.epochs else ""
     row[1].metric("Epochs", f"{len(metrics)}{total}", border=True)
     chosen, by = run_frames.selected_epoch(run.metrics, run.config)
@@ -194,15 +201,44 @@ def _compare(runs: list[training_runs.RunView], active: str | None,
                "per model; — where a run was not evaluated or did not train that model.")
 
 
-def _page() -> None:
-    runs = training_runs.all_runs(home)
-    if not runs:
+def _starting(job: runner.JobStatus) -> None:
+    """A training job whose run has no directory yet (Python is loading the model code)."""
+    st.markdown("**New run**")
+    row = st.columns([1.4, 5])
+    row[0].metric("State", "Starting", border=True)
+    row[1].caption(f"Started {when(job.started_at)}. Now: starting the trainer; next it reads "
+                   "the catalog and builds the graph snapshot, then the curves appear here "
+                   "epoch by epoch.")
+
+
+def _no_run_yet() -> None:
+    sample = runner.job_status(first_start.SAMPLE_JOB, settings.home)
+    last = runner.job_status(training_job.TRAIN_JOB, settings.home)
+    if sample.running:
+        st.info("The first training run starts by itself once the bundled sample has loaded "
+                "(its progress is shown above).", icon=":material/hourglass_top:")
+    elif last.state == "failed":
+        st.error(f"The last training job failed before its run began: "
+                 f"{last.message or 'see the log'}. Fix the cause, then **Retrain**.",
+                 icon=":material/error:")
+    else:
         st.info("No training run yet. Start one with **Retrain** in the sidebar; its curves "
                 "appear here while it trains.", icon=":material/model_training:")
-        return
-    active = recommender.serving_run_id(home)
+
+
+def _page() -> None:
+    runs = training_runs.all_runs(home)
     job = runner.job_status(training_job.TRAIN_JOB, settings.home)
     live = training_job.training_progress(settings).run_id if job.running else None
+    if job.running and live is None:
+        _starting(job)
+        if runs:
+            st.divider()
+    if not runs:
+        if not job.running:
+            _no_run_yet()
+        return
+    active = recommender.serving_run_id(home)
     by_id = {r.run_id: r for r in runs}
     ids = list(by_id)
     default = live if live in by_id else active if active in by_id else ids[0]
@@ -210,7 +246,7 @@ def _page() -> None:
     def label(run_id: str) -> str:
         run = by_id[run_id]
         tag = " · in use" if run_id == active else ""
-        return f"{run_id} — {STATE_LABELS.get(run.state, run.state).lower()}{tag}"
+        return f"{run_id} — {_state_label(run).lower()}{tag}"
 
     # A new key per running run, so the selector moves to a run that has just started.
     selected = st.selectbox("Run", ids, index=ids.index(default), format_func=label,

@@ -19,7 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from testkit.fake_spotify.accounts import Accounts
+from testkit.fake_spotify.account_api import WrittenPlaylist, parse_body
+from testkit.fake_spotify.accounts import SCOPE, Accounts
 from testkit.fake_spotify.catalog import FakeCatalog
 from testkit.fake_spotify.web_api import API, WebApi
 
@@ -70,7 +71,9 @@ class FakeSpotify:
 
     Switches (change them any time): `junk` (junk items and null search results),
     `audio_features` ('forbidden' → 403 as for new apps, 'ok' → served from the sample's
-    CSV), `rate_limit(n, window_s)`, `fail(...)`, `slow(...)`, `garbage(...)`.
+    CSV), `rate_limit(n, window_s)`, `fail(...)`, `slow(...)`, `garbage(...)`,
+    `withdraw(uris)` (tracks Spotify no longer serves). What users wrote through the API is
+    in `written_playlists`; `issue_user_token(scope=...)` signs a user in without a browser.
     """
 
     def __init__(self, source: FakeCatalog | Path | str, *, client_id: str = "fake-client-id",
@@ -150,9 +153,18 @@ class FakeSpotify:
     def crawler_args(self) -> list[str]:
         return ["--api-base", self.base_url, "--token-url", self.token_url]
 
-    def issue_user_token(self, user_id: str | None = None) -> dict:
-        """A token_info dict (as spotipy caches it) for a signed-in user."""
-        return self.accounts.user_token(user_id)
+    def issue_user_token(self, user_id: str | None = None, scope: str = SCOPE) -> dict:
+        """A token_info dict (as spotipy caches it) for a signed-in user who granted `scope`."""
+        return self.accounts.user_token(user_id, scope)
+
+    @property
+    def written_playlists(self) -> list[WrittenPlaylist]:
+        """The playlists users created through the API, oldest first (what Spotify holds)."""
+        return list(self.api.account.playlists.values())
+
+    def withdraw(self, uris) -> None:
+        """Tracks Spotify no longer serves: adding one fails the request with 400."""
+        self.api.account.withdrawn.update(uris)
 
     # ---- switches, faults and the log ----------------------------------------------------
 
@@ -245,34 +257,61 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         params = {k: v[-1] for k, v in parse_qs(url.query).items()}
         if url.path == "/authorize":
-            self.fake._record(RequestRecord("GET", url.path, params, 302, "token", time.time()))
-            return self._send(302, b"", {"Location": self.fake.accounts.authorize(params)})
-        if not url.path.startswith(API):
+            status, where = self.fake.accounts.authorize(params)
+            # Only the parameters that are not secrets (no code challenge).
+            shown = {k: params[k] for k in ("client_id", "redirect_uri", "scope", "response_type")
+                     if k in params}
+            self.fake._record(RequestRecord("GET", url.path, shown, status, "token", time.time()))
+            if status != 302:
+                return self._send(status, where.encode(), {"Content-Type": "text/plain"})
+            return self._send(302, b"", {"Location": where})
+        self._api(url.path, params, None)
+
+    def _api(self, path: str, params: dict[str, str], body: object) -> None:
+        """A /v1/ request (GET, POST or PUT): token, faults, then the answer."""
+        if not path.startswith(API):
             return self._json(404, {"error": {"status": 404, "message": "Service not found"}},
-                              url.path, params, "")
+                              path, params, "")
         who = self.fake.accounts.principal(self.headers.get("Authorization", ""))
         if who is None:
             return self._json(401, {"error": {"status": 401, "message": "Invalid access token"}},
-                              url.path, params, "")
+                              path, params, "")
         principal = "app" if who.kind == "app" else f"user:{who.user_id}"
-        fault = self.fake._fault_for(url.path)
+        fault = self.fake._fault_for(path)
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay_s)  # then answer normally (the client may have given up)
         elif fault is not None and fault.kind == "garbage":
-            self.fake._record(RequestRecord("GET", url.path, params, 200, principal, time.time(),
+            self.fake._record(RequestRecord(self.command, path, params, 200, principal, time.time(),
                                             "garbage"))
             return self._send(200, b"<html>upstream hiccup</html>",
                               {"Content-Type": "text/html"})
         elif fault is not None:
-            return self._fault_answer(fault, url.path, params, principal)
-        status, body = self.fake.api.answer(url.path, params, who)
-        self._json(status, body, url.path, params, principal,
+            return self._fault_answer(fault, path, params, principal)
+        if self.command == "GET":
+            status, answer = self.fake.api.answer(path, params, who)
+        else:
+            status, answer = self.fake.api.write(self.command, path, params, body, who)
+        if answer is None:  # PUT /playlists/{id}: Spotify answers 200 with an empty body
+            self.fake._record(RequestRecord(self.command, path, params, status, principal,
+                                            time.time()))
+            return self._send(status, b"", {})
+        self._json(status, answer, path, params, principal,
                    fault=fault.kind if fault is not None else None)
+
+    def do_PUT(self) -> None:
+        url = urlsplit(self.path)
+        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        self._api(url.path, params, parse_body(self._body()))
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        if url.path.startswith(API):
+            params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            return self._api(url.path, params, parse_body(self._body()))
+        form = {k: v[-1] for k, v in parse_qs(self._body().decode()).items()}
         if url.path != "/api/token":
             return self._json(404, {"error": {"status": 404, "message": "Service not found"}},
                               url.path, {}, "")

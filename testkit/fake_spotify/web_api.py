@@ -2,13 +2,16 @@
 
 Playlists (metadata, and items paged by offset), search (type=playlist), audio
 features (403 as for new apps, or served from the sample), batch artists (gone: 403),
-and the signed-in user's playlists. Page sizes are held to the real API's limits below,
-with its answer to a larger one: 400 "Invalid limit".
+and the signed-in user's profile, playlists, library and top tracks; writes (playlists the
+user creates and fills) are account_api.py's. Page sizes are held to the real API's limits
+below, with its answer to a larger one: 400 "Invalid limit".
 """
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from testkit.fake_spotify.account_api import (LIBRARY_LIMIT, TIME_RANGES, AccountApi,
+                                              WrittenPlaylist)
 from testkit.fake_spotify.accounts import Principal
 from testkit.fake_spotify.catalog import FakeCatalog, FakePlaylist
 
@@ -30,6 +33,7 @@ class WebApi:
         self.base_url = ""  # set when the server knows its port
         self.junk = False  # junk items and null search results
         self.audio_features = "forbidden"  # or 'ok'
+        self.account = AccountApi(catalog)
 
     def answer(self, path: str, params: dict[str, str], who: Principal) -> tuple[int, object]:
         parts = path[len(API):].strip("/").split("/")
@@ -49,19 +53,95 @@ class WebApi:
         if parts[0] == "me":
             if who.kind != "user":
                 return error(401, "This endpoint needs a user token")
-            if parts == ["me"]:
-                return 200, {"id": who.user_id, "display_name": who.user_id, "type": "user"}
-            if parts == ["me", "playlists"]:
-                refused = page_error(params, 20, MY_PLAYLISTS_LIMIT)
-                if refused:
-                    return refused
-                mine = [self.catalog.simplified(p, self.base_url, self.junk)
-                        for p in self.catalog.owned_by(who.user_id)]
-                return 200, self.paging(mine, "me/playlists", params, 20)
+            return self._me(parts, params, who)
         return error(404, "Service not found")
+
+    def write(self, method: str, path: str, params: dict[str, str], body: object,
+              who: Principal) -> tuple[int, object]:
+        """POST/PUT /v1/...: the user's playlists (account_api.py)."""
+        parts = path[len(API):].strip("/").split("/")
+        if who.kind != "user":
+            return error(401, "This endpoint needs a user token")
+        if body is ...:
+            return error(400, "Invalid JSON")
+        if method == "POST" and parts == ["me", "playlists"]:
+            status, created = self.account.create(body, who)
+            if status != 201:
+                return status, created
+            full = self.account.simplified(created, self.base_url)
+            full["followers"] = {"href": None, "total": 0}
+            full["items"] = self.paging([], f"playlists/{created.id}/items", {}, 100)
+            return status, full
+        if parts[0] == "playlists" and len(parts) == 3 and parts[2] == "items":
+            return self.account.write_items(method, parts[1], params, body, who)
+        if method == "PUT" and parts[0] == "playlists" and len(parts) == 2:
+            return self.account.change_details(parts[1], body, who)
+        return error(405 if parts[:1] in (["me"], ["playlists"]) else 404,
+                     "Method not allowed" if parts[:1] in (["me"], ["playlists"])
+                     else "Service not found")
+
+    def _me(self, parts: list[str], params: dict[str, str], who: Principal
+            ) -> tuple[int, object]:
+        user = who.user_id or ""
+        if parts == ["me"]:
+            return 200, {"id": user, "display_name": self.account.display_name(user),
+                         "type": "user", "uri": f"spotify:user:{user}",
+                         "external_urls": {"spotify": f"https://open.spotify.com/user/{user}"},
+                         "href": f"{self.base_url}users/{user}"}
+        if parts == ["me", "playlists"]:
+            refused = page_error(params, 20, MY_PLAYLISTS_LIMIT)
+            if refused:
+                return refused
+            mine = [self.account.simplified(p, self.base_url)
+                    for p in self.account.written_by(user)]
+            mine += [self.catalog.simplified(p, self.base_url, self.junk)
+                     for p in self.catalog.owned_by(user)]
+            return 200, self.paging(mine, "me/playlists", params, 20)
+        if parts == ["me", "tracks"]:
+            if not who.has("user-library-read"):
+                return error(403, "Insufficient client scope")
+            refused = page_error(params, 20, LIBRARY_LIMIT)
+            if refused:
+                return refused
+            saved = [self.account.track_item(u) for u in self.account.saved_tracks(user)]
+            return 200, self.paging(saved, "me/tracks", params, 20)
+        if parts == ["me", "top", "tracks"]:
+            if not who.has("user-top-read"):
+                return error(403, "Insufficient client scope")
+            refused = page_error(params, 20, LIBRARY_LIMIT)
+            if refused:
+                return refused
+            time_range = params.get("time_range", "medium_term")
+            if time_range not in TIME_RANGES:
+                return error(400, "Invalid time range")
+            top = [self.account.track_item(u)["track"]
+                   for u in self.account.top_tracks(user, time_range)]
+            return 200, self.paging(top, "me/top/tracks", params, 20)
+        return error(404, "Service not found")
+
+    def _written(self, p: WrittenPlaylist, parts: list[str], params: dict[str, str],
+                 who: Principal) -> tuple[int, object]:
+        """A playlist the user made: private ones only for their owner (as Spotify)."""
+        if not p.public and p.owner_id != who.user_id:
+            return error(404, "Resource not found")
+        if len(parts) == 2:
+            body = self.account.simplified(p, self.base_url)
+            body["followers"] = {"href": None, "total": 0}
+            body["items"] = self.paging(self.account.entries(p), f"playlists/{p.id}/items",
+                                        {"offset": "0", "limit": "100"}, 100)
+            return 200, body
+        if parts[2] not in ("items", "tracks"):
+            return error(404, "Service not found")
+        refused = page_error(params, 20, ITEMS_LIMIT)
+        if refused:
+            return refused
+        return 200, self.paging(self.account.entries(p), f"playlists/{p.id}/items", params, 20)
 
     def _playlist(self, parts: list[str], params: dict[str, str],
                   who: Principal) -> tuple[int, object]:
+        written = self.account.playlists.get(parts[1])
+        if written is not None:
+            return self._written(written, parts, params, who)
         playlist = self.catalog.by_id.get(parts[1])
         if playlist is None or playlist.access == "spotify":
             return error(404, "Resource not found")

@@ -10,6 +10,7 @@ from data import crawl_reads, crawl_state
 from data.ingest import ingest
 from data.store import Catalog
 from testkit.catalog_contents import natural_contents
+from tests.crawler import crawl_queries
 from tests.crawler.conftest import crawled_tracks, tiny_id
 from testkit.fake_spotify import FakeSpotify
 from testkit.fake_spotify.web_api import ITEMS_LIMIT, SEARCH_LIMIT
@@ -66,7 +67,7 @@ def test_depth_limit_zero_visits_only_the_seed_and_searches_nothing(tiny: FakeSp
     assert run.rc == 0, run.err
     assert not [r for r in tiny.api_requests() if "/search" in r.path]
     with Catalog.open(home) as cat:
-        assert crawl_reads.visit_order(cat, 1) == [tiny_id(tiny, 0)]
+        assert crawl_queries.visit_order(cat, 1) == [tiny_id(tiny, 0)]
 
 
 def test_playlist_limit_stops_searching_once_the_frontier_is_enough_and_resume_extends_it(
@@ -75,13 +76,13 @@ def test_playlist_limit_stops_searching_once_the_frontier_is_enough_and_resume_e
                 "--max-playlists", "3")
     assert run.rc == 0, run.err
     with Catalog.open(home) as cat:
-        assert crawl_reads.visit_order(cat, 1) == [tiny_id(tiny, p) for p in (0, 1, 2)]
+        assert crawl_queries.visit_order(cat, 1) == [tiny_id(tiny, p) for p in (0, 1, 2)]
     # Alpha's search filled the frontier to the limit: Bravo's and Charlie's were not needed
     assert [r.params["q"] for r in tiny.api_requests() if "/search" in r.path] == ["Alpha"]
     run = crawl(tiny, "--resume", "--max-playlists", "100")
     assert run.rc == 0, run.err
     with Catalog.open(home) as cat:
-        assert crawl_reads.visit_order(cat, 1) == [tiny_id(tiny, p) for p in (0, 1, 2, 3, 4, 5, 7)]
+        assert crawl_queries.visit_order(cat, 1) == [tiny_id(tiny, p) for p in (0, 1, 2, 3, 4, 5, 7)]
     assert [r.params["q"] for r in tiny.api_requests() if "/search" in r.path] == \
         ["Alpha", "Bravo", "Charlie", "Echo"]
 
@@ -94,7 +95,7 @@ def test_user_auth_reads_own_restricted_playlist_and_starts_from_own_playlists(
     run = crawl(tiny, "--user-auth", "--max-depth", "3")
     assert run.rc == 0, run.err
     with Catalog.open(home) as cat:
-        order = crawl_reads.visit_order(cat, 1)
+        order = crawl_queries.visit_order(cat, 1)
         # bob's only playlist (3, restricted) is the seed and readable for him; Delta leads to 6
         assert order[0] == tiny_id(tiny, 3)
         assert tiny_id(tiny, 6) in order
@@ -115,7 +116,7 @@ def test_sample_crawl_matches_the_oracle_and_the_servers_data(fake: FakeSpotify,
                               search_pages=search_pages)
     with Catalog.open(home) as cat:
         rows = {r["spotify_id"]: r for r in _visits(cat)}
-        assert crawl_reads.visit_order(cat, 1) == expected.order
+        assert crawl_queries.visit_order(cat, 1) == expected.order
         for visit in expected.visits:
             row = rows[visit.spotify_id]
             assert (row["depth"], row["found_via_uri"], row["status"]) == \

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.seeds import SeedError, parse_playlist_ref
+from data.spotify_ids import SeedError, parse_playlist_ref
 from data import crawl_reads
 from data.store import Catalog
 from tests.crawler.conftest import (REPO_ROOT, crawler_command, crawler_env, error_lines,

@@ -7,6 +7,7 @@ import pytest
 from data import crawl_reads, crawl_state
 from data.crawl_state import DiscoveredPlaylist, FrontierEntry, PendingArtist
 from data.schema import SCHEMA_VERSION
+from tests.crawler import crawl_queries
 from data.store import ArtistRef, Catalog, PlaylistRecord, TrackRecord
 
 ARTIST = ArtistRef("spotify:artist:" + "A" * 22, "Alpha")
@@ -67,7 +68,7 @@ def test_page_cache_and_searches(catalog: Catalog):
         crawl_state.mark_searched(catalog, crawl_id, ARTIST.uri, query="alpha", pages=1,
                                   found=[f"{5:022d}", f"{4:022d}"])
         crawl_state.drop_pages(catalog, crawl_id, "search", ["alpha"])
-    assert crawl_reads.pages_in_flight(catalog, crawl_id) == 0
+    assert crawl_queries.pages_in_flight(catalog, crawl_id) == 0
     assert crawl_state.pending_artists(catalog, crawl_id, 1) == []
     assert crawl_state.searched_query(catalog, crawl_id, "alpha") == [f"{5:022d}", f"{4:022d}"]
     assert crawl_state.searched_query(catalog, crawl_id, "bravo") is None

@@ -10,6 +10,7 @@ from data import crawl_reads
 from data.schema import AUDIO_FEATURES
 from data.store import Catalog
 from testkit.catalog_contents import natural_contents
+from tests.crawler import crawl_queries
 from tests.crawler.conftest import crawled_tracks, tiny_id
 from testkit.fake_spotify import FakeSpotify
 from tests.crawler.oracle import expected_crawl
@@ -36,7 +37,7 @@ def test_junk_items_and_null_search_results_are_skipped_and_counted(fake: FakeSp
         fake.catalog.by_id[pid]))
     assert sum(junk.values()) >= 8  # the sample gives this crawl junk of every kind
     with Catalog.open(home) as cat:
-        assert crawl_reads.visit_order(cat, 1) == expected.order
+        assert crawl_queries.visit_order(cat, 1) == expected.order
         progress = crawl_reads.crawl_progress(cat)
         assert progress["skipped"] == {k: junk[k] for k in ("null", "local", "episode", "invalid")}
         got = crawled_tracks(cat)

@@ -14,6 +14,7 @@ import pytest
 from data import crawl_reads
 from data.store import Catalog
 from testkit.catalog_contents import natural_contents
+from tests.crawler import crawl_queries
 from tests.crawler.conftest import REPO_ROOT, crawler_command, crawler_env, error_lines, run_crawler
 from testkit.fake_spotify import FakeCatalog, FakeSpotify
 
@@ -24,7 +25,7 @@ _HOW_IT_WENT = {"meta", "crawls"}
 def _contents(home: Path) -> dict:
     with Catalog.open(home) as cat:
         contents = natural_contents(cat)
-        assert crawl_reads.pages_in_flight(cat, 1) == 0
+        assert crawl_queries.pages_in_flight(cat, 1) == 0
     return {k: v for k, v in contents.items() if k not in _HOW_IT_WENT}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.jobs import runner as jobs
+from testkit.job_wait import wait_for_job
 from dashboard.jobs.crawl_job import CrawlRequest, start_crawl
 from dashboard.settings import load_settings
 from data import crawl_reads, crawl_state
@@ -66,11 +66,12 @@ def test_it_prints_only_exports_and_comments_with_id_and_secret(try_out):
 
 
 def test_the_readme_shows_the_lines_it_prints(try_out):
-    """README's crawler section: the command and its output for --port 8765."""
+    """README's "Try the crawler offline": the command and its output for --port 8765."""
     lines, _ = try_out
     port = re.search(r":(\d+)/", _pasted(lines)["PLAYLISTGRAPH_SPOTIFY_API_BASE"])[1]
     readme = README.read_text(encoding="utf-8")
-    crawler_section = readme[readme.index("## Crawler"):readme.index("## Model")]
+    start = readme.index("## Try the crawler offline")
+    crawler_section = readme[start:readme.index("\n## ", start + 1)]
     assert "python -m testkit.fake_spotify --port 8765" in crawler_section
     for line in lines:
         if line.startswith("export "):
@@ -107,7 +108,7 @@ def test_a_crawl_page_job_with_only_the_pasted_lines(try_out, home: Path, tmp_pa
     settings = load_settings()
     start_crawl(CrawlRequest(_seed(lines), max_playlists=5, max_depth=1, max_requests=100,
                              search_pages=1), settings)
-    status = jobs.wait_for_job("crawl", home, timeout_s=120)
+    status = wait_for_job("crawl", home, timeout_s=120)
     assert status.state == "done", status.message
     with Catalog.open(home) as cat:
         assert crawl_reads.crawl_progress(cat)["visited"] == 5

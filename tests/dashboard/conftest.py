@@ -80,3 +80,10 @@ def model_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pages wait for the served model as long as a page run may take, so that a loaded
     machine never shows a test the "loading" state it did not ask for."""
     monkeypatch.setenv("PLAYLISTGRAPH_MODEL_WAIT_S", "600")
+
+
+@pytest.fixture(autouse=True)
+def quick_projection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every training job that ends done starts a projection job (its follow-up): PCA, so a
+    test's run is projected in a second, not after UMAP's compile, and leaves no long job."""
+    monkeypatch.setenv("PLAYLISTGRAPH_PROJECTION_ARGS", "--method pca")

@@ -5,6 +5,8 @@ default training to finish, opens every page, runs a recommendation, crawls the 
 fake Spotify API from the Crawl page, clicks a playlist and an artist in the drawn
 playlist–artist graph and a track on the embedding map, clicks Retrain, follows the run
 on the Training page and waits for the new model, and saves a screenshot of each step.
+The main pages' screenshots also go to `docs/images/` (the first screen of each, as a
+user opens it), where the top README shows them: every run of this test keeps them current.
 Page render times (warm, median of three visits) are measured and written to
 `test-output/e2e/render_times.json`; they are reported, not asserted (the machine is
 shared, so a limit would fail on load alone).
@@ -29,12 +31,14 @@ from pathlib import Path
 import pytest
 
 from data.home import BUNDLED_SAMPLE
+from testkit.job_wait import wait_for_job
 
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "e2e"
+DOC_IMAGES = ROOT / "docs" / "images"  # the README's pictures of the main pages
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 # A short training so the test finishes in minutes; the product's default is longer.
@@ -110,7 +114,7 @@ def app_url(home: Path, fake_spotify):
         os.killpg(server.pid, signal.SIGKILL)
     # Background jobs live in their own process groups: stop any still running.
     from dashboard.jobs import runner as jobs
-    for name in ("train", "crawl", "project"):
+    for name in ("sample", "train", "crawl", "project"):
         jobs.cancel_job(name, home)
     log.close()
 
@@ -166,6 +170,15 @@ def _reload(page, name: str) -> None:
     page.reload()
     page.get_by_role("heading", name=PAGE_TITLES[name]).first.wait_for()
     _idle(page)
+
+
+def _doc_shot(page, name: str) -> Path:
+    """The first screen of the page as a user opens it, for the README (docs/images/)."""
+    path = DOC_IMAGES / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(path))
+    return path
 
 
 def _shot(page, name: str) -> Path:
@@ -248,19 +261,22 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     from dashboard.frames.charts import MODEL_LABELS
     from dashboard.jobs import runner as jobs
     from data.store import Catalog
-    from ml.runs import active_run, read_evaluation
+    from ml.runs.directory import active_run, served_model_name
 
     timings: dict[str, dict] = {}
     shutil.rmtree(OUTPUT / "screenshots", ignore_errors=True)
 
-    # 1. First start: the bundled sample loads by itself, visibly, then training starts.
+    # 1. First start: the bundled sample loads by itself (a background job, its progress
+    # above the page), then training starts.
     page.get_by_role("heading", name="Catalog overview").wait_for(timeout=120_000)
+    assert wait_for_job("sample", home, timeout_s=300).state == "done"
+    manifest = json.loads((BUNDLED_SAMPLE / "manifest.json").read_text())
+    _wait_for(lambda: _metric(page, "Playlists") == f"{manifest['playlists']:,}", 60,
+              "the Overview to count the whole sample")
     _idle(page, 120)
     with Catalog.open(home) as catalog:
         playlists = catalog.count("playlists")
-    manifest = json.loads((BUNDLED_SAMPLE / "manifest.json").read_text())
     assert playlists == manifest["playlists"]
-    assert f"{playlists:,}" in page.get_by_test_id("stMetric").first.inner_text()
     assert jobs.job_status("train", home).state in ("running", "done")
     assert "Co-occurrence baseline" in _sidebar_text(page) or active_run(home) is not None
 
@@ -299,9 +315,11 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
             _idle(page)
             page.get_by_text("Download CSV").wait_for()
             # The page names the model the run serves (the best on validation).
-            served = (read_evaluation(run.path) or {}).get("served") or "gnn"
+            served = served_model_name(run.path)
             assert MODEL_LABELS[served] in page.get_by_test_id("stMain").inner_text()
         _shot(page, name.lower().replace(" ", "-"))
+        if name not in ("Crawl", "Training"):  # those two are shot below, with more to show
+            _doc_shot(page, name.lower().replace(" ", "-"))
 
     # 5. A real crawl of the local fake API, started from the Crawl page.
     _open(page, "Crawl")
@@ -316,6 +334,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     main = page.get_by_test_id("stMain").inner_text()
     assert "Unreachable playlists" in main and "Playlist–artist graph" in main
     _shot(page, "crawl-after")
+    _doc_shot(page, "crawl")
     _open(page, "Crawl")  # the laid-out graph is cached now: time the page with it drawn
     runs = [_open(page, "Crawl") for _ in range(WARM_VISITS)]
     timings["Crawl, after a crawl (graph drawn)"] = {
@@ -376,9 +395,10 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     assert f"run {new_run.run_id}" in _sidebar_text(page)
     _open(page, "Training")
     _shot(page, "training-after-retrain")
+    _doc_shot(page, "training")  # two runs to compare
 
     (OUTPUT / "render_times.json").write_text(json.dumps(timings, indent=2))
     print(f"\npage render times (warm, median of {WARM_VISITS}, seconds):")
     for name, t in timings.items():
         print(f"  {name:<36} {t['seconds']:.2f}   {t['runs']}")
-    print(f"screenshots: {OUTPUT / 'screenshots'}")
+    print(f"screenshots: {OUTPUT / 'screenshots'}; the README's: {DOC_IMAGES}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.jobs import runner as jobs
+from testkit.job_wait import wait_for_job
 
 JOB = "tests.dashboard.sample_job"
 
@@ -25,7 +26,7 @@ def _wait_until(predicate, timeout_s: float = 20.0) -> None:
 def test_job_runs_to_done_and_releases_the_lock(home: Path) -> None:
     started = jobs.start_job("t", JOB, ["0.3", "0"], home=home)
     assert started.running
-    status = jobs.wait_for_job("t", home, timeout_s=30)
+    status = wait_for_job("t", home, timeout_s=30)
     assert status.state == "done"
     assert status.returncode == 0
     assert status.message.startswith("finished after")
@@ -42,14 +43,14 @@ def test_second_start_while_running_is_refused(home: Path) -> None:
         assert jobs.job_status("t", home).running
     finally:
         jobs.cancel_job("t", home)
-        jobs.wait_for_job("t", home, timeout_s=30)
+        wait_for_job("t", home, timeout_s=30)
 
 
 def test_cancel_stops_the_job_and_records_it(home: Path) -> None:
     jobs.start_job("t", JOB, ["30", "0"], home=home)
     _wait_until(lambda: "step" in jobs.log_tail("t", home))
     assert jobs.cancel_job("t", home)
-    status = jobs.wait_for_job("t", home, timeout_s=30)
+    status = wait_for_job("t", home, timeout_s=30)
     assert status.state == "cancelled"
     assert "stopped cleanly" in jobs.log_tail("t", home)
     assert not jobs.cancel_job("t", home)  # nothing left to cancel
@@ -57,7 +58,7 @@ def test_cancel_stops_the_job_and_records_it(home: Path) -> None:
 
 def test_failing_job_reports_its_last_line(home: Path) -> None:
     jobs.start_job("t", JOB, ["0", "3"], home=home)
-    status = jobs.wait_for_job("t", home, timeout_s=30)
+    status = wait_for_job("t", home, timeout_s=30)
     assert status.state == "failed"
     assert status.returncode == 3
     assert status.message == "error: the job failed on purpose"
@@ -71,7 +72,7 @@ def test_stale_lock_of_a_dead_process_is_cleared(home: Path) -> None:
     assert not jobs.job_status("t", home).running
     assert not lock.exists()
     jobs.start_job("t", JOB, ["0", "0"], home=home)
-    assert jobs.wait_for_job("t", home, timeout_s=30).state == "done"
+    assert wait_for_job("t", home, timeout_s=30).state == "done"
 
 
 def test_running_status_without_its_process_reads_as_failed(home: Path) -> None:
@@ -84,7 +85,7 @@ def test_running_status_without_its_process_reads_as_failed(home: Path) -> None:
 
 def test_job_gets_home_and_extra_env_but_status_holds_no_secret(home: Path) -> None:
     jobs.start_job("t", JOB, ["0", "0"], home=home, env={"SAMPLE_JOB_VALUE": "s3cr3t-value"})
-    jobs.wait_for_job("t", home, timeout_s=30)
+    wait_for_job("t", home, timeout_s=30)
     assert (home / "job_env.txt").read_text() == "s3cr3t-value"
     status_text = (home / "jobs" / "t" / "status.json").read_text()
     assert "s3cr3t-value" not in status_text

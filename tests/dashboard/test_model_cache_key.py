@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.reads.recommender import model_version
-from ml.runs import new_run_dir, write_json_atomic
+from ml.runs.directory import new_run_dir, write_json_atomic
 
 
 def _run(home: Path, evaluation: dict | None) -> str:

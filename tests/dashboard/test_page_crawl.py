@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.jobs import runner as jobs
+from testkit.job_wait import wait_for_job
 from data.sample import generate_sample
 from tests.dashboard.apptest_helpers import frame_with, metrics, open_page, selectbox, texts
 from tests.dashboard.conftest import sql
@@ -53,7 +54,7 @@ def test_crawl_started_from_the_page_runs_and_its_numbers_match_the_store(
     assert "No crawl yet" in texts(at)
     _start(at, f"https://open.spotify.com/playlist/{fake_api.catalog.seed_playlist().id}?si=x")
     assert not at.exception
-    status = jobs.wait_for_job("crawl", home, timeout_s=120)
+    status = wait_for_job("crawl", home, timeout_s=120)
     assert status.state == "done", status.message
     assert "--seed-playlist" in status.command and fake_api.catalog.seed_playlist().id in \
         status.command
@@ -178,7 +179,7 @@ def test_credentials_from_streamlit_secrets_reach_the_crawler_and_nothing_else(
     at = open_page("crawl")
     at.secrets = {"SPOTIPY_CLIENT_ID": fake_api.client_id, "SPOTIPY_CLIENT_SECRET": secret}
     _start(at, fake_api.catalog.seed_playlist().id, max_playlists=2, depth=0)
-    status = jobs.wait_for_job("crawl", home, timeout_s=120)
+    status = wait_for_job("crawl", home, timeout_s=120)
     assert status.state == "done", status.message
     at.run()
     assert secret not in texts(at)
@@ -198,7 +199,7 @@ def test_stop_then_resume_from_the_page(home: Path, tiny: dict, fake_api) -> Non
     at.run()
     assert "running" in at.main.get("progress")[0].proto.text
     at.button(key="crawl_stop").click().run()
-    status = jobs.wait_for_job("crawl", home, timeout_s=60)
+    status = wait_for_job("crawl", home, timeout_s=60)
     assert status.state == "cancelled"
     assert sql(home, "SELECT state FROM crawls")[0][0] == "stopped"  # resumable, not lost
     visited = sql(home, "SELECT count(*) FROM crawl_playlists WHERE status != 'queued'")[0][0]
@@ -208,7 +209,7 @@ def test_stop_then_resume_from_the_page(home: Path, tiny: dict, fake_api) -> Non
     resume = [b for b in at.button if b.label == "Resume last crawl"][0]
     assert not resume.disabled
     resume.click().run()
-    status = jobs.wait_for_job("crawl", home, timeout_s=120)
+    status = wait_for_job("crawl", home, timeout_s=120)
     assert status.state == "done", status.message
     assert "--resume" in status.command
     assert sql(home, "SELECT count(*) FROM crawls")[0][0] == 1  # the same crawl, continued

@@ -171,16 +171,16 @@ def test_a_link_with_a_playlist_id_opens_its_recommendations(home: Path, tiny: d
 
 def test_a_slow_model_load_shows_a_notice_then_the_recommendations(
         home: Path, tiny: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    import ml.serving
+    import ml.serving.recommender
 
     release = threading.Event()
-    load = ml.serving.load_recommender
+    load = ml.serving.recommender.load_recommender
 
     def held_load(*args, **kwargs):  # the load of a large catalog, held until released
         assert release.wait(60)
         return load(*args, **kwargs)
 
-    monkeypatch.setattr(ml.serving, "load_recommender", held_load)
+    monkeypatch.setattr(ml.serving.recommender, "load_recommender", held_load)
     monkeypatch.setenv("PLAYLISTGRAPH_MODEL_WAIT_S", "0")
     at = open_page("recommendations")
     assert "Preparing the co-occurrence baseline" in texts(at)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from data.store import Catalog
-from ml.pipeline import run_training
+from ml.pipeline.train_run import run_training
 from tests.dashboard.apptest_helpers import open_page, texts
 from tests.ml.conftest import build_checkerboard, fast_config
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.jobs import runner
 from dashboard.sections.sample_removal import REMOVE_JOB
 from data.bundled import load_bundled_sample
 from data.ingest import ingest
@@ -14,6 +13,7 @@ from data.sample import generate_sample
 from data.store import Catalog
 from tests.dashboard.apptest_helpers import metrics, open_page, texts
 from tests.dashboard.conftest import sql
+from testkit.job_wait import wait_for_job
 
 pytestmark = pytest.mark.usefixtures("no_autotrain")
 
@@ -36,7 +36,7 @@ def test_overview_removes_the_sample_after_a_confirmation(home: Path, catalog: C
     at.checkbox(key="remove_sample_confirm").check().run()
     at.button(key="remove_sample").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert runner.wait_for_job(REMOVE_JOB, home, timeout_s=60).state == "done"
+    assert wait_for_job(REMOVE_JOB, home, timeout_s=60).state == "done"
 
     at = open_page()
     shown = metrics(at)

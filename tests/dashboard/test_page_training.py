@@ -1,7 +1,7 @@
 """AppTest: the Training page shows each run's curves, the evaluation table and a comparison.
 
 Run directories are written here in the format `python -m ml train` writes (the
-contract in ml/runs.py); the page must show exactly their numbers.
+contract in ml/runs/directory.py); the page must show exactly their numbers.
 """
 from __future__ import annotations
 

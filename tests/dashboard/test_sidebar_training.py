@@ -15,6 +15,7 @@ import pytest
 from dashboard.frames.charts import MODEL_LABELS
 from dashboard.sidebar import APP_NAME, RUNNING_NOTICE
 from dashboard.jobs import runner as jobs
+from testkit.job_wait import wait_for_job
 from data.features_import import import_features
 from data.home import runs_dir
 from data.ingest import ingest
@@ -65,7 +66,7 @@ def test_training_error_is_shown_in_the_sidebar(home: Path, sampled: Catalog,
     assert "Co-occurrence baseline" in _sidebar(at)
     assert APP_NAME in _sidebar(at)  # the app's name on every page
     at.sidebar.button(key="retrain").click().run()
-    status = jobs.wait_for_job("train", home, timeout_s=120)
+    status = wait_for_job("train", home, timeout_s=120)
     assert status.state == "failed"
     at.run()
     assert not at.exception
@@ -119,7 +120,7 @@ def test_progress_lock_and_cancel(home: Path, sampled: Catalog,
     except BaseException:
         jobs.cancel_job("train", home)  # never leave a trainer running behind a failed test
         raise
-    status = jobs.wait_for_job("train", home, timeout_s=60)
+    status = wait_for_job("train", home, timeout_s=60)
     assert status.state == "cancelled"
     assert json.loads((run_dir / "status.json").read_text())["state"] == "cancelled"
     assert not (runs_dir(home) / "ACTIVE").exists()  # a cancelled run never serves
@@ -134,7 +135,7 @@ def test_finished_run_replaces_the_baseline(home: Path, sampled: Catalog,
     at = open_page("recommendations")
     assert "co-occurrence baseline" in texts(at)
     at.sidebar.button(key="retrain").click().run()
-    status = jobs.wait_for_job("train", home, timeout_s=300)
+    status = wait_for_job("train", home, timeout_s=300)
     assert status.state == "done", status.message
     run_id = (runs_dir(home) / "ACTIVE").read_text().strip()
     assert status.message == str(runs_dir(home) / run_id)  # the trainer's last line

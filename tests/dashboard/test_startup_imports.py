@@ -14,7 +14,7 @@ import sys
 import dashboard.bootstrap, dashboard.sidebar, dashboard.reads.recommender
 import dashboard.reads.loaders, dashboard.reads.crawl_info
 import dashboard.frames.charts, dashboard.frames.degree_stats, dashboard.frames.catalog_figures
-heavy = sorted(m for m in ("torch", "torch_geometric", "ml.serving", "ml.projection")
+heavy = sorted(m for m in ("torch", "torch_geometric", "ml.serving.recommender", "ml.pipeline.project_run")
                if m in sys.modules)
 print(",".join(heavy))
 """

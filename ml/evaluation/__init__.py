@@ -1,0 +1,1 @@
+"""Metrics, scoring rankers on held-out cases, bootstrap significance (pure: no files)."""

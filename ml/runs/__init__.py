@@ -1,0 +1,1 @@
+"""A run directory: its file names, its status and pointer files, the artifacts it leaves."""
