@@ -1,4 +1,5 @@
-"""`python -m data {ingest,listening,features,sample,stats,load-sample}`: the data layer's commands."""
+"""`python -m data {ingest,listening,features,sample,stats,load-sample,remove-sample}`: the
+data layer's commands."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +9,8 @@ from pathlib import Path
 
 from data.command_line import add_home_argument, home_option, missing_package_hint
 from data.home import BUNDLED_SAMPLE, catalog_path, home_dir
+
+ON_CONFLICT = ("refuse", "skip", "replace")  # data.ingest.ON_CONFLICT, without importing numpy
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="ingest MPD slice files or directories of them", **common)
     p.add_argument("paths", nargs="+", type=Path, help=".json / .json.gz slices or directories")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--on-conflict", choices=ON_CONFLICT, default="refuse",
+                   help="a pid stored already with other contents: refuse the slice, skip "
+                        "(keep the stored playlist) or replace it with the file's")
     p = sub.add_parser("listening", help="import a Spotify data export (streaming history, "
                        "saved tracks, playlists)", **common)
     p.add_argument("paths", nargs="+", type=Path,
@@ -43,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("load-sample", help="ingest the bundled sample and print statistics",
                        **common)
     p.add_argument("--dir", type=Path, default=BUNDLED_SAMPLE)
+    p = sub.add_parser("remove-sample", help="remove the bundled sample (do it before ingesting "
+                       "real MPD data): its playlists, what only they held, their counts",
+                       **common)
     return parser
 
 
@@ -72,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     with catalog:
         if args.command == "ingest":
             from data.ingest import ingest
-            report = ingest(catalog, args.paths, progress=not args.no_progress)
+            report = ingest(catalog, args.paths, progress=not args.no_progress,
+                            on_conflict=args.on_conflict)
             print(report.summary())
             return 0 if report.ok else 1
         if args.command == "listening":
@@ -99,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             print(report.summary())
             _print_stats(catalog, as_json=False)
             return 0 if report.ok else 1
+        if args.command == "remove-sample":
+            from data.sample_removal import remove_sample
+            print(remove_sample(catalog).summary())
+            return 0
         if args.command == "stats":
             _print_stats(catalog, as_json=args.json)
             return 0

@@ -93,7 +93,8 @@ def load_bundled_sample(catalog: Catalog, *, progress: bool = True, err: TextIO 
     if not loaded:
         with catalog.write():
             catalog.set_meta(SAMPLE_STATE_KEY, "loading")
-    report = ingest(catalog, [sample_dir], progress=progress, err=err, on_slice=on_slice)
+    report = ingest(catalog, [sample_dir], progress=progress, err=err, on_slice=on_slice,
+                    source="sample")
     features = features_file(sample_dir)
     if features is not None and not loaded:
         imported = import_features(catalog, features, source="sample")

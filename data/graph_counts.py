@@ -25,7 +25,10 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-SOURCES = ("mpd", "spotify")  # source code = index
+SOURCES = ("mpd", "spotify")  # count columns: source code = index
+# Which count column each playlist source adds to: a real MPD copy and the bundled sample
+# are both MPD-format data; a user's export sits with the crawl side.
+SPOTIFY_SIDE_SQL = "('spotify', 'export')"
 KINDS = ("playlist", "track", "artist")
 _CHUNK = 5000
 _WHOLE_TABLE = 200_000  # from this many touched ids on, read the whole counts table
@@ -127,8 +130,7 @@ def delta_of_playlists(conn: sqlite3.Connection, playlist_ids: Iterable[int]) ->
     rows: list[tuple] = []
     for chunk in _chunks(ids):
         rows.extend(conn.execute(
-            "SELECT pt.playlist_id, p.source IN ('spotify', 'export'), pt.track_id "
-            "FROM playlist_tracks pt "
+            f"SELECT pt.playlist_id, p.source IN {SPOTIFY_SIDE_SQL}, pt.track_id FROM playlist_tracks pt "
             "JOIN playlists p ON p.id = pt.playlist_id "
             f"WHERE pt.playlist_id IN ({','.join('?' * len(chunk))})", chunk))
     if not rows:

@@ -1,7 +1,9 @@
 """MPD ingest: slice files into the catalog, one transaction per slice.
 
-Streams (one slice in memory at a time), is idempotent (playlists already stored by
-pid are skipped) and resumable (a killed ingest loses only the slice in flight).
+Streams (one slice in memory at a time), is idempotent (a playlist stored already under
+the same source and pid with the same contents is skipped), never overwrites silently (the
+same pid with other contents is a conflict, data.playlist_identity) and is resumable (a
+killed ingest loses only the slice in flight).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from tqdm import tqdm
 
 from data.graph_counts import DeltaSum, delta_of_rows
 from data.mpd import ParsedSlice, SliceError, parse_slice, slice_files
+from data.playlist_identity import parsed_contents, stored_contents
 from data.store import Catalog
 from data.track_writes import KnownTracks
 
@@ -36,7 +39,10 @@ class IngestReport:
     slices_ingested: int = 0
     slices_failed: int = 0
     playlists_added: int = 0
-    playlists_present: int = 0  # already in the store: skipped as a no-op
+    playlists_present: int = 0  # stored already with the same contents: a no-op
+    playlists_conflicting: int = 0  # stored already with other contents (kept or replaced)
+    playlists_replaced: int = 0
+    slices_refused: int = 0  # slices with conflicts, not ingested (on_conflict 'refuse')
     playlists_skipped: int = 0  # bad playlists (no tracks, no pid)
     tracks_skipped: int = 0  # track entries without a track_uri
     playlist_track_rows: int = 0
@@ -50,7 +56,13 @@ class IngestReport:
         line = (f"ingested {self.slices_ingested} slice(s): {self.playlists_added} new playlists, "
                 f"{self.playlist_track_rows} playlist-track rows, "
                 f"{self.playlists_present} already present")
+        if self.playlists_conflicting:
+            kept = self.playlists_conflicting - self.playlists_replaced
+            line += (f", {self.playlists_conflicting} stored with other contents "
+                     f"({self.playlists_replaced} replaced, {kept} kept)")
         skipped = []
+        if self.slices_refused:
+            skipped.append(f"{self.slices_refused} slice(s) with conflicts (see the errors)")
         if self.slices_failed:
             skipped.append(f"{self.slices_failed} unreadable file(s)")
         if self.playlists_skipped:
@@ -60,52 +72,104 @@ class IngestReport:
         return line + ("; skipped " + ", ".join(skipped) if skipped else "")
 
 
-def ingest_slice(catalog: Catalog, parsed: ParsedSlice, known: KnownTracks | None = None,
-                 counts: DeltaSum | None = None) -> tuple[int, int, int]:
-    """Write one parsed slice in one transaction. Returns (added, present, rows).
+ON_CONFLICT = ("refuse", "skip", "replace")
 
-    `known` carries what earlier slices of this ingest stored, so their tracks need no
-    lookup again (data.track_writes). The new playlists are counted in the graph counts
-    at once, or, given `counts`, marked uncounted and their counts added to `counts`
-    (for `ingest` to store once at its end)."""
+
+class SliceConflict(Exception):
+    """A slice holds playlists stored already with other contents (data.playlist_identity),
+    and the ingest was not told what to do with them: nothing of the slice was written."""
+
+    def __init__(self, pids: list[str]):
+        super().__init__(pids)
+        self.pids = pids
+
+    def line(self, path: Path) -> str:
+        shown = ", ".join(self.pids[:5]) + (", ..." if len(self.pids) > 5 else "")
+        return (f"{path}: {len(self.pids)} playlist(s) already stored with other contents "
+                f"(pid {shown}); slice not ingested: rerun with --on-conflict replace to store "
+                "this file's version, or --on-conflict skip to keep the stored one")
+
+
+@dataclass
+class SliceResult:
+    added: int = 0
+    present: int = 0  # stored already with the same contents: a no-op
+    conflicts: int = 0  # stored already with other contents (kept or replaced)
+    replaced: int = 0
+    rows: int = 0
+
+
+def ingest_slice(catalog: Catalog, parsed: ParsedSlice, known: KnownTracks | None = None,
+                 counts: DeltaSum | None = None, *, source: str = "mpd",
+                 on_conflict: str = "refuse") -> SliceResult:
+    """Write one parsed slice in one transaction.
+
+    A pid already stored under `source` with the same contents is skipped (a re-ingest);
+    with other contents it is a conflict: `on_conflict` 'refuse' raises SliceConflict and
+    writes nothing, 'skip' keeps the stored playlist, 'replace' stores this file's version
+    in its place (same catalog id). `known` carries what earlier slices of this ingest
+    stored, so their tracks need no lookup again (data.track_writes). The new playlists
+    are counted in the graph counts at once, or, given `counts`, marked uncounted and
+    their counts added to `counts` (for `ingest` to store once at its end)."""
+    if on_conflict not in ON_CONFLICT:
+        raise ValueError(f"on_conflict must be one of {ON_CONFLICT}, not {on_conflict!r}")
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     known = known if known is not None else KnownTracks()
+    result = SliceResult()
     with catalog.write():
         known.begin(catalog.version())
         pids = [row[0] for row in parsed.playlist_rows]
-        existing = catalog.existing_playlists("mpd", pids)
+        existing = catalog.existing_playlists(source, pids)
+        stored = stored_contents(catalog.query, source, existing) if existing else {}
+        conflict = [i for i, pid in enumerate(pids)
+                    if pid in stored and stored[pid] != parsed_contents(parsed, i)]
+        if conflict and on_conflict == "refuse":
+            raise SliceConflict([pids[i] for i in conflict])
         keep = [i for i, pid in enumerate(pids) if pid not in existing]
-        rows = 0
-        if keep:
-            tracks, links, ptr, index = _kept(parsed, keep)
+        replace = conflict if on_conflict == "replace" else []
+        result.added, result.present = len(keep), len(existing) - len(conflict)
+        result.conflicts, result.replaced = len(conflict), len(replace)
+        if keep or replace:
+            tracks, links, ptr, index = _kept(parsed, keep + replace)
             track_ids, link_track, link_artist = catalog.upsert_track_rows(tracks, links, known)
-            playlist_ids = catalog.insert_playlists(
-                "mpd", [parsed.playlist_rows[i] for i in keep])
-            lengths = np.diff(ptr)
-            row_playlist, row_track = np.repeat(playlist_ids, lengths), track_ids[index]
-            position = np.arange(len(index)) - np.repeat(ptr[:-1], lengths)
-            catalog.add_playlist_track_rows(zip(
-                row_playlist.tolist(), position.tolist(), row_track.tolist()))
-            rows = len(index)
-            delta = delta_of_rows(row_playlist, np.zeros(rows, np.int64), row_track,
-                                  link_track, link_artist)
-            if counts is None:
-                catalog.count_playlists([], delta)
-            else:
-                catalog.mark_uncounted(playlist_ids.tolist())
-                counts.add(delta)
-                counts.playlists.append(playlist_ids)
+            new = len(keep)
+            if keep:
+                playlist_ids = catalog.insert_playlists(
+                    source, [parsed.playlist_rows[i] for i in keep])
+                lengths = np.diff(ptr[:new + 1])
+                rows = int(ptr[new])
+                row_playlist, row_track = np.repeat(playlist_ids, lengths), track_ids[index[:rows]]
+                position = np.arange(rows) - np.repeat(ptr[:new], lengths)
+                catalog.add_playlist_track_rows(zip(
+                    row_playlist.tolist(), position.tolist(), row_track.tolist()))
+                result.rows = rows
+                delta = delta_of_rows(row_playlist, np.zeros(rows, np.int64), row_track,
+                                      link_track, link_artist)
+                if counts is None:
+                    catalog.count_playlists([], delta)
+                else:
+                    catalog.mark_uncounted(playlist_ids.tolist())
+                    counts.add(delta)
+                    counts.playlists.append(playlist_ids)
+            for j, i in enumerate(replace):
+                playlist_id = existing[pids[i]]
+                catalog.replace_playlist(playlist_id, source, parsed.playlist_rows[i])
+                catalog.set_playlist_tracks(
+                    playlist_id, track_ids[index[ptr[new + j]:ptr[new + j + 1]]].tolist())
+                result.rows += int(ptr[new + j + 1] - ptr[new + j])
+            if replace:
+                known.links_changed = True  # counts of this ingest moved outside `counts`
         catalog.record_slice(parsed.path.name, len(pids), len(parsed.problems), now)
-        if keep:
+        if keep or replace:
             catalog.set_meta("last_ingest_at", now)
     known.committed(catalog.version())
-    return len(keep), len(existing), rows
+    return result
 
 
 def _kept(parsed: ParsedSlice, keep: list[int]):
     """(tracks, links, track_ptr, track_index) of the playlists `keep` only; tracks keep
     their first-sighting order."""
-    if len(keep) == len(parsed.playlist_rows):
+    if keep == list(range(len(parsed.playlist_rows))):
         return parsed.tracks, parsed.artists, parsed.track_ptr, parsed.track_index
     ptr = parsed.track_ptr
     index = np.concatenate([parsed.track_index[ptr[i]:ptr[i + 1]] for i in keep])
@@ -120,9 +184,12 @@ def _kept(parsed: ParsedSlice, keep: list[int]):
 
 
 def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
-           err: TextIO = sys.stderr, on_slice: Callable[[Path], None] | None = None) -> IngestReport:
-    """Ingest every slice under `paths`. Bad files and playlists are reported, not fatal;
-    so is a folder without slices (nothing to ingest is an error too)."""
+           err: TextIO = sys.stderr, on_slice: Callable[[Path], None] | None = None,
+           source: str = "mpd", on_conflict: str = "refuse") -> IngestReport:
+    """Ingest every slice under `paths` as playlists of `source` ('mpd', or 'sample' for
+    the bundled sample). Bad files and playlists are reported, not fatal; so is a folder
+    without slices (nothing to ingest is an error too), and so is a slice holding pids
+    stored already with other contents, unless `on_conflict` says what to do (ingest_slice)."""
     report = IngestReport()
     files = list(slice_files(paths))
     for path in paths:
@@ -138,7 +205,7 @@ def ingest(catalog: Catalog, paths: list[Path], *, progress: bool = True,
     known, counts = KnownTracks(), DeltaSum() if bulk else None
     with catalog.bulk_load() if bulk else nullcontext():
         _ingest_files(catalog, files, report, _Progress(len(files), progress, err), on_slice,
-                      known, counts)
+                      known, counts, source, on_conflict)
         if bulk:
             _count_ingested(catalog, known, counts)
     catalog.ensure_indexes()  # a no-op, unless an earlier bulk load was killed
@@ -199,7 +266,7 @@ class _Progress:
 
 def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, bar: _Progress,
                   on_slice: Callable[[Path], None] | None, known: KnownTracks,
-                  counts: DeltaSum | None) -> None:
+                  counts: DeltaSum | None, source: str, on_conflict: str) -> None:
     started = time.perf_counter()
     for path, parsed in _parsed_ahead(files):
         if on_slice:
@@ -218,13 +285,24 @@ def _ingest_files(catalog: Catalog, files: list[Path], report: IngestReport, bar
         for problem in problems:
             report.errors.append(problem)
             bar.error(problem)
-        added, present, rows = ingest_slice(catalog, parsed, known, counts)
+        try:
+            result = ingest_slice(catalog, parsed, known, counts, source=source,
+                                  on_conflict=on_conflict)
+        except SliceConflict as conflict:
+            report.slices_refused += 1
+            report.playlists_conflicting += len(conflict.pids)
+            report.errors.append(conflict.line(path))
+            bar.error(report.errors[-1])
+            bar.advance()
+            continue
         report.slices_ingested += 1
-        report.playlists_added += added
-        report.playlists_present += present
+        report.playlists_added += result.added
+        report.playlists_present += result.present
+        report.playlists_conflicting += result.conflicts
+        report.playlists_replaced += result.replaced
         report.playlists_skipped += len(parsed.problems)
         report.tracks_skipped += parsed.skipped_tracks
-        report.playlist_track_rows += rows
+        report.playlist_track_rows += result.rows
         elapsed = max(time.perf_counter() - started, 1e-9)
         playlists = report.playlists_added + report.playlists_present
         bar.advance(playlists_per_s=f"{playlists / elapsed:,.0f}")

@@ -21,7 +21,7 @@ from typing import Iterator, Union
 import msgspec
 import numpy as np
 
-from data.store import ArtistRef, PlaylistRecord, TrackRecord
+from data.records import ArtistRef, PlaylistRecord, TrackRecord
 
 
 class SliceError(ValueError):

@@ -6,6 +6,10 @@ Append new migrations at the end; never edit one that has shipped.
 from __future__ import annotations
 
 import sqlite3
+from typing import Callable
+
+from data import home
+from data.playlist_identity import mark_bundled_sample
 
 AUDIO_FEATURES = (
     "danceability", "energy", "key", "loudness", "mode", "speechiness",
@@ -242,11 +246,13 @@ UNION ALL SELECT 'artists_spotify', count(*) FILTER (WHERE spotify > 0) FROM art
 UNION ALL SELECT 'artists_both', count(*) FILTER (WHERE mpd > 0 AND spotify > 0) FROM artist_playlist_counts;
 """
 
-# Placeholder for issue 19's migration v4 (the lead keeps 19's and drops this one at
-# merge): the playlists' CHECK widened to the sources 'sample' and 'export'. SQLite cannot
-# alter a CHECK, so the table is rebuilt under its name, ids kept.
-_V4_SOURCES_PLACEHOLDER = """
-CREATE TABLE playlists_widened (
+_V4_SAMPLE_SOURCE = """
+-- A playlist's identity includes where it came from: the bundled generated sample gets
+-- source 'sample', so its pids never shadow a real MPD copy's ('mpd'); 'export' is a
+-- user's own Spotify data export. The graph-count columns stay two: `mpd` counts 'mpd' and
+-- 'sample' playlists, `spotify` counts 'spotify' and 'export' ones (data.graph_counts).
+-- SQLite cannot change a CHECK in place: the table is rebuilt (ids kept) and renamed.
+CREATE TABLE playlists_v4 (
     id INTEGER PRIMARY KEY,
     source TEXT NOT NULL CHECK (source IN ('mpd', 'sample', 'spotify', 'export')),
     source_id TEXT NOT NULL,
@@ -264,10 +270,20 @@ CREATE TABLE playlists_widened (
     duration_ms INTEGER,
     UNIQUE (source, source_id)
 );
-INSERT INTO playlists_widened SELECT * FROM playlists;
+INSERT INTO playlists_v4 SELECT * FROM playlists;
 DROP TABLE playlists;
-ALTER TABLE playlists_widened RENAME TO playlists;
+ALTER TABLE playlists_v4 RENAME TO playlists;
 """
+
+
+def _v4_sample_source(conn: sqlite3.Connection) -> None:
+    """Rebuild `playlists` with the new sources, then re-label the stored playlists that
+    came from the bundled sample (rule: data.playlist_identity.mark_bundled_sample)."""
+    for statement in _statements(_V4_SAMPLE_SOURCE):
+        conn.execute(statement)
+    mark_bundled_sample(lambda sql, params: conn.execute(sql, tuple(params)),
+                        home.BUNDLED_SAMPLE)
+
 
 _V5_LISTENING = """
 -- A listener's plays from Spotify's data export (python -m data listening). The
@@ -318,7 +334,9 @@ DEFERRABLE_INDEXES = {
         "CREATE INDEX track_artists_by_artist ON track_artists (artist_id, track_id)",
 }
 
-MIGRATIONS: list[str] = [_V1_CORE, _V2_CRAWL, _V3_COUNTS, _V4_SOURCES_PLACEHOLDER, _V5_LISTENING]
+# A migration is a script, or a function for one that needs more than SQL.
+MIGRATIONS: list[str | Callable[[sqlite3.Connection], None]] = [
+    _V1_CORE, _V2_CRAWL, _V3_COUNTS, _v4_sample_source, _V5_LISTENING]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -341,8 +359,12 @@ def migrate(conn: sqlite3.Connection) -> int:
             if conn.execute("PRAGMA user_version").fetchone()[0] != version:
                 conn.execute("ROLLBACK")
                 continue
-            for statement in _statements(MIGRATIONS[version]):
-                conn.execute(statement)
+            step = MIGRATIONS[version]
+            if callable(step):
+                step(conn)
+            else:
+                for statement in _statements(step):
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:

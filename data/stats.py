@@ -11,15 +11,17 @@ from dataclasses import asdict, dataclass
 
 from data.store import Catalog
 
-SOURCES = ("mpd", "spotify")
+SOURCES = ("mpd", "sample", "spotify", "export")  # playlist sources (data.schema v4)
 CATCH_UP_ROWS = 2_000_000  # uncounted rows a read counts on the fly (a few seconds at most)
 
 
 @dataclass
 class GraphStats:
     store_version: int
-    playlists: dict[str, int]  # per source and "total"
-    tracks: dict[str, int]  # per source of the playlists holding them, and "total"
+    playlists: dict[str, int]  # per source (SOURCES) and "total"
+    # per side of the playlists holding them ("mpd": MPD or sample, "spotify": crawled or
+    # exported; data.graph_counts), "both" and "total"
+    tracks: dict[str, int]
     artists: dict[str, int]
     albums: int
     playlist_track_rows: int  # rows, counting a track twice in one playlist twice

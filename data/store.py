@@ -9,13 +9,14 @@ from __future__ import annotations
 import sqlite3
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
 from data.home import catalog_path
+from data.records import ArtistRef, PlaylistRecord, TrackRecord
 from data import graph_counts
 from data.schema import AUDIO_FEATURES, DEFERRABLE_INDEXES, migrate
 from data.track_writes import KnownTracks, upsert_track_rows
@@ -23,45 +24,12 @@ from data.track_writes import KnownTracks, upsert_track_rows
 _CHUNK = 5000  # bound parameters per IN (...) lookup
 
 
-class ArtistRef(NamedTuple):
-    uri: str
-    name: str
-    name_only: bool = False  # True: no Spotify URI was known; `uri` is 'name:<name>'
-
-    @classmethod
-    def by_name(cls, name: str) -> "ArtistRef":
-        return cls(uri=f"name:{name}", name=name, name_only=True)
-
-
-# NamedTuples, not dataclasses: an MPD slice makes tens of thousands of these.
-class TrackRecord(NamedTuple):
-    uri: str
-    name: str
-    artists: tuple[ArtistRef, ...] = ()
-    album_uri: str | None = None
-    album_name: str | None = None
-    duration_ms: int | None = None
-
-
-@dataclass(frozen=True)
-class PlaylistRecord:
-    source: str  # 'mpd' or 'spotify'
-    source_id: str  # the MPD pid or the Spotify playlist id
-    name: str
-    description: str | None = None
-    owner_id: str | None = None
-    owner_name: str | None = None
-    collaborative: bool | None = None
-    modified_at: int | None = None
-    num_tracks: int | None = None
-    num_albums: int | None = None
-    num_artists: int | None = None
-    num_followers: int | None = None
-    num_edits: int | None = None
-    duration_ms: int | None = None
-
-
 _PLAYLIST_COLUMNS = tuple(f.name for f in fields(PlaylistRecord))
+
+
+class CatalogUnreadable(sqlite3.DatabaseError):
+    """The catalog file is not an SQLite database (or is damaged); the message is one line
+    saying what to do. A DatabaseError still, for callers that catch those."""
 
 
 class Catalog:
@@ -72,11 +40,19 @@ class Catalog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None,
                                      check_same_thread=False)
-        self._set_wal(timeout_s)
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._conn.execute("PRAGMA cache_size = -131072")  # 128 MiB
-        self._conn.execute("PRAGMA temp_store = MEMORY")
-        migrate(self._conn)
+        try:
+            self._set_wal(timeout_s)
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA cache_size = -131072")  # 128 MiB
+            self._conn.execute("PRAGMA temp_store = MEMORY")
+            migrate(self._conn)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            if type(exc) is not sqlite3.DatabaseError:  # locked, read-only, ...: not the file
+                raise
+            raise CatalogUnreadable(
+                f"cannot open the catalog at {self.path} ({exc}); point --home / "
+                "PLAYLISTGRAPH_HOME at another directory or move the file away") from None
         self._in_write = False
 
     def _set_wal(self, timeout_s: float) -> None:
@@ -295,6 +271,18 @@ class Catalog:
               *row[collaborative + 1:]) for i, row in enumerate(rows)))
         return np.arange(first, first + len(rows), dtype=np.int64)
 
+    def replace_playlist(self, playlist_id: int, source: str, row: Sequence) -> None:
+        """Overwrite a stored playlist's metadata with `row` (PlaylistRecord's fields after
+        `source`, as `insert_playlists` takes them); its id stays. Tracks are set apart."""
+        self._require_write()
+        names = _PLAYLIST_COLUMNS[1:]
+        values = list(row)
+        collaborative = names.index("collaborative")
+        values[collaborative] = None if values[collaborative] is None else int(values[collaborative])
+        self._conn.execute(
+            f"UPDATE playlists SET {', '.join(f'{c} = ?' for c in names)} "
+            "WHERE id = ? AND source = ?", (*values, playlist_id, source))
+
     def set_playlist_tracks(self, playlist_id: int, track_ids: Sequence[int]) -> None:
         """Replace the playlist's track list (positions 0..n-1); the graph counts follow."""
         self._require_write()
@@ -326,6 +314,13 @@ class Catalog:
         when the caller has it; else their rows are read."""
         self._require_write()
         graph_counts.count_playlists(self._conn, playlist_ids, delta)
+
+    def uncount_playlists(self, playlist_ids: Sequence[int]) -> None:
+        """Take counted playlists out of the graph counts (before their rows are deleted)."""
+        self._require_write()
+        if len(playlist_ids):
+            graph_counts.apply_delta(
+                self._conn, -graph_counts.delta_of_playlists(self._conn, playlist_ids))
 
     def uncounted_playlists(self) -> list[int]:
         return graph_counts.uncounted(self._conn)

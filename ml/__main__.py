@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     home = home_dir(args.home)
 
+    from data.store import CatalogUnreadable
     from ml.errors import UserError
     try:
         if args.command == "train":
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "recommend":
             return _recommend(args, home)
         return _runs(home)
-    except UserError as exc:
+    except (UserError, CatalogUnreadable) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

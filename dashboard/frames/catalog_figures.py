@@ -6,18 +6,22 @@ from typing import Mapping
 
 
 def playlist_counts(by_source: Mapping[str, int], crawled: Mapping[str, int]) -> dict[str, int]:
-    """mpd, crawled (items read), unreachable (metadata only), with_tracks (mpd + crawled).
+    """mpd (a real MPD copy), sample (the bundled generated sample), crawled (items read),
+    unreachable (metadata only), with_tracks (mpd + sample + crawled).
 
-    by_source: `GraphStats.playlists` ({mpd, spotify, total}); crawled:
+    by_source: `GraphStats.playlists` ({mpd, sample, spotify, export, total}); crawled:
     `crawled_playlist_counts` ({crawled, unreachable, queued}).
     """
-    return {"mpd": int(by_source.get("mpd", 0)), "crawled": int(crawled.get("crawled", 0)),
+    mpd, sample = int(by_source.get("mpd", 0)), int(by_source.get("sample", 0))
+    return {"mpd": mpd, "sample": sample, "crawled": int(crawled.get("crawled", 0)),
             "unreachable": int(crawled.get("unreachable", 0)),
-            "with_tracks": int(by_source.get("mpd", 0)) + int(crawled.get("crawled", 0))}
+            "with_tracks": mpd + sample + int(crawled.get("crawled", 0))}
 
 
 def playlists_help(counts: Mapping[str, int]) -> str:
-    return (f"Playlists with stored tracks: {counts['mpd']:,} from the MPD and "
+    sample = (f", {counts['sample']:,} from the bundled generated sample"
+              if counts.get("sample") else "")
+    return (f"Playlists with stored tracks: {counts['mpd']:,} from the MPD{sample} and "
             f"{counts['crawled']:,} crawled." + _unreachable(counts))
 
 

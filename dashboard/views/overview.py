@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard.frames import catalog_figures
 from dashboard.frames.formatting import density, human_bytes, percent, when
 from dashboard.reads import crawl_info, loaders
+from dashboard.sections import sample_removal
 from dashboard.settings import load_settings
 
 settings = load_settings()
@@ -26,7 +27,12 @@ playlists = catalog_figures.playlist_counts(stats.playlists, crawled)
 row = st.columns(5)
 row[0].metric("Playlists", f"{playlists['with_tracks']:,}", border=True,
               help=catalog_figures.playlists_help(playlists))
-row[1].metric("MPD playlists", f"{playlists['mpd']:,}", border=True)
+if playlists["sample"]:
+    row[1].metric("MPD + sample playlists", f"{playlists['mpd'] + playlists['sample']:,}",
+                  border=True, help=f"{playlists['mpd']:,} from an MPD copy and "
+                                    f"{playlists['sample']:,} from the bundled generated sample.")
+else:
+    row[1].metric("MPD playlists", f"{playlists['mpd']:,}", border=True)
 row[2].metric("Crawled playlists", f"{playlists['crawled']:,}", border=True,
               help=catalog_figures.crawled_help(playlists))
 row[3].metric("Tracks", f"{stats.tracks['total']:,}", border=True)
@@ -49,12 +55,14 @@ row[4].metric("Mean playlist length", f"{mean_len:.1f}", border=True,
               help="Distinct tracks per playlist that has tracks.")
 
 st.subheader("By source")
-st.caption("A track or artist counts for a source when at least one playlist of that source "
+st.caption("MPD counts a real MPD copy and the bundled sample together. "
+           "A track or artist counts for a source when at least one playlist of that source "
            "holds it, so the overlap column shows how much the crawl and the MPD share. "
            "Playlists: those with stored tracks (unreachable crawled playlists are on the "
            "Crawl page).")
 by_source = pd.DataFrame(
-    [("Playlists", playlists["mpd"], playlists["crawled"], 0, playlists["with_tracks"]),
+    [("Playlists", playlists["mpd"] + playlists["sample"], playlists["crawled"], 0,
+      playlists["with_tracks"]),
      ("Tracks", stats.tracks["mpd"], stats.tracks["spotify"], stats.tracks["both"],
       stats.tracks["total"]),
      ("Artists", stats.artists["mpd"], stats.artists["spotify"], stats.artists["both"],
@@ -76,3 +84,5 @@ row[3].metric("Crawl frontier", f"{crawl.frontier:,}" if crawl.available else "â
 crawl_state = f" ({crawl.state})" if crawl.state else ""
 st.markdown(f"**Last ingest:** {when(health['last_ingest_at'])}  \n"
             f"**Last crawl:** {when(crawl.last_crawl_at)}{crawl_state}")
+
+sample_removal.render(settings, playlists["sample"])

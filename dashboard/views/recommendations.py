@@ -13,7 +13,7 @@ from dashboard.reads import loaders, recommender
 from dashboard.settings import load_settings
 from dashboard.views import recommend_account, recommend_listening
 
-SOURCE_LABELS = {"mpd": "MPD", "spotify": "Crawled"}
+SOURCE_LABELS = {"mpd": "MPD", "sample": "Sample", "spotify": "Crawled", "export": "Export"}
 MODES = ("Playlist", "User", "Track list", recommend_account.MODE, recommend_listening.MODE)
 
 
@@ -62,6 +62,8 @@ model_version = recommender.model_version(home, version, run_id)
 model = recommender.serving_model(home, model_version, run_id, wait_s=settings.model_wait_s)
 
 st.title("Recommendations")
+if model is not None and model.run_id is not None and model.run_id != run_id:
+    st.warning(f"The active run cannot be used: {model.note}.", icon=":material/warning:")
 if model is None:
     st.info((f"Loading the model of run `{run_id}`…" if run_id is not None else
              "Preparing the co-occurrence baseline over the whole catalog (the first time "

@@ -18,6 +18,7 @@ from data.graph_reads import GraphTables, read_graph_tables
 from data.home import cache_dir
 from data.schema import AUDIO_FEATURES
 from data.store import Catalog
+from ml.dataset.snapshot_pins import pinned_versions
 from ml.dataset.titles import normalize_title
 from ml.errors import UserError
 
@@ -222,8 +223,10 @@ def _prune(directory: Path) -> None:
         except ValueError:
             return -1
     files = sorted(directory.glob("snapshot-v*.npz"), key=version_of, reverse=True)
+    pinned = pinned_versions(directory.parent)  # snapshots runs in progress still need
     for old in files[KEEP_CACHED:]:
-        old.unlink(missing_ok=True)
+        if version_of(old) not in pinned:
+            old.unlink(missing_ok=True)
 
 
 def _indptr(sorted_rows: np.ndarray, n: int) -> np.ndarray:

@@ -27,7 +27,7 @@ from ml.pipeline.evaluate_run import evaluate_run
 from ml.runs import layout
 from ml.runs.artifacts import load_checkpoint, save_checkpoint, save_model, save_split
 from ml.runs.directory import (activate, append_metrics, new_run_dir, read_status, resolve_run,
-                     write_json_atomic, write_status)
+                               trim_metrics, write_json_atomic, write_status)
 from ml.dataset.snapshot import load_snapshot, snapshot_of_version
 from ml.errors import UserError
 from ml.runtime import configure_torch, resolve_device
@@ -159,6 +159,7 @@ def _validate(config: TrainConfig) -> None:
 def _fit(config: TrainConfig, trainer: Trainer, state, run_dir: Path, snapshot_version: int,
          device: torch.device, progress: bool, out: TextIO) -> None:
     """`fit` with the run directory kept current: metrics, checkpoint and status per epoch."""
+    trim_metrics(run_dir, state.epoch)  # a resumed run: rows past its checkpoint are redone
     write_status(run_dir, "running", state.epoch, config.epochs,
                  f"training from epoch {state.epoch + 1}")
 

@@ -153,12 +153,19 @@ def save_booster(run_dir: Path, booster, sources: list[str], n: int, report: dic
 def load_booster(run_dir: Path):
     """(booster, metadata) of a run's re-ranker; ArtifactError with what to do otherwise."""
     import lightgbm as lgb
-    if not ((run_dir / layout.RERANKER_META).exists() and (run_dir / layout.RERANKER_MODEL).exists()):
-        raise ArtifactError(f"{run_dir} has no re-ranker; re-evaluate it with "
-                            f"python -m ml evaluate {run_dir.name}")
+    missing = [n for n in (layout.RERANKER_META, layout.RERANKER_MODEL)
+               if not (run_dir / n).exists()]
+    if missing:
+        raise ArtifactError(f"{run_dir} has no re-ranker ({missing[0]} is missing); re-evaluate "
+                            f"it with python -m ml evaluate {run_dir.name}")
     try:
         meta = json.loads((run_dir / layout.RERANKER_META).read_text(encoding="utf-8"))
-        booster = lgb.Booster(model_file=str(run_dir / layout.RERANKER_MODEL))
+        text = (run_dir / layout.RERANKER_MODEL).read_text(encoding="utf-8")
+        # LightGBM aborts the whole process on a model file cut short: check that its last
+        # sections are there before handing it over.
+        if "\nend of trees\n" not in text or "\nend of parameters\n" not in text:
+            raise ValueError(f"{layout.RERANKER_MODEL} is truncated")
+        booster = lgb.Booster(model_str=text)
     except (ValueError, OSError, lgb.basic.LightGBMError) as exc:
         raise ArtifactError(f"{run_dir}: reranker files are corrupt ({str(exc)[:120]}); "
                             f"re-evaluate with python -m ml evaluate {run_dir.name}") from None

@@ -133,7 +133,8 @@ def load_als(run_dir: Path) -> tuple[np.ndarray, dict]:
         raise ArtifactError(f"{run_dir} has no als.npz; re-evaluate it with "
                             f"python -m ml evaluate {run_dir.name}") from None
     except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ArtifactError(f"{run_dir}/als.npz is corrupt ({_short(exc)})") from None
+        raise ArtifactError(f"{run_dir}/als.npz is corrupt ({_short(exc)}); re-evaluate it "
+                            f"with python -m ml evaluate {run_dir.name}") from None
 
 
 def save_split(run_dir: Path, data: TrainingData) -> None:
@@ -155,17 +156,19 @@ def load_split(run_dir: Path) -> tuple[int, np.ndarray, np.ndarray]:
 
 
 def _torch_load(path: Path, what: str) -> dict[str, Any]:
+    fix = ("start a new run without --resume" if what == "checkpoint" else
+           "retrain with python -m ml train")
     if not path.exists():
-        raise ArtifactError(f"no {what} at {path}")
+        raise ArtifactError(f"no {what} at {path}; {fix}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on junk
         raise ArtifactError(f"{path} is corrupt or not a {what} file ({_short(exc)}); "
-                            "start a new run") from None
+                            f"{fix}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ArtifactError(f"{path} was written by an incompatible version "
                             f"(format {state.get('format') if isinstance(state, dict) else '?'}, "
-                            f"this code reads {FORMAT}); start a new run")
+                            f"this code reads {FORMAT}); {fix}")
     return state
 
 

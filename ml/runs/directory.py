@@ -138,6 +138,16 @@ def append_metrics(run_dir: Path, row: dict[str, Any]) -> None:
         os.fsync(fh.fileno())
 
 
+def trim_metrics(run_dir: Path, epoch: int) -> None:
+    """Keep only the rows of epochs up to `epoch` (the checkpoint a run resumes from): a
+    run killed after an epoch's row but before its checkpoint, or in the middle of a row,
+    would otherwise repeat that epoch or keep a torn line."""
+    path = Path(run_dir) / layout.METRICS
+    if path.exists():
+        rows = [r for r in read_metrics(run_dir) if int(r.get("epoch", 0)) <= epoch]
+        write_text_atomic(path, "".join(json.dumps(row) + "\n" for row in rows))
+
+
 def write_json_atomic(path: Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
 

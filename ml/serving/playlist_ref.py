@@ -1,6 +1,7 @@
 """Which stored playlist a user means by `--playlist TEXT`.
 
-Accepted forms: `mpd:PID` or a bare number (an MPD pid, as users of the MPD know them),
+Accepted forms: `mpd:PID` or a bare number (an MPD pid, as users of the MPD know them; a
+real MPD copy's playlist first, else the bundled sample's), `sample:PID` (the sample's),
 `id:N` (the catalog's own id), a Spotify playlist id, open.spotify.com URL or
 `spotify:playlist:` URI, and otherwise words of its title (`title:TEXT` forces that, for
 a title that is a number). A title picks a playlist when exactly one title is equal to
@@ -15,7 +16,7 @@ from data.spotify_ids import SeedError, parse_playlist_ref
 from data.store import Catalog
 from ml.errors import UserError
 
-FORMS = ("give mpd:PID or a bare MPD pid, id:N for the catalog's own id, a Spotify playlist "
+FORMS = ("give mpd:PID or a bare MPD pid (sample:PID for the bundled sample), id:N for the catalog's own id, a Spotify playlist "
          "id, URL or spotify:playlist: URI, or words of its title (title:TEXT for a title "
          "that is a number)")
 _SHOWN = 3  # candidates named in an 'ambiguous' error
@@ -46,9 +47,17 @@ def resolve_playlist(catalog: Catalog, text: str) -> PickedPlaylist:
         number = ref[3:].strip()
         found = int(number) if number.isdigit() and catalog.playlists([int(number)]) else None
         return _picked(catalog, found, text, "catalog id")
+    if lower.startswith("sample:"):
+        pid = ref[7:].strip()
+        return _picked(catalog, playlist_by_source(catalog, "sample", pid), text, "sample pid")
     if lower.startswith("mpd:") or ref.isdigit():
         pid = ref[4:].strip() if lower.startswith("mpd:") else ref
-        return _picked(catalog, playlist_by_source(catalog, "mpd", pid), text, "MPD pid")
+        # A real MPD copy first; else the bundled sample, which has MPD pids of its own.
+        found = playlist_by_source(catalog, "mpd", pid)
+        if found is None and playlist_by_source(catalog, "sample", pid) is not None:
+            return _picked(catalog, playlist_by_source(catalog, "sample", pid), text,
+                           "MPD pid of the bundled sample")
+        return _picked(catalog, found, text, "MPD pid")
     if lower.startswith("title:"):
         return _by_title(catalog, ref[6:].strip(), text)
     try:
@@ -96,4 +105,5 @@ def _names(catalog: Catalog, ids: list[int]) -> str:
 
 
 def _ref(source: str, source_id: str) -> str:
-    return f"mpd:{source_id}" if source == "mpd" else f"spotify:playlist:{source_id}"
+    return f"{source}:{source_id}" if source in ("mpd", "sample") else \
+        f"spotify:playlist:{source_id}"

@@ -30,7 +30,8 @@ from ml.models.ranking import Ranker
 from ml.rerank.booster import TwoStage, load_booster
 from ml.rerank.two_stage import first_stage, track_context
 from ml.runs.artifacts import ArtifactError, ServingModel, load_als, load_model, run_training_data
-from ml.runs.directory import active_run, read_evaluation, served_by
+from ml.runs import layout
+from ml.runs.directory import active_run, list_runs, read_evaluation, served_by
 from ml.training.fit_baselines import BaselineInputs, build_baselines
 from ml.training.training_data import track_inputs
 
@@ -234,26 +235,59 @@ def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs) -> TwoStage:
 
 def load_recommender(catalog: Catalog, home: Path | None = None) -> Recommender:
     """The active run's served model (`evaluation.json` "served": the best on validation
-    NDCG, the GNN for runs evaluated before that field), or item co-occurrence over the
-    catalog when no run is active or its files cannot be read (`note` says why)."""
+    NDCG, the GNN for runs evaluated before that field). Should the active run's files be
+    missing or damaged, the newest other evaluated run that loads serves instead (`note`
+    says why); item co-occurrence over the catalog serves when no run is active or none
+    loads."""
     run = active_run(home)
     if run is None:
         return RankerRecommender.catalog_itemknn(
             catalog, home, "no trained run is active yet; serving item co-occurrence")
-    evaluation = read_evaluation(run.path) or {}
+    problem = ""
+    for candidate in [run, *_earlier_evaluated_runs(run.run_id, home)]:
+        try:
+            recommender = _run_recommender(candidate, catalog, home)
+        except (ArtifactError, UserError) as exc:
+            problem = problem or f"active run {run.run_id} unusable ({exc})"
+            continue
+        if candidate is not run:
+            recommender.note = (f"{problem}; serving run {candidate.run_id}, the newest "
+                                "run that loads")
+        return recommender
+    return RankerRecommender.catalog_itemknn(catalog, home,
+                                             f"{problem}; serving item co-occurrence")
+
+
+def _earlier_evaluated_runs(active_id: str, home: Path | None) -> list:
+    """Finished, evaluated runs other than the active one, newest first: those that could
+    serve in its place."""
+    return [r for r in reversed(list_runs(home)) if r.run_id != active_id
+            and (r.status or {}).get("state") == "done" and (r.path / layout.EVALUATION).exists()]
+
+
+def _run_recommender(run, catalog: Catalog, home: Path | None) -> Recommender:
+    evaluation = _evaluation(run.path)
     served = served_by(evaluation)
-    try:
-        if served == "gnn":
-            recommender: Recommender = GnnRecommender.load(run.path, catalog)
-            recommender.note = (f"GraphSAGE scored best on validation NDCG in run {run.run_id}"
-                                if "served" in evaluation else
-                                f"GraphSAGE of run {run.run_id} (evaluated before models were "
-                                "chosen on validation; re-evaluate it to choose)")
-            return recommender
+    if served != "gnn":
         return RankerRecommender.run_model(run.path, served, catalog, home)
-    except (ArtifactError, UserError) as exc:
-        return RankerRecommender.catalog_itemknn(
-            catalog, home, f"active run unusable ({exc}); serving item co-occurrence")
+    recommender: Recommender = GnnRecommender.load(run.path, catalog)
+    recommender.note = (f"GraphSAGE scored best on validation NDCG in run {run.run_id}"
+                        if "served" in evaluation else
+                        f"GraphSAGE of run {run.run_id} (evaluated before models were "
+                        "chosen on validation; re-evaluate it to choose)")
+    return recommender
+
+
+def _evaluation(run_dir: Path) -> dict:
+    """The run's evaluation.json; ArtifactError when it is missing or unreadable (a run
+    serves the model its evaluation chose, so without it the run cannot serve)."""
+    evaluation = read_evaluation(run_dir)
+    if evaluation is None:
+        what = "is missing" if not (run_dir / layout.EVALUATION).exists() else \
+            "is truncated or corrupt"
+        raise ArtifactError(f"{run_dir}/{layout.EVALUATION} {what}; re-evaluate the run with "
+                            f"python -m ml evaluate {run_dir.name} --activate")
+    return evaluation
 
 
 class _Rows:

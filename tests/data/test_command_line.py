@@ -16,8 +16,8 @@ from tests.data.conftest import REPO_ROOT, error_lines
 
 # the arguments each subcommand needs besides --home
 REQUIRED = {
-    "data": {"ingest": ["some-dir"], "listening": ["export.zip"], "features": ["f.csv"], "sample": ["--out", "o"],
-             "stats": [], "load-sample": []},
+    "data": {"ingest": ["some-dir"], "listening": ["export.zip"], "features": ["f.csv"],
+             "sample": ["--out", "o"], "stats": [], "load-sample": [], "remove-sample": []},
     "ml": {"train": [], "evaluate": [], "recommend": ["--playlist", "mpd:1"], "runs": []},
 }
 

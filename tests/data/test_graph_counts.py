@@ -21,7 +21,8 @@ from tests.data.conftest import small_slices
 
 def recount(catalog: Catalog) -> dict:
     """Degrees and per-source counts from the raw rows, in Python."""
-    source = dict(catalog.query("SELECT id, source FROM playlists"))
+    side = {"mpd": "mpd", "sample": "mpd", "spotify": "spotify", "export": "spotify"}
+    source = {i: side[s] for i, s in catalog.query("SELECT id, source FROM playlists")}
     artists_of = defaultdict(set)
     for track, artist in catalog.query("SELECT track_id, artist_id FROM track_artists"):
         artists_of[track].add(artist)

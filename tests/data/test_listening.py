@@ -259,7 +259,7 @@ def test_a_row_with_an_unreadable_time_is_counted_and_skipped_not_the_file(store
 
 def test_a_version_3_catalog_migrates_keeping_its_playlists_and_takes_export_ones(
         home: Path, small_sample: Path):
-    """The placeholder v4 rebuilds the playlists table (wider CHECK), ids and rows kept."""
+    """Migration v4 rebuilds the playlists table (wider CHECK), ids and rows kept."""
     import sqlite3
     from data.ingest import ingest
     from data.schema import _V3_COUNTS, MIGRATIONS, SCHEMA_VERSION, _statements

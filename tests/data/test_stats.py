@@ -52,7 +52,8 @@ def python_stats(graph: Graph, n_tracks: int, n_artists: int, n_albums: int,
                 "both": sum(s == {"mpd", "spotify"} for s in sources.values()), "total": total}
 
     return {
-        "playlists": {"mpd": per_source["mpd"], "spotify": per_source["spotify"],
+        "playlists": {"mpd": per_source["mpd"], "sample": per_source["sample"],
+                      "spotify": per_source["spotify"], "export": per_source["export"],
                       "total": len(graph)},
         "tracks": by_source(sources_of_track, n_tracks),
         "artists": by_source(sources_of_artist, n_artists),
