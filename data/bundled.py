@@ -22,7 +22,9 @@ from data.ingest import IngestReport, ingest
 from data.mpd import slice_files
 from data.store import Catalog
 
-SAMPLE_STATE_KEY = "bundled_sample"  # 'loading' | 'loaded' | 'removed' (python -m data remove-sample)
+SAMPLE_STATE_KEY = "bundled_sample"  # 'loading' | 'loaded'
+# Written by `python -m data remove-sample` (data/sample_removal.py): removed for good.
+SAMPLE_REMOVED_KEY = "sample_removed_at"
 SAMPLE_FEATURES_KEY = "bundled_sample_features"  # JSON: file, rows, stored, at
 FEATURES_FILES = ("audio_features.csv.gz", "audio_features.csv")
 
@@ -71,7 +73,7 @@ def needs_sample(catalog: Catalog, sample_dir: Path = BUNDLED_SAMPLE) -> bool:
     began (it left a record or a slice) and did not finish. A home whose data came from
     elsewhere before any sample load, or whose sample was removed, needs none."""
     progress = sample_progress(catalog, sample_dir)
-    if progress.state == "removed" or progress.complete:
+    if catalog.meta(SAMPLE_REMOVED_KEY) is not None or progress.complete:
         return False
     if progress.state is not None:  # a load began and did not finish
         return True

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from data.bundled import (SAMPLE_FEATURES_KEY, SAMPLE_STATE_KEY, load_bundled_sample,
-                          needs_sample, sample_progress)
+from data.bundled import (SAMPLE_FEATURES_KEY, SAMPLE_REMOVED_KEY, SAMPLE_STATE_KEY,
+                          load_bundled_sample, needs_sample, sample_progress)
 from data.ingest import ingest
 from data.mpd import slice_files
 from data.sample import generate_sample
@@ -90,6 +90,9 @@ def test_a_home_with_other_data_or_a_removed_sample_needs_none(catalog: Catalog,
     (other / "mpd.slice.0-9.json").rename(other / "mpd.slice.5000-5009.json")
     ingest(catalog, [other], progress=False)
     assert not needs_sample(catalog, sample)  # the user's own data, no sample load began
-    with catalog.write():
-        catalog.set_meta(SAMPLE_STATE_KEY, "removed")
-    assert not needs_sample(catalog, sample)
+
+    fresh = Catalog(tmp_path / "removed.sqlite")
+    with fresh.write():  # what python -m data remove-sample leaves: no sample, for good
+        fresh.set_meta(SAMPLE_REMOVED_KEY, "2026-12-07T12:00:00+00:00")
+    assert fresh.count("playlists") == 0 and not needs_sample(fresh, sample)
+    fresh.close()
