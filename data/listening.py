@@ -55,6 +55,10 @@ class ListeningReport:
     errors: list[str] = field(default_factory=list)
     # Names normalized so far in this import (the short history's files share most names).
     normalized: dict[str, str] = field(default_factory=dict, repr=False)
+    # Per listener id: (normalized artist, track) -> id of the tracks they played, built at
+    # the first short-history file (after the extended files), shared by the others.
+    played_names: dict[int, dict[tuple[str, str], int]] = field(default_factory=dict,
+                                                                repr=False)
 
     def normalize(self, name: str) -> str:
         found = self.normalized.get(name)
@@ -309,15 +313,16 @@ def _tracks_by_name(catalog: Catalog, wanted: dict[tuple[str, str], tuple[str, s
     written, ignoring ASCII case (a scan SQLite does, not Python), then compared with
     normalized names. A listened track wins over others of the same names, then the
     lowest id."""
-    found: dict[tuple[str, str], int] = {}
     sql = ("SELECT t.id, t.name, ar.name FROM tracks t JOIN track_artists ta "
            "ON ta.track_id = t.id AND ta.position = 0 JOIN artists ar ON ar.id = ta.artist_id ")
-    for track_id, track, artist in catalog.query(
-            sql + "WHERE t.id IN (SELECT DISTINCT track_id FROM plays WHERE listener_id = ?) "
-            "ORDER BY t.id", (listener_id,)):
-        key = (report.normalize(artist), report.normalize(track))
-        if key in wanted:
-            found.setdefault(key, track_id)
+    played = report.played_names.get(listener_id)
+    if played is None:  # once per import, not once per file: it reads every play
+        played = report.played_names[listener_id] = {}
+        for track_id, track, artist in catalog.query(
+                sql + "WHERE t.id IN (SELECT DISTINCT track_id FROM plays "
+                "WHERE listener_id = ?) ORDER BY t.id", (listener_id,)):
+            played.setdefault((report.normalize(artist), report.normalize(track)), track_id)
+    found = {key: played[key] for key in wanted if key in played}
     rest = sorted({wanted[k][1] for k in wanted if k not in found})
     for chunk in chunked(rest):
         for track_id, track, artist in catalog.query(
