@@ -45,6 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
                             "id/URL/URI, or words of its title (title:TEXT)")
     p.add_argument("--title", default=None, help="playlist title to condition on")
     p.add_argument("--k", type=int, default=20, help="how many tracks")
+    p.add_argument("--exact", action="store_true",
+                   help="score every track instead of taking candidates from the run's "
+                        "ANN indexes")
+
+    p = sub.add_parser("index", parents=home,
+                       help="(re)build a run's ANN indexes (runs trained before they existed)")
+    p.add_argument("run", nargs="?", default="active", help="run id, path, 'active' or 'latest'")
+    p.add_argument("--kind", default=None,
+                   help="flat, ivf or ivf:NLIST:NPROBE (default: by catalog size)")
 
     sub.add_parser("runs", parents=home, help="list training runs")
     return parser
@@ -62,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(args, home)
         if args.command == "recommend":
             return _recommend(args, home)
+        if args.command == "index":
+            return _index(args, home)
         return _runs(home)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -129,7 +140,7 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
             if not seeds:
                 raise UserError("none of the given tracks is in the catalog; "
                                 "ingest or crawl them first")
-        recommender = load_recommender(catalog, home)
+        recommender = load_recommender(catalog, home, exact=args.exact)
         recs = recommender.recommend(seeds, args.k, title=title)
         if recommender.note:
             print(f"note: {recommender.note}", file=sys.stderr)
@@ -144,6 +155,27 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
         row = rows.get(rec.track_id, {})
         print(f"{rank:>4}  {rec.score:>8.3f}  {_cut(row.get('name') or '', 40):<40}  "
               f"{_cut(row.get('artist') or '', 25):<25}  {row.get('uri', rec.track_id)}")
+    return 0
+
+
+def _index(args: argparse.Namespace, home: Path) -> int:
+    from ml.ann import IndexSpec, build_run_indexes
+    from ml.errors import UserError
+    from ml.runs import resolve_run
+    run_dir = resolve_run(args.run, home)
+    if run_dir is None:
+        raise UserError(f"no run {args.run!r} under {runs_dir(home)}; "
+                        "list runs with python -m ml runs")
+    try:
+        spec = IndexSpec.parse(args.kind) if args.kind else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    built = build_run_indexes(run_dir, spec)
+    if not built:
+        raise UserError(f"{run_dir.name} has no track vectors to index; train it to the end")
+    for source, e in built.items():
+        print(f"{source}: {e['kind']} index of {e['tracks']:,} tracks, {e['bytes'] / 1e6:.1f} MB, "
+              f"built in {e['build_s']:.1f} s")
     return 0
 
 

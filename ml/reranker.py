@@ -53,6 +53,19 @@ class TwoStage(Ranker):
                         _break_ties(p, first).astype(np.float32)).to(out.device)
         return out
 
+    def recommend(self, seeds: Sequence[np.ndarray], titles: Sequence[str],
+                  k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.stage.indexed is None:
+            return super().recommend(seeds, titles, k)
+        from ml.ann_stage import ranked_lists  # the indexed path never builds [Q, T] scores
+        batch = self.stage.candidates(seeds, titles, fill=k)
+        features = self.context.features(batch, seeds, titles, self.stage.n)
+        sizes = [len(r) for r in batch.rows]
+        flat = (self.booster.predict(np.concatenate(features), num_threads=1) if sum(sizes)
+                else np.zeros(0))
+        predicted = np.split(flat, np.cumsum(sizes)[:-1])
+        return ranked_lists(batch, predicted, k, _BELOW, _break_ties)
+
     def explain(self, seeds: np.ndarray, title: str, rows: np.ndarray) -> dict[int, dict[str, float]]:
         """Per candidate row in `rows`: each feature's contribution to its score (SHAP values
         from the booster), for the tracks the two-stage model ranked for this query."""

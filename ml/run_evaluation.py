@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import torch
 
 from data.store import Catalog
+from ml.ann import build_run_indexes
 from ml.artifacts import load_model, load_split, save_als
 from ml.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.bootstrap import paired_bootstrap
@@ -192,6 +193,8 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
         "recommendations": MAX_RECOMMENDATIONS, "overall": "mean over scenarios",
         "split_seed": config.split_seed}
     write_json_atomic(run_dir / "evaluation.json", evaluation)
+    # Serving's candidate indexes, from the vectors just saved (re-evaluating refits ALS).
+    evaluation["indexes"] = build_run_indexes(run_dir)
     return evaluation
 
 
