@@ -103,12 +103,14 @@ def gnn_top(scorer: GnnScorer, index: TrackIndex, seeds: Sequence[np.ndarray],
             titles: Sequence[str], n: int) -> SourceTop:
     """GraphSAGE's top-n from its index; scores are the readout's dot products."""
     with torch.no_grad():
-        queries = scorer.playlist_vectors(seeds, titles).float().cpu().numpy()
-    vectors = scorer.vectors.cpu().numpy() if scorer.vectors.device.type != "cpu" \
-        else scorer.vectors.numpy()
+        on_device = scorer.playlist_vectors(seeds, titles).float()
+    queries = on_device.cpu().numpy()  # faiss searches on the CPU
 
     def score(q: int, rows: np.ndarray) -> np.ndarray:
-        return (vectors[rows] @ queries[q]).astype(np.float32)
+        if scorer.vectors.device.type == "cpu":
+            return (scorer.vectors.numpy()[rows] @ queries[q]).astype(np.float32)
+        picked = scorer.vectors[torch.from_numpy(rows).to(scorer.vectors.device)]
+        return (picked @ on_device[q]).cpu().numpy().astype(np.float32)
 
     return SourceTop(_searched(index, queries, seeds, n, score), score)
 
