@@ -273,9 +273,14 @@ def measure_size(num_tracks: int, args) -> dict:
             pool = np.arange(1, num_tracks + 1) if name == "gnn" else pool_ids
             result["latency"][name] = {"exact": time_recommender(exact, args, seed, pool),
                                        "ann": time_recommender(fast, args, seed, pool)}
-            for path in ("exact", "ann"):
+            if name == "reranked":  # the first stage's sources one after the other
+                fast.ranker.stage.indexed.concurrent = False
+                result["latency"][name]["ann_sequential"] = time_recommender(fast, args, seed,
+                                                                            pool)
+                fast.ranker.stage.indexed.concurrent = True
+            for path in result["latency"][name]:
                 rows = result["latency"][name][path]
-                print(f"  {name:<9}{path:<6}" + "".join(
+                print(f"  {name:<9}{path:<15}" + "".join(
                     f"  {r['seeds']:>3}: {r['p50_ms']:>6.1f}/{r['p95_ms']:>6.1f}" for r in rows),
                     flush=True)
         if args.batch_playlists:
