@@ -58,13 +58,18 @@ class PopularFill:
         # Any track outside `rows` and the first n + |exclude| popular ones scores at most
         # their base (and a row's value is never below its base): the pool holds the top n.
         need = n + len(exclude)
-        popular = self.popular if need <= len(self.popular) else np.argsort(-base, kind="stable")
-        pool = np.concatenate([rows, popular[:need]])
-        score = np.concatenate([values, base[popular[:need]]])
+        popular = (self.popular[:need] if need <= len(self.popular)
+                   else np.argsort(-base, kind="stable")[:need])
+        popular = popular[~np.isin(popular, exclude)]
+        keep = ~np.isin(rows, exclude)
+        rows, values = rows[keep], values[keep]
+        if len(rows) > n:  # a linear cut first: a sparse row can hold most of the catalog
+            cut = values >= -np.partition(-values, n - 1)[n - 1]  # ties at the n-th kept
+            rows, values = rows[cut], values[cut]
+        pool = np.concatenate([rows, popular])
+        score = np.concatenate([values, base[popular]])
         pool, first = np.unique(pool, return_index=True)  # a sparse row's own value wins
         score = score[first]
-        keep = ~np.isin(pool, exclude)
-        pool, score = pool[keep], score[keep]
         order = np.lexsort((pool, -score))[:n]
         return pool[order].astype(np.int64)
 
