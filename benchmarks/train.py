@@ -262,6 +262,8 @@ def main() -> None:
     parser.add_argument("--gpu-epochs", type=int, default=60, help="maximum epochs")
     parser.add_argument("--gpu-patience", type=int, default=3, help="early-stopping patience")
     parser.add_argument("--gpu-minutes", type=float, default=15, help="time cap for the loop")
+    parser.add_argument("--gpu-out", default=None,
+                        help="write the full-scale part's JSON here (benchmarks/gpu_check.sh)")
     parser.add_argument("--memory-profile", action="store_true",
                         help="only the host-memory profile of ml train's path (see memory_profile)")
     parser.add_argument("--home", default=None,
@@ -323,7 +325,8 @@ def main() -> None:
             print(f"  {key:<26} {gpu[key]}")
         name = "train-gpu.json" if args.gpu_device.startswith("cuda") and args.gpu_scale == 1 \
             else "train-gpu-dryrun.json"
-        (RESULTS / name).write_text(json.dumps({**gpu, "machine": machine}, indent=2))
+        path = Path(args.gpu_out) if args.gpu_out else RESULTS / name
+        path.write_text(json.dumps({**gpu, "machine": machine}, indent=2))
 
 
 if __name__ == "__main__":

@@ -55,6 +55,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="save the tracks, in order, as your private Spotify playlist NAME "
                         "(saving to the same NAME again updates it); uses the dashboard's "
                         "sign-in, or signs in here in a terminal")
+    p.add_argument("--exact", action="store_true",
+                   help="score every track instead of taking candidates from the run's "
+                        "ANN indexes")
+
+    p = sub.add_parser("index", parents=home,
+                       help="(re)build a run's ANN indexes (runs trained before they existed)")
+    p.add_argument("run", nargs="?", default="active", help="run id, path, 'active' or 'latest'")
+    p.add_argument("--kind", default=None,
+                   help="flat, ivf or ivf:NLIST:NPROBE (default: by catalog size)")
 
     sub.add_parser("runs", parents=home, help="list training runs")
     return parser
@@ -73,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate(args, home)
         if args.command == "recommend":
             return _recommend(args, home)
+        if args.command == "index":
+            return _index(args, home)
         return _runs(home)
     except (UserError, CatalogUnreadable) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -153,7 +164,7 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
                 raise UserError("none of the given tracks is in the catalog; "
                                 "ingest or crawl them first")
             seeds_label = "a list of seed tracks"
-        recommender = load_recommender(catalog, home)
+        recommender = load_recommender(catalog, home, exact=args.exact)
         if listening is not None:
             from ml.serving.listening_seeds import recommend_unplayed
             recs = recommend_unplayed(recommender, listening, args.k, title=title)
@@ -179,6 +190,27 @@ def _recommend(args: argparse.Namespace, home: Path) -> int:
         uris = [rows[r.track_id]["uri"] for r in recs if rows.get(r.track_id, {}).get("uri")]
         return save_recommendations(home, args.save_to_spotify, uris, seeds_label, len(seeds),
                                     label)
+    return 0
+
+
+def _index(args: argparse.Namespace, home: Path) -> int:
+    from ml.runs.ann_index import IndexSpec, build_run_indexes
+    from ml.errors import UserError
+    from ml.runs.directory import resolve_run
+    run_dir = resolve_run(args.run, home)
+    if run_dir is None:
+        raise UserError(f"no run {args.run!r} under {runs_dir(home)}; "
+                        "list runs with python -m ml runs")
+    try:
+        spec = IndexSpec.parse(args.kind) if args.kind else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    built = build_run_indexes(run_dir, spec)
+    if not built:
+        raise UserError(f"{run_dir.name} has no track vectors to index; train it to the end")
+    for source, e in built.items():
+        print(f"{source}: {e['kind']} index of {e['tracks']:,} tracks, {e['bytes'] / 1e6:.1f} MB, "
+              f"built in {e['build_s']:.1f} s")
     return 0
 
 

@@ -23,6 +23,8 @@ from ml.models.gnn_scorer import GnnScorer
 from ml.models.ranking import Ranker
 from ml.rerank.booster import save_booster
 from ml.rerank.two_stage import fit_two_stage
+from ml.runs import layout
+from ml.runs.ann_index import build_run_indexes
 from ml.runs.artifacts import load_model, run_training_data, save_als
 from ml.runs.directory import write_json_atomic
 from ml.runtime import resolve_device
@@ -82,5 +84,7 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
         "train_playlists": int(len(holdout.train)), "tracks_ranked": snapshot.num_tracks,
         "recommendations": MAX_RECOMMENDATIONS, "overall": "mean over scenarios",
         "split_seed": config.split_seed}
-    write_json_atomic(run_dir / "evaluation.json", evaluation)
+    write_json_atomic(run_dir / layout.EVALUATION, evaluation)
+    # Serving's candidate indexes, from the vectors just saved (re-evaluating refits ALS).
+    evaluation["indexes"] = build_run_indexes(run_dir)
     return evaluation

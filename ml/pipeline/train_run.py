@@ -21,6 +21,7 @@ import torch
 
 from data.home import catalog_path, home_dir, runs_dir
 from data.store import Catalog
+from ml.runs.ann_index import build_run_indexes
 from ml.config import TrainConfig
 from ml.evaluation.scoring import evaluation_tables
 from ml.pipeline.evaluate_run import evaluate_run
@@ -125,6 +126,7 @@ def _train_and_evaluate(config: TrainConfig, snapshot, checkpoint: dict | None, 
     save_model(run_dir, state.model, data, trainer.states(state.model), snapshot.version)
     epoch, best_epoch = state.epoch, state.best_epoch
     if not evaluate:
+        build_run_indexes(run_dir)  # GraphSAGE's; ALS's comes with its evaluation
         return epoch, (f"done; best epoch {best_epoch}; not evaluated, so not serving "
                        f"(python -m ml evaluate {run_dir.name} --activate)")
     # The evaluation reads the saved run and fits its own models (the re-ranker's

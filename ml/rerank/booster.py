@@ -25,6 +25,7 @@ from ml.models.ranking import Ranker
 from ml.rerank.candidates import FirstStage
 from ml.rerank.features import TrackContext, feature_names
 from ml.runs import layout
+from ml.rerank.ann_stage import ranked_lists
 
 _BELOW = 1e4  # non-candidates sit this far below any booster score (|score| << 1e4)
 
@@ -54,6 +55,18 @@ class TwoStage(Ranker):
                     out[q, cols] = torch.from_numpy(
                         _break_ties(p, first).astype(np.float32)).to(out.device)
         return out
+
+    def recommend(self, seeds: Sequence[np.ndarray], titles: Sequence[str],
+                  k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.stage.indexed is None:
+            return super().recommend(seeds, titles, k)
+        batch = self.stage.candidates(seeds, titles, fill=k)
+        features = self.context.features(batch, seeds, titles, self.stage.n)
+        sizes = [len(r) for r in batch.rows]
+        flat = (self.booster.predict(np.concatenate(features), num_threads=1) if sum(sizes)
+                else np.zeros(0))
+        predicted = np.split(flat, np.cumsum(sizes)[:-1])
+        return ranked_lists(batch, predicted, k, _BELOW, _break_ties)
 
     def explain(self, seeds: np.ndarray, title: str, rows: np.ndarray) -> dict[int, dict[str, float]]:
         """Per candidate row in `rows`: each feature's contribution to its score (SHAP values

@@ -25,22 +25,34 @@ class CandidateBatch:
     scores: list[np.ndarray]  # float32 [C_q, M] each source's score of each candidate
     ranks: list[np.ndarray]  # int32 [C_q, M] position in the source's top-N (N: not proposed)
     top: np.ndarray  # float32 [Q, M] each source's best score for the query
-    fallback: Tensor  # float32 [Q, T] the first source's scores, seeds at -inf
+    fallback: Tensor | None  # float32 [Q, T] the first source's scores, seeds at -inf
+    # From indexes (ml.rerank.ann_stage) instead of `fallback`: the first source's own longer
+    # list per query (int64, best first, no seed) and its scores.
+    filler: list[np.ndarray] | None = None
+    filler_scores: list[np.ndarray] | None = None
 
 
 class FirstStage:
     """The candidate generator: `sources` rank all tracks, each proposes `n`."""
 
-    def __init__(self, sources: Sequence[Ranker], by_title: TitlePopularity, n: int):
+    def __init__(self, sources: Sequence[Ranker], by_title: TitlePopularity, n: int,
+                 indexed=None):
+        """indexed: an `ml.rerank.ann_stage.IndexedSources` to take each source's top-N from
+        indexes and sparse rows instead of scoring every track (None: exact)."""
         if not sources:
             raise ValueError("the two-stage model needs at least one source model")
         self.sources, self.by_title, self.n = list(sources), by_title, int(n)
+        self.indexed = indexed
 
     @property
     def names(self) -> list[str]:
         return [s.name for s in self.sources]
 
-    def candidates(self, seeds: Sequence[np.ndarray], titles: Sequence[str]) -> CandidateBatch:
+    def candidates(self, seeds: Sequence[np.ndarray], titles: Sequence[str],
+                   fill: int = 0) -> CandidateBatch:
+        """`fill`: with indexes, how many of the first source's tracks to keep as `filler`."""
+        if self.indexed is not None:
+            return self.indexed.candidates(self.sources, seeds, titles, self.n, fill)
         proposed: list[list[np.ndarray]] = [[] for _ in seeds]
         dense: list[Tensor] = []
         tops: list[np.ndarray] = []

@@ -29,6 +29,7 @@ from ml.rerank.features import TrackContext, feature_names
 from ml.training.fit_baselines import BaselineInputs
 from ml.training.trainer import Trainer, fit, new_state
 from ml.training.training_data import TrainingData, training_data
+from ml.rerank.ann_stage import indexed_sources
 
 SOURCES = ("gnn", "als", "itemknn")
 
@@ -40,10 +41,16 @@ def track_context(data: TrainingData, inputs: BaselineInputs) -> TrackContext:
                               s.features, s.feature_mask, data.feature_mean, data.feature_std)
 
 
-def first_stage(sources: Sequence[Ranker], inputs: BaselineInputs, n: int) -> FirstStage:
-    """The sources among SOURCES, in that order (GraphSAGE first: it fills the lists)."""
+def first_stage(sources: Sequence[Ranker], inputs, n: int, indexes=None) -> FirstStage:
+    """The sources among SOURCES, in that order (GraphSAGE first: it fills the lists).
+    indexes: {source: ml.runs.ann_index.TrackIndex}; when every vector source has one, the stage
+    takes its candidates from them (ml.rerank.ann_stage), else it scores every track."""
     by_name = {r.name: r for r in sources}
-    return FirstStage([by_name[name] for name in SOURCES if name in by_name], inputs.by_title, n)
+    ordered = [by_name[name] for name in SOURCES if name in by_name]
+    indexed = None
+    if indexes is not None:
+        indexed = indexed_sources(ordered, indexes, inputs.by_title)
+    return FirstStage(ordered, inputs.by_title, n, indexed)
 
 
 def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,

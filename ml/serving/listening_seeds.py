@@ -22,6 +22,7 @@ import numpy as np
 from data.listening_reads import ListenerPlays, listener_id, listener_plays
 from data.store import Catalog
 from ml.errors import UserError
+from ml.serving.recommender import RecommendationList
 
 HALF_LIFE_DAYS = 90.0
 SEEDS = 50
@@ -100,5 +101,4 @@ def recommend_unplayed(recommender, seeds: ListeningSeeds, k: int,
 
 
 def _with_skipped(items: Sequence, skipped: Sequence[int]):
-    from ml.serving.recommender import RecommendationList
     return RecommendationList(items, skipped)

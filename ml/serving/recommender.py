@@ -22,6 +22,8 @@ from data.store import Catalog
 from ml.dataset.audio_features import encode_features
 from ml.dataset.snapshot import GraphSnapshot, load_snapshot
 from ml.dataset.titles import normalize_title
+from ml.runs.ann_index import AnnIndexError, load_index
+from ml.rerank.ann_stage import IndexedRanker, IndexedSources
 from ml.errors import UserError
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.models.gnn_scorer import GnnScorer, eval_mode
@@ -100,7 +102,9 @@ class GnnRecommender(Recommender):
     name = "gnn"
 
     def __init__(self, served: ServingModel, run_id: str | None,
-                 extra_ids: np.ndarray | None = None, extra_states: list[np.ndarray] | None = None):
+                 extra_ids: np.ndarray | None = None, extra_states: list[np.ndarray] | None = None,
+                 index=None):
+        """index: the run's `ml.runs.ann_index.TrackIndex` over its track vectors (None: exact)."""
         super().__init__()
         self.run_id = run_id
         self.extra_ids = np.zeros(0, np.int64) if extra_ids is None else extra_ids
@@ -112,16 +116,22 @@ class GnnRecommender(Recommender):
         vectors = torch.from_numpy(np.concatenate([np.asarray(served.states[-1]), extra[-1]]))
         self.scorer = GnnScorer(served.model, states, served.titles, "cpu", vectors=vectors)
         self.ranker = self.scorer
+        if index is not None:
+            index.add(extra[-1])  # tracks embedded since training take the next rows
+            self.ranker = IndexedRanker(self.scorer, IndexedSources({"gnn": index}, None))
 
     @classmethod
-    def load(cls, run_dir: Path, catalog: Catalog | None = None) -> "GnnRecommender":
-        """The run's model; with a catalog, tracks added since training join the candidates."""
+    def load(cls, run_dir: Path, catalog: Catalog | None = None,
+             exact: bool = False) -> "GnnRecommender":
+        """The run's model; with a catalog, tracks added since training join the candidates.
+        Served from the run's ANN index when it has one, unless `exact`."""
         served = load_model(run_dir)
+        index = None if exact else load_index(run_dir, "gnn", served.states[-1])
         if catalog is None or catalog.version() == served.snapshot_version:
-            return cls(served, run_dir.name)
+            return cls(served, run_dir.name, index=index)
         new = np.setdiff1d(catalog.track_ids(), served.track_ids)
         ids, states = embed_new_tracks(served, catalog, new)
-        return cls(served, run_dir.name, ids, states)
+        return cls(served, run_dir.name, ids, states, index=index)
 
     def _rows(self, seeds: list[int]) -> tuple[np.ndarray, list[int]]:
         rows = _lookup(self._ids, self._order, np.array(seeds, np.int64))
@@ -167,30 +177,39 @@ class RankerRecommender(Recommender):
         self.name, self.run_id, self.note = ranker.name, run_id, note
 
     @classmethod
-    def catalog_itemknn(cls, catalog: Catalog, home: Path | None, note: str) -> "RankerRecommender":
+    def catalog_itemknn(cls, catalog: Catalog, home: Path | None, note: str,
+                        exact: bool = False) -> "RankerRecommender":
         """Co-occurrence over every playlist in the catalog; serves until a run is active."""
         snapshot = load_snapshot(catalog, home)
         interactions = interaction_matrix(snapshot.edge_playlists(),
                                           snapshot.pl_tracks.astype(np.int64),
                                           snapshot.num_playlists, snapshot.num_tracks)
         titles = [snapshot.normalized_title(p) for p in range(snapshot.num_playlists)]
-        knn = ItemKNN(interactions, TitlePopularity(interactions, titles, Popularity(interactions)))
-        return cls(knn, snapshot, snapshot.track_degrees(), note=note)
+        by_title = TitlePopularity(interactions, titles, Popularity(interactions))
+        knn = ItemKNN(interactions, by_title)
+        ranker: Ranker = knn if exact else IndexedRanker(knn, IndexedSources({}, by_title))
+        return cls(ranker, snapshot, snapshot.track_degrees(), note=note)
 
     @classmethod
     def run_model(cls, run_dir: Path, name: str, catalog: Catalog,
-                  home: Path | None) -> "RankerRecommender":
+                  home: Path | None, exact: bool = False) -> "RankerRecommender":
         """The model `name` of a run as the run evaluated it: a baseline fitted on the run's
         training playlists (ALS from its saved, tuned factors), or the two-stage model
-        ("reranked") over them with its saved re-ranker."""
+        ("reranked") over them with its saved re-ranker. From the run's ANN indexes and
+        sparse rows unless `exact` (or the run has no index: then exactly)."""
         config, data = run_training_data(run_dir, catalog, home)
         inputs = BaselineInputs.of(data)
         if name == "reranked":
-            ranker: Ranker = two_stage_from_run(run_dir, data, inputs)
+            ranker: Ranker = two_stage_from_run(run_dir, data, inputs, exact)
         elif name == "als":
             ranker = saved_als(run_dir, inputs)
         else:
             ranker = build_baselines([name], data, config, inputs=inputs)[0][0]
+        if name != "reranked" and not exact:
+            indexes = run_indexes(run_dir, {ranker.name: ranker})
+            sources = IndexedSources(indexes, inputs.by_title)
+            if sources.supports(ranker):
+                ranker = IndexedRanker(ranker, sources)
         return cls(ranker, data.snapshot, data.popularity(), run_dir.name,
                    note=f"{name} scored best on validation NDCG in run {run_dir.name}")
 
@@ -211,10 +230,29 @@ def saved_als(run_dir: Path, inputs: BaselineInputs) -> ALS:
     return ALS.from_factors(factors, inputs.by_title, **params)
 
 
-def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs) -> TwoStage:
+def run_indexes(run_dir: Path, sources: dict[str, Ranker]) -> dict:
+    """{name: ml.runs.ann_index.TrackIndex} of the run's indexes for the given vector models (those the
+    run has an index for); AnnIndexError when one is corrupt or stale."""
+    indexes = {}
+    for name, ranker in sources.items():
+        if isinstance(ranker, GnnScorer):
+            vectors = ranker.states[-1]
+        elif isinstance(ranker, ALS):
+            vectors = ranker.model.item_factors
+        else:
+            continue
+        index = load_index(run_dir, name, vectors)
+        if index is not None:
+            indexes[name] = index
+    return indexes
+
+
+def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs,
+                       exact: bool = False) -> TwoStage:
     """The run's two-stage model: its sources rebuilt from the run's files (GraphSAGE's
     saved states, ALS's saved factors, item-kNN from the training playlists) and its
-    saved booster."""
+    saved booster. Its first stage reads the run's ANN indexes unless `exact` (or the run
+    has none: older runs are served exactly)."""
     booster, meta = load_booster(run_dir)
     sources: list[Ranker] = []
     for name in meta["sources"]:
@@ -229,24 +267,33 @@ def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs) -> TwoStage:
         else:
             raise ArtifactError(f"{run_dir}/reranker.json names an unknown model {name!r}; "
                                 f"re-evaluate with python -m ml evaluate {run_dir.name}")
-    return TwoStage(first_stage(sources, inputs, int(meta["candidates"])),
+    indexes = None if exact else run_indexes(run_dir, {s.name: s for s in sources})
+    return TwoStage(first_stage(sources, inputs, int(meta["candidates"]), indexes),
                     track_context(data, inputs), booster)
 
 
-def load_recommender(catalog: Catalog, home: Path | None = None) -> Recommender:
+def load_recommender(catalog: Catalog, home: Path | None = None,
+                     exact: bool = False) -> Recommender:
     """The active run's served model (`evaluation.json` "served": the best on validation
     NDCG, the GNN for runs evaluated before that field). Should the active run's files be
     missing or damaged, the newest other evaluated run that loads serves instead (`note`
     says why); item co-occurrence over the catalog serves when no run is active or none
-    loads."""
+    loads. Candidates come from the run's ANN indexes unless `exact`; a run without
+    indexes, or with an unusable one (the note says which and how to rebuild it), is
+    served exactly."""
     run = active_run(home)
     if run is None:
         return RankerRecommender.catalog_itemknn(
-            catalog, home, "no trained run is active yet; serving item co-occurrence")
+            catalog, home, "no trained run is active yet; serving item co-occurrence", exact)
     problem = ""
     for candidate in [run, *_earlier_evaluated_runs(run.run_id, home)]:
         try:
-            recommender = _run_recommender(candidate, catalog, home)
+            try:
+                recommender = _run_recommender(candidate, catalog, home, exact)
+            except AnnIndexError as exc:
+                recommender = _run_recommender(candidate, catalog, home, True)
+                recommender.note = f"{exc} (served exactly meanwhile)"
+                return recommender
         except (ArtifactError, UserError) as exc:
             problem = problem or f"active run {run.run_id} unusable ({exc})"
             continue
@@ -255,7 +302,7 @@ def load_recommender(catalog: Catalog, home: Path | None = None) -> Recommender:
                                 "run that loads")
         return recommender
     return RankerRecommender.catalog_itemknn(catalog, home,
-                                             f"{problem}; serving item co-occurrence")
+                                             f"{problem}; serving item co-occurrence", exact)
 
 
 def _earlier_evaluated_runs(active_id: str, home: Path | None) -> list:
@@ -265,12 +312,12 @@ def _earlier_evaluated_runs(active_id: str, home: Path | None) -> list:
             and (r.status or {}).get("state") == "done" and (r.path / layout.EVALUATION).exists()]
 
 
-def _run_recommender(run, catalog: Catalog, home: Path | None) -> Recommender:
+def _run_recommender(run, catalog: Catalog, home: Path | None, exact: bool) -> Recommender:
     evaluation = _evaluation(run.path)
     served = served_by(evaluation)
     if served != "gnn":
-        return RankerRecommender.run_model(run.path, served, catalog, home)
-    recommender: Recommender = GnnRecommender.load(run.path, catalog)
+        return RankerRecommender.run_model(run.path, served, catalog, home, exact)
+    recommender: Recommender = GnnRecommender.load(run.path, catalog, exact)
     recommender.note = (f"GraphSAGE scored best on validation NDCG in run {run.run_id}"
                         if "served" in evaluation else
                         f"GraphSAGE of run {run.run_id} (evaluated before models were "

@@ -105,7 +105,9 @@ def fast_config(**overrides) -> TrainConfig:
                   test_fraction=0.2, validation_fraction=0.2,
                   uniform_negatives=64, popular_negatives=32, lr=0.02, threads=1,
                   eval_batch=64, baselines="popularity,itemknn", als_iterations=3,
-                  als_factors=8, device="cpu", rerank=False)
+                  als_factors=8, rerank=False,
+                  # benchmarks/gpu_check.sh runs the model tests on cuda through this
+                  device=os.environ.get("PLAYLISTGRAPH_TEST_DEVICE", "cpu"))
     values.update(overrides)
     return TrainConfig(**values)
 

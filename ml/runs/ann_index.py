@@ -1,0 +1,241 @@
+"""Approximate nearest-neighbour indexes over a run's track vectors (faiss).
+
+The two-stage model's first stage needs each vector model's top few hundred tracks, not
+a score for every track: over the full MPD's 2.26M tracks a scan reads 580 MB
+(GraphSAGE, dim 64) or 1.16 GB (ALS, 128 factors) per query. A `TrackIndex` answers
+"the top N tracks by inner product with this query vector" by reading a small share of
+them.
+
+Kinds, chosen by catalog size (`IndexSpec.for_size`; the numbers behind the choice are in
+docs and `benchmarks/results/ann-*.json`):
+- `flat`: exact inner product over all vectors (faiss's blocked scan). Small catalogs,
+  where it is as fast as any approximation.
+- `ivf`: an inverted file of `nlist` k-means cells; a query scans the `nprobe` cells
+  nearest to it. Inner products are turned into distances first (the MIPS-to-L2 lift:
+  every track vector gets one more coordinate, sqrt(M^2 - |x|^2), M the largest norm;
+  the query, scaled to norm M, a 0 there), so the cells are L2 k-means cells, which suit
+  vectors of any norm: a track's squared distance from the query is then 2 M^2 - 2 q.x,
+  smallest where the inner product is largest. On the real development set's GraphSAGE
+  vectors the lift gave recall@200 0.94 at 32 of 233 cells against 0.91 for cells made
+  and searched by inner product (0.989 vs 0.983 at 64). HNSW was measured too: 100x slower
+  to build on two cores (127 s for 100K vectors) and no better in recall.
+
+Indexes only propose rows: the caller scores what they propose from the vectors
+themselves, so a proposed track's score is the exact one.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from data.atomic import atomic_path, write_text_atomic
+from ml.errors import ArtifactError
+from ml.runs.artifacts import load_als
+
+FLAT_MAX_TRACKS = 150_000  # up to here a flat scan takes <= ~2 ms a query on one core
+CELL_SIZE = 550  # tracks per IVF cell (nlist = T / CELL_SIZE)
+PROBE_SHARE = 0.2  # share of the cells a query scans: recall@200 ~0.96 on real-dev vectors
+TRAIN_PER_CELL = 40  # k-means training vectors per cell (faiss warns below 39)
+SOURCES = ("gnn", "als")  # the vector models that get an index
+META_FILE = "ann.json"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    kind: str  # "flat" or "ivf"
+    nlist: int = 0  # ivf: cells
+    nprobe: int = 0  # ivf: cells scanned per query
+
+    @classmethod
+    def for_size(cls, num_tracks: int) -> "IndexSpec":
+        """Flat up to FLAT_MAX_TRACKS; past that an IVF with cells of ~CELL_SIZE tracks."""
+        return cls("flat") if num_tracks <= FLAT_MAX_TRACKS else cls("ivf", *_ivf_size(num_tracks))
+
+    @classmethod
+    def parse(cls, text: str) -> "IndexSpec":
+        """'flat', 'ivf' (sized by for_size at build) or 'ivf:NLIST:NPROBE'."""
+        parts = text.split(":")
+        if parts[0] == "flat" and len(parts) == 1:
+            return cls("flat")
+        if parts[0] == "ivf" and len(parts) in (1, 3):
+            try:
+                return cls("ivf", int(parts[1]), int(parts[2])) if len(parts) == 3 else cls("ivf")
+            except ValueError:
+                pass
+        raise ValueError(f"index spec {text!r}: use flat, ivf or ivf:NLIST:NPROBE")
+
+
+class TrackIndex:
+    """Top-N rows by inner product over [T, d] float32 track vectors."""
+
+    def __init__(self, index, spec: IndexSpec, fingerprint: int, max_norm: float = 0.0):
+        self.index, self.spec, self.fingerprint = index, spec, fingerprint
+        self.max_norm = max_norm  # ivf: the largest track norm M of the lift
+        if spec.kind == "ivf":
+            self.index.nprobe = spec.nprobe
+
+    @property
+    def size(self) -> int:
+        return int(self.index.ntotal)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, spec: IndexSpec | None = None,
+              seed: int = 0) -> "TrackIndex":
+        import faiss
+        vectors = np.ascontiguousarray(vectors, np.float32)
+        n, dim = vectors.shape
+        spec = spec or IndexSpec.for_size(n)
+        if spec.kind == "ivf" and not spec.nlist:
+            spec = IndexSpec("ivf", *_ivf_size(n))
+        if spec.kind == "flat":
+            index = faiss.IndexFlatIP(dim)
+            index.add(vectors)
+            return cls(index, spec, fingerprint(vectors))
+        nlist = min(spec.nlist, max(1, n))
+        spec = IndexSpec("ivf", nlist, min(spec.nprobe, nlist))
+        max_norm = float(np.sqrt(np.einsum("ij,ij->i", vectors, vectors).max())) if n else 0.0
+        index = faiss.IndexIVFFlat(faiss.IndexFlatL2(dim + 1), dim + 1, nlist, faiss.METRIC_L2)
+        index.cp.seed = seed
+        rng = np.random.default_rng(seed)
+        sample = np.sort(rng.choice(n, min(n, nlist * TRAIN_PER_CELL), replace=False))
+        index.train(_lifted(vectors[sample], max_norm))
+        for start in range(0, n, 262_144):  # the lifted copy is made a block at a time
+            index.add(_lifted(vectors[start:start + 262_144], max_norm))
+        return cls(index, spec, fingerprint(vectors), max_norm)
+
+    def add(self, vectors: np.ndarray) -> None:
+        """Append rows (tracks embedded after training); they get the next row numbers."""
+        vectors = np.ascontiguousarray(vectors, np.float32)
+        if len(vectors):
+            self.index.add(vectors if self.spec.kind == "flat"
+                           else _lifted(vectors, self.max_norm))
+
+    def search(self, queries: np.ndarray, n: int) -> np.ndarray:
+        """int64 [Q, n] rows, best first by the index's order, -1 where fewer exist."""
+        queries = np.ascontiguousarray(queries, np.float32)
+        n = min(int(n), self.size)
+        if n <= 0:
+            return np.full((len(queries), 0), -1, np.int64)
+        if self.spec.kind == "ivf":
+            # On the sphere of radius M with the tracks: the same order by inner product,
+            # and the query is compared with the cells' centres at their scale.
+            norms = np.linalg.norm(queries, axis=1, keepdims=True)
+            queries = queries * (self.max_norm / np.maximum(norms, 1e-12))
+            queries = np.concatenate([queries, np.zeros((len(queries), 1), np.float32)], 1)
+        import faiss
+        # One query is one thread's work (the first stage runs its sources on threads of
+        # its own); faiss's OpenMP team on a busy 2-core machine costs more than it gains.
+        # The setting is per calling thread.
+        faiss.omp_set_num_threads(1 if len(queries) <= 8 else max(1, os.cpu_count() or 1))
+        _, rows = self.index.search(queries, n)
+        return rows.astype(np.int64)
+
+    def nbytes(self) -> int:
+        import faiss
+        return int(faiss.serialize_index(self.index).nbytes)
+
+
+def fingerprint(vectors: np.ndarray) -> int:
+    """A checksum of ~1,000 spread rows and the shape: tells a stale index from its vectors
+    (a run re-evaluated since, with new ALS factors) without reading them all."""
+    step = max(1, len(vectors) // 1024)
+    sample = np.ascontiguousarray(np.asarray(vectors[::step], np.float32))
+    return zlib.crc32(sample.tobytes(), zlib.crc32(repr(tuple(vectors.shape)).encode()))
+
+
+def _lifted(vectors: np.ndarray, max_norm: float) -> np.ndarray:
+    """[n, d+1]: each vector and sqrt(M^2 - |x|^2), so that all have norm M (a track added
+    later with a larger norm gets 0 there: approximately placed)."""
+    sq = np.einsum("ij,ij->i", vectors, vectors)
+    extra = np.sqrt(np.maximum(max_norm * max_norm - sq, 0.0)).astype(np.float32)
+    return np.concatenate([vectors, extra[:, None]], 1)
+
+
+def _ivf_size(n: int) -> tuple[int, int]:
+    nlist = max(64, int(n // CELL_SIZE))
+    return nlist, max(8, math.ceil(nlist * PROBE_SHARE))
+
+
+class AnnIndexError(ArtifactError):
+    """A run's index file that cannot be used (corrupt, or built from other vectors)."""
+
+
+def index_path(run_dir: Path, source: str) -> Path:
+    return run_dir / f"ann-{source}.faiss"
+
+
+def save_index(run_dir: Path, source: str, index: TrackIndex, build_s: float) -> dict:
+    """Write ann-<source>.faiss atomically and record it in ann.json; returns its entry."""
+    import faiss
+    path = index_path(run_dir, source)
+    with atomic_path(path) as tmp:
+        faiss.write_index(index.index, str(tmp))
+    entry = {**asdict(index.spec), "fingerprint": index.fingerprint, "max_norm": index.max_norm,
+             "tracks": index.size, "bytes": path.stat().st_size, "build_s": round(build_s, 2)}
+    meta = read_index_meta(run_dir)
+    meta[source] = entry
+    write_text_atomic(run_dir / META_FILE, json.dumps(meta, indent=1))
+    return entry
+
+
+def read_index_meta(run_dir: Path) -> dict:
+    try:
+        meta = json.loads((run_dir / META_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise AnnIndexError(f"{run_dir}/{META_FILE} is corrupt ({exc.__class__.__name__}); "
+                            f"rebuild with python -m ml index {run_dir.name}, "
+                            "or serve exactly with --exact") from None
+    return meta if isinstance(meta, dict) else {}
+
+
+def load_index(run_dir: Path, source: str, vectors: np.ndarray) -> TrackIndex | None:
+    """The run's index for `source`, or None when the run has none (older runs: served
+    exactly). ArtifactError (one line, what to do) when the file is corrupt or was built
+    from other vectors than `vectors`."""
+    import faiss
+    entry = read_index_meta(run_dir).get(source)
+    path = index_path(run_dir, source)
+    if entry is None or not path.exists():
+        return None
+    fix = f"rebuild with python -m ml index {run_dir.name}, or serve exactly with --exact"
+    try:
+        raw = faiss.read_index(str(path))
+        spec = IndexSpec(str(entry["kind"]), int(entry["nlist"]), int(entry["nprobe"]))
+        index = TrackIndex(raw, spec, int(entry["fingerprint"]), float(entry["max_norm"]))
+    except (RuntimeError, KeyError, TypeError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0][:80] if str(exc).strip() else type(exc).__name__
+        raise AnnIndexError(f"{path} is corrupt ({reason}); {fix}") from None
+    if index.size != len(vectors) or index.fingerprint != fingerprint(vectors):
+        raise AnnIndexError(f"{path} was built from other vectors than the run's {source} "
+                            f"(re-evaluated since?); {fix}")
+    return index
+
+
+def build_run_indexes(run_dir: Path, spec: IndexSpec | None = None,
+                      sources: tuple[str, ...] = SOURCES) -> dict:
+    """Build and save an index for each vector model the run has files for (GraphSAGE's
+    track_states.npy, ALS's als.npz); returns {source: ann.json entry}."""
+    built = {}
+    for source in sources:
+        if source == "gnn":
+            states_file = run_dir / "track_states.npy"
+            if not states_file.exists():
+                continue
+            vectors = np.load(states_file, mmap_mode="r", allow_pickle=False)[-1]
+        else:
+            if not (run_dir / "als.npz").exists():
+                continue
+            vectors, _ = load_als(run_dir)
+        started = time.perf_counter()
+        index = TrackIndex.build(np.asarray(vectors, np.float32), spec)
+        built[source] = save_index(run_dir, source, index, time.perf_counter() - started)
+    return built
