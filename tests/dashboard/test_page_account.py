@@ -180,6 +180,22 @@ def _unlock(at, password: str) -> None:
     button.click().run()
 
 
+def test_reading_the_library_without_its_scope_says_which_and_offers_to_sign_in_again(
+        fake: FakeSpotify, home: Path) -> None:
+    """A token from `python -m crawler --user-auth` (playlist-read scopes only)."""
+    from dashboard.jobs import runner
+    _signed_in(fake, home, "playlist-read-private playlist-read-collaborative")
+    at = open_page("recommendations")
+    at.segmented_control(key="rec_mode").set_value("My Spotify").run()
+    at.button(key="rec_read_library").click().run()
+    assert runner.wait_for_job("spotify-library", timeout_s=120).state == "failed"
+    at.run()
+    [error] = [str(e.value) for e in at.main.error]
+    assert "user-library-read" in error and "sign in again" in error and "\n" not in error
+    assert _sign_in_url(at) is not None
+    assert not [t for t in fake.accounts.issued_tokens() if t in error]
+
+
 def test_served_to_others_needs_the_password(fake: FakeSpotify, home: Path,
                                              loopback_only) -> None:
     from dashboard.access import set_password
