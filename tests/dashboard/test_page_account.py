@@ -188,7 +188,7 @@ def test_reading_the_library_without_its_scope_says_which_and_offers_to_sign_in_
     at = open_page("recommendations")
     at.segmented_control(key="rec_mode").set_value("My Spotify").run()
     at.button(key="rec_read_library").click().run()
-    assert runner.wait_for_job("spotify-library", timeout_s=120).state == "failed"
+    assert wait_for_job("spotify-library", timeout_s=120).state == "failed"
     at.run()
     [error] = [str(e.value) for e in at.main.error]
     assert "user-library-read" in error and "sign in again" in error and "\n" not in error
