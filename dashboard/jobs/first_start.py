@@ -12,6 +12,8 @@ machine) is finished by the next start.
 """
 from __future__ import annotations
 
+import argparse
+
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,7 +123,13 @@ def load(settings: DashboardSettings, sample_dir: Path = BUNDLED_SAMPLE) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboard.jobs.first_start",
+        description="Start the first-start load of the bundled sample as a background job "
+                    "(scripts/run.sh does this before the dashboard starts); 'load' runs the "
+                    "load itself, as the job does.")
+    parser.add_argument("step", nargs="?", choices=["load"], help="run the load in this process")
+    args = parser.parse_args(argv)
     from streamlit.logger import set_log_level
 
     set_log_level("error")  # its "no runtime" warning means nothing outside the app
@@ -130,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if argv == ["load"]:
+    if args.step == "load":
         return load(settings)
     try:
         state = ensure_started(settings, restart_failed=True)

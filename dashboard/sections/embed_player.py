@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from crawler.connection import DEFAULT_API_BASE, ConnectionSettingError
+from dashboard.sections.spotify_account import connection
 from dashboard.settings import DashboardSettings
 
 EMBED_URL = "https://open.spotify.com/embed/track/{id}"
@@ -21,7 +22,6 @@ HEIGHT = 152  # Spotify's compact player
 def enabled_by_default(settings: DashboardSettings) -> bool:
     if settings.embed_player != "auto":
         return settings.embed_player == "on"
-    from dashboard.sections.spotify_account import connection
     try:
         return connection().endpoints().api_base == DEFAULT_API_BASE
     except ConnectionSettingError:

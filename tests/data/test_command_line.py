@@ -18,7 +18,8 @@ from tests.data.conftest import REPO_ROOT, error_lines
 REQUIRED = {
     "data": {"ingest": ["some-dir"], "listening": ["export.zip"], "features": ["f.csv"],
              "sample": ["--out", "o"], "stats": [], "load-sample": [], "remove-sample": []},
-    "ml": {"train": [], "evaluate": [], "recommend": ["--playlist", "mpd:1"], "runs": []},
+    "ml": {"train": [], "evaluate": [], "recommend": ["--playlist", "mpd:1"], "index": [],
+           "runs": []},
 }
 
 
