@@ -20,11 +20,7 @@ import math
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -32,6 +28,7 @@ import pytest
 
 from data.home import BUNDLED_SAMPLE
 from testkit.job_wait import wait_for_job
+from tests.dashboard.streamlit_server import running_dashboard
 
 pytestmark = pytest.mark.e2e
 
@@ -64,12 +61,6 @@ if not any(BUNDLED_SAMPLE.glob("mpd.slice.*")):
     pytest.skip(f"needs the bundled sample in {BUNDLED_SAMPLE}", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def fake_spotify():
     from testkit.fake_spotify import FakeSpotify
@@ -82,7 +73,6 @@ def fake_spotify():
 
 @pytest.fixture
 def app_url(home: Path, fake_spotify):
-    port = _free_port()
     env = {**os.environ, **fake_spotify.env(),
            "PLAYLISTGRAPH_HOME": str(home),
            "PLAYLISTGRAPH_TRAIN_ARGS": E2E_TRAIN_ARGS,
@@ -90,33 +80,12 @@ def app_url(home: Path, fake_spotify):
            "PLAYLISTGRAPH_SPOTIFY_API_BASE": fake_spotify.base_url,
            "PLAYLISTGRAPH_SPOTIFY_TOKEN_URL": fake_spotify.token_url}
     env.pop("PLAYLISTGRAPH_AUTOTRAIN", None)
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    log = open(OUTPUT / "streamlit.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {OUTPUT / 'streamlit.log'}")
-            time.sleep(0.2)
-    yield url
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
+    with running_dashboard(env, OUTPUT / "streamlit.log") as url:
+        yield url
     # Background jobs live in their own process groups: stop any still running.
     from dashboard.jobs import runner as jobs
     for name in ("sample", "train", "crawl", "project"):
         jobs.cancel_job(name, home)
-    log.close()
 
 
 @pytest.fixture

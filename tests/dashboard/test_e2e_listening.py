@@ -8,17 +8,15 @@ Run: `.venv/bin/python -m pytest tests/dashboard/test_e2e_listening.py -m e2e -s
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from tests.dashboard.test_e2e_browser import (OUTPUT, _free_port, _idle,  # noqa: F401
+from tests.dashboard.streamlit_server import running_dashboard
+from tests.dashboard.test_e2e_browser import (OUTPUT, _idle,  # noqa: F401
                                               _metric, _shot, _wait_for, page)
 
 pytestmark = pytest.mark.e2e
@@ -53,29 +51,8 @@ def export_manifest(home: Path, tmp_path: Path):
 def app_url(home: Path, export_manifest):
     """The dashboard on that home (no training: the co-occurrence baseline serves)."""
     env = {**os.environ, "PLAYLISTGRAPH_HOME": str(home), "PLAYLISTGRAPH_AUTOTRAIN": "0"}
-    port = _free_port()
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    log = open(OUTPUT / "streamlit-listening.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start; see streamlit-listening.log")
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-    log.close()
+    with running_dashboard(env, OUTPUT / "streamlit-listening.log") as url:
+        yield url
 
 
 def test_an_imported_export_on_the_listening_page_and_my_listening(page, export_manifest

@@ -16,16 +16,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.dashboard.test_e2e_browser import (OUTPUT, ROOT, _free_port, _idle, _open, _shot,
+from tests.dashboard.streamlit_server import running_dashboard
+from tests.dashboard.test_e2e_browser import (OUTPUT, _idle, _open, _shot,
                                               _sidebar_text, fake_spotify, page)
 
 pytestmark = pytest.mark.e2e
@@ -35,34 +31,13 @@ __all__ = ["fake_spotify", "page"]  # fixtures shared with test_e2e_browser.py
 @pytest.fixture
 def app_url(home: Path, fake_spotify):
     """The dashboard on the fake API, without the default training run."""
-    port = _free_port()
     env = {**os.environ, **fake_spotify.env(), "PLAYLISTGRAPH_HOME": str(home),
            "PLAYLISTGRAPH_AUTOTRAIN": "0",
            "PLAYLISTGRAPH_SPOTIFY_API_BASE": fake_spotify.base_url,
            "PLAYLISTGRAPH_SPOTIFY_TOKEN_URL": fake_spotify.token_url}
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    log_path = OUTPUT / "streamlit-spotify.log"
-    log = open(log_path, "wb")
     # No --server.address: the repository's .streamlit/config.toml binds 127.0.0.1.
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {log_path}")
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-    log.close()
+    with running_dashboard(env, OUTPUT / "streamlit-spotify.log") as url:
+        yield url
 
 
 def _csv_uris(page) -> list[str]:
