@@ -120,6 +120,16 @@ def gnn_top(scorer: GnnScorer, index: TrackIndex, seeds: Sequence[np.ndarray],
     return SourceTop(_searched(index, queries, seeds, n, score), score)
 
 
+
+def _title_fallback(fill: PopularFill, seeds: Sequence[np.ndarray], titles: Sequence[str],
+                    n: int) -> tuple[list[int], list[np.ndarray], dict]:
+    """The queries without seeds, their title fallback's top-n, and its sparse scores by
+    query (what every source gives such a query)."""
+    untitled = [q for q, s in enumerate(seeds) if len(s) == 0]
+    title_tops, title_sparse = fill.title([titles[q] for q in untitled],
+                                          [seeds[q] for q in untitled], n)
+    return untitled, title_tops, dict(zip(untitled, title_sparse))
+
 def als_top(als: ALS, index: TrackIndex, fill: PopularFill, seeds: Sequence[np.ndarray],
             titles: Sequence[str], n: int) -> SourceTop:
     """ALS's top-n: folded-in factors searched in its index; the title fallback for a
@@ -132,10 +142,7 @@ def als_top(als: ALS, index: TrackIndex, fill: PopularFill, seeds: Sequence[np.n
             solved = als.model.recalculate_user(np.arange(len(seeded)), queries)
         users[seeded] = np.asarray(solved, np.float32).reshape(len(seeded), -1)
     factors = als.item_factors.numpy()
-    untitled = [q for q, s in enumerate(seeds) if len(s) == 0]
-    title_tops, title_sparse = fill.title([titles[q] for q in untitled],
-                                          [seeds[q] for q in untitled], n)
-    by_title = dict(zip(untitled, title_sparse))
+    untitled, title_tops, by_title = _title_fallback(fill, seeds, titles, n)
 
     def score(q: int, rows: np.ndarray) -> np.ndarray:
         if q in by_title:
@@ -168,10 +175,7 @@ def knn_top(knn: ItemKNN, fill: PopularFill, seeds: Sequence[np.ndarray],
             values = (co.data[co.indptr[i]:co.indptr[i + 1]] * knn.inv_sqrt_degree[cols]
                       + fill.fill[cols]).astype(np.float32)
             rows_of[q] = (cols, values)
-    untitled = [q for q, s in enumerate(seeds) if len(s) == 0]
-    title_tops, title_sparse = fill.title([titles[q] for q in untitled],
-                                          [seeds[q] for q in untitled], n)
-    by_title = dict(zip(untitled, title_sparse))
+    untitled, title_tops, by_title = _title_fallback(fill, seeds, titles, n)
 
     def score(q: int, rows: np.ndarray) -> np.ndarray:
         if q in by_title:
