@@ -32,6 +32,7 @@ from ml.rerank.two_stage import first_stage, track_context
 from ml.runs.artifacts import ArtifactError, ServingModel, load_als, load_model, run_training_data
 from ml.runs.directory import active_run, read_evaluation, served_by
 from ml.training.fit_baselines import BaselineInputs, build_baselines
+from ml.training.tuned_models import TUNED, refit
 from ml.training.training_data import track_inputs
 
 
@@ -188,6 +189,8 @@ class RankerRecommender(Recommender):
             ranker: Ranker = two_stage_from_run(run_dir, data, inputs)
         elif name == "als":
             ranker = saved_als(run_dir, inputs)
+        elif name in TUNED:  # refitted with the values the run tuned on validation
+            ranker = refit(name, inputs, tuned_params(run_dir, name))
         else:
             ranker = build_baselines([name], data, config, inputs=inputs)[0][0]
         return cls(ranker, data.snapshot, data.popularity(), run_dir.name,
@@ -210,10 +213,19 @@ def saved_als(run_dir: Path, inputs: BaselineInputs) -> ALS:
     return ALS.from_factors(factors, inputs.by_title, **params)
 
 
+def tuned_params(run_dir: Path, name: str) -> dict:
+    """The values a run tuned for baseline `name` (evaluation.json), ArtifactError if none."""
+    params = (read_evaluation(run_dir) or {}).get(name, {}).get("params")
+    if not params:
+        raise ArtifactError(f"{run_dir}/evaluation.json has no tuned {name}; re-evaluate it "
+                            f"with python -m ml evaluate {run_dir.name}")
+    return params
+
+
 def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs) -> TwoStage:
     """The run's two-stage model: its sources rebuilt from the run's files (GraphSAGE's
-    saved states, ALS's saved factors, item-kNN from the training playlists) and its
-    saved booster."""
+    saved states, ALS's saved factors, item-kNN from the training playlists, the other
+    sources refitted on them with the values reranker.json keeps) and its saved booster."""
     booster, meta = load_booster(run_dir)
     sources: list[Ranker] = []
     for name in meta["sources"]:
@@ -225,6 +237,8 @@ def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs) -> TwoStage:
             sources.append(saved_als(run_dir, inputs))
         elif name == "itemknn":
             sources.append(ItemKNN(inputs.interactions, inputs.by_title))
+        elif name in TUNED and name in meta.get("source_params", {}):
+            sources.append(refit(name, inputs, meta["source_params"][name]))
         else:
             raise ArtifactError(f"{run_dir}/reranker.json names an unknown model {name!r}; "
                                 f"re-evaluate with python -m ml evaluate {run_dir.name}")
