@@ -107,15 +107,16 @@ class TrainConfig:
                 "values ('' to use those as they are)"})
     rp3_alpha: float = field(default=1.0, metadata={"help": "RP3beta walk exponent"})
     rp3_beta: float = field(default=0.5, metadata={"help": "RP3beta popularity penalty"})
-    rp3_neighbours: int = field(default=200, metadata={
-        "help": "RP3beta neighbours kept per track"})
-    rp3_search: str = field(default="beta=0.3,0.7;alpha=0.7,1.3;neighbours=100,500", metadata={
+    rp3_neighbours: int = field(default=0, metadata={
+        "help": "RP3beta neighbours kept per track (0: all, scored per query; K: a pruned "
+                "track-track matrix built once, for full-catalog serving)"})
+    rp3_search: str = field(default="beta=0.3,0.7;alpha=0.7,1.3", metadata={
         "help": "RP3beta values tried on validation, one at a time ('' to use --rp3-*)"})
     ease_regularization: float = field(default=300.0, metadata={"help": "EASE^R lambda"})
     ease_items: int = field(default=10000, metadata={
         "help": "EASE^R is fitted on this many most frequent tracks (its inverse is items^2 "
                 "floats: 400 MB at 10,000)"})
-    ease_search: str = field(default="regularization=50,1000", metadata={
+    ease_search: str = field(default="regularization=100,1000", metadata={
         "help": "EASE^R values tried on validation ('' to use --ease-*)"})
     plknn_neighbours: int = field(default=100, metadata={
         "help": "nearest training playlists that vote in the playlist-playlist source"})
@@ -177,7 +178,7 @@ class TrainConfig:
                     "title_min_count", "id_min_playlists", "eval_batch", "max_validation_cases",
                     "als_factors", "als_iterations", "rerank_candidates", "rerank_gnn_epochs",
                     "rerank_queries", "rerank_rounds", "rerank_min_leaf_data", "rerank_patience",
-                    "rp3_neighbours", "ease_items", "plknn_neighbours", "titlewords_neighbours")
+                    "ease_items", "plknn_neighbours", "titlewords_neighbours")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{_flag(name)} must be at least 1")
@@ -191,6 +192,8 @@ class TrainConfig:
         if not 0.0 < self.rerank_feature_fraction <= 1.0 or self.rerank_max_bin < 2:
             raise ValueError("--rerank-feature-fraction must be in (0, 1] and --rerank-max-bin "
                              "at least 2")
+        if self.rp3_neighbours < 0:
+            raise ValueError("--rp3-neighbours cannot be negative (0: all)")
         if self.uniform_negatives + self.popular_negatives < 1:
             raise ValueError("--uniform-negatives plus --popular-negatives must be at least 1")
         if self.query_scale < 0:

@@ -36,7 +36,7 @@ def blocks(seed: int = 0):
 
 
 def models(x, titles, fallback):
-    return [RP3beta(x, fallback, alpha=1.0, beta=0.5, neighbours=30),
+    return [RP3beta(x, fallback, alpha=1.0, beta=0.5, neighbours=0),
             EASE(x, fallback, regularization=5.0, items=TRACKS),
             PlaylistKNN(x, fallback, neighbours=10, power=1.0)]
 
@@ -65,6 +65,21 @@ def test_rp3beta_weights_follow_the_formula():
     assert (np.diff(kept.indptr) <= 5).all()
     row = expected[7]
     assert set(kept[7].indices.tolist()) == set(np.argsort(-row, kind="stable")[:5].tolist())
+
+
+def test_rp3beta_per_query_equals_the_full_neighbour_matrix():
+    x, _, fallback = blocks(1)
+    exact = RP3beta(x, fallback, alpha=0.8, beta=0.3, neighbours=0)
+    full = RP3beta(x, fallback, alpha=0.8, beta=0.3, neighbours=TRACKS)
+    seeds = [np.array([3, 9, 40]), np.array([77])]
+    a = exact.sparse_scores(seeds, ["", ""]).toarray()
+    b = full.sparse_scores(seeds, ["", ""]).toarray()
+    for q, s in enumerate(seeds):
+        others = np.setdiff1d(np.arange(TRACKS), s)  # W leaves a track out of its own row
+        assert np.allclose(a[q, others], b[q, others], rtol=1e-4, atol=1e-7)
+    pruned = RP3beta(x, fallback, alpha=0.8, beta=0.3, neighbours=30)
+    rows, _ = pruned.recommend([np.arange(3)], [""], 10)
+    assert (rows[0] // PER_BLOCK == 0).all()
 
 
 def test_ease_weights_are_the_closed_form_on_the_kept_tracks():
