@@ -18,8 +18,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ml.models.baselines import TitlePopularity
-from ml.models.sparse_ranker import SparseRanker, seed_matrix
+from ml.models.baselines import TitlePopularity, seed_matrix
+from ml.models.sparse_ranker import SparseRanker
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ml.models.baselines import TitlePopularity
-from ml.models.sparse_ranker import SparseRanker, seed_matrix, top_per_row
+from ml.models.baselines import TitlePopularity, seed_matrix
+from ml.models.sparse_ranker import SparseRanker, top_per_row
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ml.models.baselines import TitlePopularity
-from ml.models.sparse_ranker import SparseRanker, row_normalized, seed_matrix, top_per_row
+from ml.models.baselines import TitlePopularity, seed_matrix
+from ml.models.sparse_ranker import SparseRanker, row_normalized, top_per_row
 
 _BLOCK_WORK = 20_000_000  # walk products per block of tracks (bounds the block's memory)
 

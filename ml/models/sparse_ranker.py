@@ -55,16 +55,6 @@ def _add_rows(out: Tensor, at: list[int], rows: sp.csr_matrix) -> None:
     out[r, c] += torch.from_numpy(rows.data.astype(np.float32))
 
 
-def seed_matrix(seeds: Sequence[np.ndarray], num_tracks: int) -> sp.csr_matrix:
-    """Binary CSR [Q, T] of each query's distinct seeds."""
-    distinct = [np.unique(np.asarray(s, np.int64)) for s in seeds]
-    indptr = np.zeros(len(distinct) + 1, np.int64)
-    np.cumsum([len(s) for s in distinct], out=indptr[1:])
-    indices = np.concatenate(distinct) if distinct else np.zeros(0, np.int64)
-    return sp.csr_matrix((np.ones(len(indices), np.float32), indices, indptr),
-                         shape=(len(distinct), num_tracks))
-
-
 def top_per_row(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     """`matrix` with only the `k` largest entries of each row kept (ties: lower column)."""
     m = matrix.tocsr()
