@@ -105,30 +105,32 @@ class TrainConfig:
     als_search: str = field(default=DEFAULT_ALS_SEARCH, metadata={
         "help": "ALS values tried on validation, one parameter at a time from the als_* "
                 "values ('' to use those as they are)"})
-    rp3_alpha: float = field(default=1.0, metadata={"help": "RP3beta walk exponent"})
-    rp3_beta: float = field(default=0.5, metadata={"help": "RP3beta popularity penalty"})
+    # RP3beta and EASE^R start where the real development set's validation put them (the
+    # first searches ended on their grids' edges: alpha 0.7, beta 0.3, lambda 1000).
+    rp3_alpha: float = field(default=0.7, metadata={"help": "RP3beta walk exponent"})
+    rp3_beta: float = field(default=0.3, metadata={"help": "RP3beta popularity penalty"})
     rp3_neighbours: int = field(default=0, metadata={
         "help": "RP3beta neighbours kept per track (0: all, scored per query; K: a pruned "
                 "track-track matrix built once, for full-catalog serving)"})
-    rp3_search: str = field(default="beta=0.3,0.7;alpha=0.7,1.3", metadata={
+    rp3_search: str = field(default="beta=0.15,0.45;alpha=0.5,0.9", metadata={
         "help": "RP3beta values tried on validation, one at a time ('' to use --rp3-*)"})
-    ease_regularization: float = field(default=300.0, metadata={"help": "EASE^R lambda"})
+    ease_regularization: float = field(default=1000.0, metadata={"help": "EASE^R lambda"})
     ease_items: int = field(default=10000, metadata={
         "help": "EASE^R is fitted on this many most frequent tracks (its inverse is items^2 "
                 "floats: 400 MB at 10,000)"})
-    ease_search: str = field(default="regularization=100,1000", metadata={
+    ease_search: str = field(default="regularization=300,3000", metadata={
         "help": "EASE^R values tried on validation ('' to use --ease-*)"})
-    plknn_neighbours: int = field(default=100, metadata={
+    plknn_neighbours: int = field(default=50, metadata={
         "help": "nearest training playlists that vote in the playlist-playlist source"})
     plknn_power: float = field(default=1.0, metadata={
         "help": "exponent of a neighbour playlist's similarity, its vote's weight"})
-    plknn_search: str = field(default="neighbours=25,50,250,500;power=0.5,2,3", metadata={
+    plknn_search: str = field(default="neighbours=25,100;power=0.5,2", metadata={
         "help": "playlist-playlist values tried on validation ('' to use --plknn-*)"})
-    titlewords_neighbours: int = field(default=200, metadata={
+    titlewords_neighbours: int = field(default=100, metadata={
         "help": "training playlists with the nearest titles (by words) that vote"})
-    titlewords_power: float = field(default=2.0, metadata={
+    titlewords_power: float = field(default=1.0, metadata={
         "help": "exponent of a title's similarity, its vote's weight"})
-    titlewords_search: str = field(default="neighbours=50,100,500,1000;power=1,4", metadata={
+    titlewords_search: str = field(default="neighbours=50,500;power=2", metadata={
         "help": "title-word values tried on validation title-only cases ('' to use "
                 "--titlewords-*)"})
     # two-stage model
