@@ -28,6 +28,7 @@ from ml.models.gnn_scorer import GnnScorer, eval_mode
 from ml.models.graph import bipartite_adjacency
 from ml.models.ranking import Ranker
 from ml.rerank.booster import TwoStage, load_booster
+from ml.rerank.features import feature_names
 from ml.rerank.two_stage import first_stage, track_context
 from ml.runs.artifacts import ArtifactError, ServingModel, load_als, load_model, run_training_data
 from ml.runs.directory import active_run, read_evaluation, served_by
@@ -227,6 +228,11 @@ def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs) -> TwoStage:
     saved states, ALS's saved factors, item-kNN from the training playlists, the other
     sources refitted on them with the values reranker.json keeps) and its saved booster."""
     booster, meta = load_booster(run_dir)
+    if meta.get("features") != feature_names(meta["sources"]):
+        # A booster from before the present features (the seed features came with RP3beta
+        # and EASE^R) would be handed columns it never saw.
+        raise ArtifactError(f"{run_dir}/reranker.txt was trained on other features; "
+                            f"re-evaluate with python -m ml evaluate {run_dir.name}")
     sources: list[Ranker] = []
     for name in meta["sources"]:
         if name == "gnn":

@@ -113,3 +113,17 @@ def test_the_two_stage_model_explains_each_recommendation(run_with_every_model, 
     names = set(rec.ranker.feature_names)
     assert all(set(c) == names for c in explained.values())
     assert recommender(run_with_every_model, "gnn", checkerboard, home).explain(seeds, recs) == {}
+
+
+def test_a_booster_trained_on_other_features_is_not_served(run_with_every_model, checkerboard,
+                                                           home):
+    # The booster's features are not those its sources make now (as for a run evaluated
+    # before the seed features): here one source fewer than it was trained with.
+    meta_path = run_with_every_model / "reranker.json"
+    meta = json.loads(meta_path.read_text())
+    meta["sources"] = meta["sources"][:-1]
+    meta_path.write_text(json.dumps(meta))
+    path = run_with_every_model / "evaluation.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "served": "reranked"}))
+    rec = load_recommender(checkerboard.catalog, home)
+    assert rec.name == "itemknn" and "other features" in rec.note and "ml evaluate" in rec.note
