@@ -68,6 +68,16 @@ def table(evaluation: dict) -> str:
     return "\n".join(lines)
 
 
+def recall_by_source_table(recall: dict) -> str:
+    """Candidate recall on validation: a row per scenario, a column per source@N."""
+    keys = list(recall["overall"])
+    lines = ["  candidate recall on validation (source@N; together: their union):",
+             f"  {'scenario':<12}" + "".join(f"{k:>17}" for k in keys)]
+    for name, values in [("overall", recall["overall"]), *recall["scenarios"].items()]:
+        lines.append(f"  {name:<12}" + "".join(f"{values[k]:>17.4f}" for k in keys))
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      epilog="Flags after -- go to python -m ml train.")
@@ -129,6 +139,8 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
         "train_args": extra, "config": config, "training": training,
         "served": evaluation.get("served"), "als": evaluation.get("als", {}).get("params"),
+        "rp3beta": evaluation.get("rp3beta", {}).get("params"),
+        "ease": evaluation.get("ease", {}).get("params"),
         "validation": evaluation.get("validation"), "protocol": evaluation["protocol"],
         "reranker": evaluation.get("reranker"), "noise": evaluation.get("noise"),
         "overall": evaluation["overall"], "scenarios": evaluation["scenarios"]}
@@ -144,7 +156,8 @@ def main() -> None:
           f"(cap {training['epoch_cap']}, {training['steps_per_epoch']} steps each), best epoch "
           f"{training['best_epoch']}, early stop {'fired' if training['early_stopped'] else 'did NOT fire'}; "
           f"ml train end to end {training['train_command_s']} s")
-    print(f"tuned ALS: {result['als']}; served (best validation NDCG): {result['served']}")
+    print(f"tuned ALS: {result['als']}; RP3beta: {result['rp3beta']}; EASE^R: {result['ease']}; "
+          f"served (best validation NDCG): {result['served']}")
     reranker = result["reranker"]
     if reranker:
         print(f"two-stage: top-{reranker['candidates']} of {', '.join(reranker['sources'])} "
@@ -154,6 +167,8 @@ def main() -> None:
               f"{training['training_s']} s; best iteration {reranker['best_iteration']}")
         print("  importances (gain share): " + ", ".join(
             f"{k} {v:.3f}" for k, v in list(reranker["importances"].items())[:10]))
+        if reranker.get("recall_by_source"):
+            print(recall_by_source_table(reranker["recall_by_source"]))
     for metric, per in (result["noise"] or {}).get("metrics", {}).items():
         print(f"  reranked vs the best other model, {metric} (95% paired bootstrap):")
         for scenario, e in per.items():
@@ -161,6 +176,12 @@ def main() -> None:
                        else "within noise")
             print(f"    {scenario:<12} vs {e['against']:<10} {e['diff']:+.4f} "
                   f"[{e['low']:+.4f}, {e['high']:+.4f}]  {verdict}")
+    for baseline, metrics in (result["noise"] or {}).get("against", {}).items():
+        for metric, per in metrics.items():
+            below = [s for s, e in per.items() if e["low"] <= 0]
+            print(f"  reranked vs {baseline}, {metric}: better beyond noise in "
+                  f"{len(per) - len(below)} of {len(per)}"
+                  + (f" (not in {', '.join(below)})" if below else ""))
     print(f"wrote {out_path.relative_to(ROOT)}")
 
 

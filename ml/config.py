@@ -6,9 +6,15 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from ml.models.als_tuning import parse_search
+from ml.models.ease import EASE_PARAMETERS
+from ml.models.neighbours import NEIGHBOUR_PARAMETERS
+from ml.models.rp3beta import RP3_PARAMETERS
 from ml.models.graphsage import ACTIVATION, COMBINE
 
-BASELINES = ("popularity", "itemknn", "als")
+BASELINES = ("popularity", "itemknn", "als", "rp3beta", "ease")
+# The two-stage model's candidate sources: every model above but popularity, GraphSAGE, and
+# the playlist–playlist sources (ml.models.neighbours), which are candidate sources only.
+SOURCES = ("gnn", "als", "itemknn", "rp3beta", "ease", "plknn", "titlewords")
 DEFAULT_ALS_SEARCH = ("alpha=1,5,20,40,80;regularization=0.01,0.1,1,10,30;factors=32,128,256;"
                       "iterations=30")
 # What --early-stopping may name: keys of Trainer.validate's result (the first is the default).
@@ -103,9 +109,40 @@ class TrainConfig:
     als_search: str = field(default=DEFAULT_ALS_SEARCH, metadata={
         "help": "ALS values tried on validation, one parameter at a time from the als_* "
                 "values ('' to use those as they are)"})
+    # RP3beta and EASE^R start where the real development set's validation put them (the
+    # first searches ended on their grids' edges: alpha 0.7, beta 0.3, lambda 1000).
+    rp3_alpha: float = field(default=0.7, metadata={"help": "RP3beta walk exponent"})
+    rp3_beta: float = field(default=0.3, metadata={"help": "RP3beta popularity penalty"})
+    rp3_neighbours: int = field(default=0, metadata={
+        "help": "RP3beta neighbours kept per track (0: all, scored per query; K: a pruned "
+                "track-track matrix built once, for full-catalog serving)"})
+    rp3_search: str = field(default="beta=0.15,0.45;alpha=0.5,0.9", metadata={
+        "help": "RP3beta values tried on validation, one at a time ('' to use --rp3-*)"})
+    ease_regularization: float = field(default=1000.0, metadata={"help": "EASE^R lambda"})
+    ease_items: int = field(default=10000, metadata={
+        "help": "EASE^R is fitted on this many most frequent tracks (its inverse is items^2 "
+                "floats: 400 MB at 10,000)"})
+    ease_search: str = field(default="regularization=300,3000", metadata={
+        "help": "EASE^R values tried on validation ('' to use --ease-*)"})
+    plknn_neighbours: int = field(default=50, metadata={
+        "help": "nearest training playlists that vote in the playlist-playlist source"})
+    plknn_power: float = field(default=1.0, metadata={
+        "help": "exponent of a neighbour playlist's similarity, its vote's weight"})
+    plknn_search: str = field(default="neighbours=25,100;power=0.5,2", metadata={
+        "help": "playlist-playlist values tried on validation ('' to use --plknn-*)"})
+    titlewords_neighbours: int = field(default=100, metadata={
+        "help": "training playlists with the nearest titles (by words) that vote"})
+    titlewords_power: float = field(default=1.0, metadata={
+        "help": "exponent of a title's similarity, its vote's weight"})
+    titlewords_search: str = field(default="neighbours=50,500;power=2", metadata={
+        "help": "title-word values tried on validation title-only cases ('' to use "
+                "--titlewords-*)"})
     # two-stage model
+    rerank_sources: str = field(default=",".join(SOURCES), metadata={
+        "help": f"comma-separated candidate sources of the two-stage model ({', '.join(SOURCES)}"
+                "; als and itemknn only when in --baselines)"})
     rerank: bool = field(default=True, metadata={
-        "help": "train the two-stage model: candidates from GraphSAGE, ALS and item-kNN, "
+        "help": "train the two-stage model: candidates from --rerank-sources, "
                 "re-ranked by LightGBM lambdarank"})
     rerank_candidates: int = field(default=200, metadata={
         "help": "candidates each source model proposes (the N of top-N)"})
@@ -138,12 +175,16 @@ class TrainConfig:
     def baseline_names(self) -> list[str]:
         return [b.strip() for b in self.baselines.split(",") if b.strip()]
 
+    def source_names(self) -> list[str]:
+        return [b.strip() for b in self.rerank_sources.split(",") if b.strip()]
+
     def validate(self) -> None:
         """Raise ValueError with a one-line reason for values no run can use."""
         positive = ("dim", "layers", "epochs", "batch_playlists", "targets_per_playlist",
                     "title_min_count", "id_min_playlists", "eval_batch", "max_validation_cases",
                     "als_factors", "als_iterations", "rerank_candidates", "rerank_gnn_epochs",
-                    "rerank_queries", "rerank_rounds", "rerank_min_leaf_data", "rerank_patience")
+                    "rerank_queries", "rerank_rounds", "rerank_min_leaf_data", "rerank_patience",
+                    "ease_items", "plknn_neighbours", "titlewords_neighbours")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"--{_flag(name)} must be at least 1")
@@ -157,6 +198,8 @@ class TrainConfig:
         if not 0.0 < self.rerank_feature_fraction <= 1.0 or self.rerank_max_bin < 2:
             raise ValueError("--rerank-feature-fraction must be in (0, 1] and --rerank-max-bin "
                              "at least 2")
+        if self.rp3_neighbours < 0:
+            raise ValueError("--rp3-neighbours cannot be negative (0: all)")
         if self.uniform_negatives + self.popular_negatives < 1:
             raise ValueError("--uniform-negatives plus --popular-negatives must be at least 1")
         if self.query_scale < 0:
@@ -179,6 +222,13 @@ class TrainConfig:
         if self.early_stopping not in EARLY_STOPPING_METRICS:
             raise ValueError(f"--early-stopping must be one of {', '.join(EARLY_STOPPING_METRICS)}")
         parse_search(self.als_search)  # raises ValueError with the reason
+        parse_search(self.rp3_search, RP3_PARAMETERS, "--rp3-search")
+        parse_search(self.ease_search, EASE_PARAMETERS, "--ease-search")
+        parse_search(self.plknn_search, NEIGHBOUR_PARAMETERS, "--plknn-search")
+        parse_search(self.titlewords_search, NEIGHBOUR_PARAMETERS, "--titlewords-search")
+        unknown_sources = set(self.source_names()) - set(SOURCES)
+        if unknown_sources or not self.source_names():
+            raise ValueError(f"--rerank-sources: choose one or more of {', '.join(SOURCES)}")
         unknown = set(self.baseline_names()) - set(BASELINES)
         if unknown:
             raise ValueError(f"unknown baseline(s) {', '.join(sorted(unknown))}; "

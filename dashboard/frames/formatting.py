@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 # How the pages name each model (the keys are the names runs record).
 MODEL_LABELS = {"gnn": "GraphSAGE", "popularity": "Popularity", "itemknn": "Item kNN",
-                "als": "ALS", "reranked": "Two-stage model"}
+                "als": "ALS", "rp3beta": "RP3beta", "ease": "EASE^R",
+                "reranked": "Two-stage model"}
 
 
 def human_bytes(n: int) -> str:

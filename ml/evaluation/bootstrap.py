@@ -59,3 +59,15 @@ def noise_against_single_models(evaluation: dict, rows: dict, model: str) -> dic
                                                   else result["scenarios"][scenario])}
         out["metrics"][metric] = per
     return out
+
+
+def noise_against(rows: dict, model: str, baselines: list[str]) -> dict:
+    """`model` against each named baseline, in every scenario and overall, on the test
+    playlists' R-precision and NDCG: {baseline: {metric: {scenario: {diff, low, high}}}}."""
+    out: dict = {}
+    for baseline in baselines:
+        out[baseline] = {}
+        for metric in ("r_precision", "ndcg"):
+            result = paired_bootstrap(rows, model, baseline, metric)
+            out[baseline][metric] = {"overall": result["overall"], **result["scenarios"]}
+    return out

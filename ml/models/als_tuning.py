@@ -1,4 +1,5 @@
-"""ALS, the anchor the GNN must beat, tuned on the validation playlists as the GNN is.
+"""ALS, the anchor the GNN must beat, tuned on the validation playlists as the GNN is
+(and RP3beta, EASE^R and the playlist–playlist sources the same way, `ml.training.tuned_models`).
 
 A coordinate search: one hyperparameter at a time, each candidate value fitted and
 scored on the validation cases with the others held at the best so far, in the order
@@ -22,25 +23,27 @@ class AlsParams:
     iterations: int
 
 
-def parse_search(text: str) -> list[tuple[str, list]]:
-    """`"alpha=1,5;factors=64,128"` → [("alpha", [1.0, 5.0]), ("factors", [64, 128])].
+def parse_search(text: str, parameters: dict[str, type] = ALS_PARAMETERS,
+                 flag: str = "--als-search") -> list[tuple[str, list]]:
+    """`"alpha=1,5;factors=64,128"` → [("alpha", [1.0, 5.0]), ("factors", [64, 128])], the
+    names among `parameters` (name → type; ALS's unless given).
 
-    Raises ValueError with a one-line reason for anything else."""
+    Raises ValueError with a one-line reason (naming `flag`) for anything else."""
     steps = []
     for part in (p.strip() for p in text.split(";")):
         if not part:
             continue
         name, _, values = part.partition("=")
         name = name.strip()
-        if name not in ALS_PARAMETERS or not values.strip():
-            raise ValueError(f"--als-search: {part!r} is not NAME=V1,V2,... with NAME one of "
-                             f"{', '.join(ALS_PARAMETERS)}")
+        if name not in parameters or not values.strip():
+            raise ValueError(f"{flag}: {part!r} is not NAME=V1,V2,... with NAME one of "
+                             f"{', '.join(parameters)}")
         try:
-            parsed = [ALS_PARAMETERS[name](v) for v in values.split(",") if v.strip()]
+            parsed = [parameters[name](v) for v in values.split(",") if v.strip()]
         except ValueError:
-            raise ValueError(f"--als-search: {part!r} has a value that is not a number") from None
-        if any(v <= 0 for v in parsed):
-            raise ValueError(f"--als-search: {name} values must be positive")
+            raise ValueError(f"{flag}: {part!r} has a value that is not a number") from None
+        if any(v < 0 for v in parsed) or (any(v == 0 for v in parsed) and name != "beta"):
+            raise ValueError(f"{flag}: {name} values must be positive")
         steps.append((name, parsed))
     return steps
 

@@ -32,7 +32,8 @@ def interaction_matrix(edge_playlist: np.ndarray, edge_track: np.ndarray, num_pl
     return sp.csr_matrix((data, (edge_playlist, edge_track)), shape=(num_playlists, num_tracks))
 
 
-def _seed_matrix(seeds: Sequence[np.ndarray], num_tracks: int) -> sp.csr_matrix:
+def seed_matrix(seeds: Sequence[np.ndarray], num_tracks: int) -> sp.csr_matrix:
+    """Binary CSR [Q, T] of each query's distinct seeds."""
     distinct = [np.unique(np.asarray(s, np.int64)) for s in seeds]
     indptr = np.zeros(len(distinct) + 1, np.int64)
     np.cumsum([len(s) for s in distinct], out=indptr[1:])
@@ -107,7 +108,7 @@ class ItemKNN(Ranker):
 
     def _co_occurrence(self, seeds: Sequence[np.ndarray]) -> Tensor:
         # score_t = sum_s co(s, t) / sqrt(deg_s deg_t), as two sparse products.
-        queries = _seed_matrix(seeds, self.num_tracks)
+        queries = seed_matrix(seeds, self.num_tracks)
         via_playlists = queries @ self._scaled_t  # [B, P]
         dense = (via_playlists @ self.interactions).toarray().astype(np.float32)
         return torch.from_numpy(dense * self.inv_sqrt_degree) + self._fill
@@ -155,7 +156,7 @@ class ALS(Ranker):
                                 self.num_tracks)
 
     def _folded_in(self, seeds: Sequence[np.ndarray]) -> Tensor:
-        queries = _seed_matrix(seeds, self.num_tracks)
+        queries = seed_matrix(seeds, self.num_tracks)
         with _single_threaded_blas():
             users = self.model.recalculate_user(np.arange(len(seeds)), queries)
         return torch.from_numpy(np.asarray(users, np.float32).reshape(len(seeds), -1)) \

@@ -16,13 +16,13 @@ import torch
 from data.store import Catalog
 from ml.dataset.protocol import make_cases, validation_cases
 from ml.errors import UserError
-from ml.evaluation.bootstrap import noise_against_single_models
+from ml.evaluation.bootstrap import noise_against, noise_against_single_models
 from ml.evaluation.metrics import MAX_RECOMMENDATIONS
 from ml.evaluation.scoring import evaluate_rankers, served_model
 from ml.models.gnn_scorer import GnnScorer
 from ml.models.ranking import Ranker
 from ml.rerank.booster import save_booster
-from ml.rerank.two_stage import fit_two_stage
+from ml.rerank.two_stage import candidate_sources, fit_two_stage
 from ml.runs import layout
 from ml.runs.ann_index import build_run_indexes
 from ml.runs.artifacts import load_model, run_training_data, save_als
@@ -49,14 +49,18 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
     checks = validation_cases(snapshot, holdout.validation, config.split_seed,
                               config.max_validation_cases)
     inputs = BaselineInputs.of(data)
-    baselines, als_report = build_baselines(config.baseline_names(), data, config,
-                                            config.threads, validation=checks, inputs=inputs)
+    baselines, searches = build_baselines(config.baseline_names(), data, config,
+                                          config.threads, validation=checks, inputs=inputs)
     rankers: list[Ranker] = [gnn, *baselines]
     reranker_report = None
     if config.rerank:
+        sources, source_searches = candidate_sources(config, rankers, inputs, checks,
+                                                     snapshot.track_artist)
         two_stage, reranker_report = fit_two_stage(
-            data, config, torch_device, rankers, inputs,
-            als_report["params"] if als_report else None, checks, config.threads)
+            data, config, torch_device, sources, inputs,
+            {name: r["params"] for name, r in {**searches, **source_searches}.items()},
+            checks, config.threads)
+        reranker_report["source_searches"] = source_searches
         save_booster(run_dir, two_stage.booster, two_stage.stage.names,
                      config.rerank_candidates, reranker_report)
         rankers.append(two_stage)
@@ -69,15 +73,18 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
                                   rows_out=rows)
     if reranker_report is not None:
         evaluation["noise"] = noise_against_single_models(evaluation, rows, "reranked")
+        evaluation["noise"]["against"] = noise_against(
+            rows, "reranked", [b for b in ("rp3beta", "ease") if b in rows])
     evaluation["served"] = served_model(on_validation)
     evaluation["validation"] = {"overall": on_validation, "cases": len(checks),
                                 "playlists": int(len(holdout.validation)), "selected_by": "ndcg"}
     if reranker_report is not None:
         evaluation["reranker"] = reranker_report
-    if als_report is not None:
-        evaluation["als"] = als_report
+    for name, search in searches.items():  # "als", "rp3beta", "ease": the tuned values
+        evaluation[name] = search
+    if "als" in searches:
         als = next(r for r in baselines if r.name == "als")
-        save_als(run_dir, als.item_factors.numpy(), als_report["params"])
+        save_als(run_dir, als.item_factors.numpy(), searches["als"]["params"])
     evaluation["protocol"] = {
         "run_id": run_dir.name, "snapshot_version": snapshot.version,
         "test_playlists": int(len(holdout.test)), "cases": len(cases),

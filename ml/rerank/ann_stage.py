@@ -2,7 +2,8 @@
 
 `IndexedSources` gives `ml.candidates.FirstStage` (and a single model served alone, via
 `IndexedRanker`) each source's top-N from `ml.rerank.candidate_search`: GraphSAGE and ALS from
-their ANN indexes, item-kNN and the title fallback from their sparse rows. The sources
+their ANN indexes, item-kNN, the other sparse sources (RP3beta, EASE^R, the neighbour sources) and the
+title fallback from their sparse rows. The sources
 run on threads of their own (`concurrent`): faiss, implicit's fold-in and the sparse
 products release the GIL for most of their time, so on two cores they overlap.
 
@@ -19,7 +20,9 @@ import numpy as np
 
 from ml.runs.ann_index import TrackIndex
 from ml.models.baselines import ALS, ItemKNN, TitlePopularity
-from ml.rerank.candidate_search import PopularFill, SourceTop, als_top, gnn_top, knn_top
+from ml.rerank.candidate_search import (PopularFill, SourceTop, als_top, gnn_top, knn_top,
+                                       sparse_top)
+from ml.models.sparse_ranker import SparseRanker
 from ml.rerank.candidates import CandidateBatch, _positions
 from ml.models.gnn_scorer import GnnScorer
 from ml.models.ranking import Ranker
@@ -37,9 +40,9 @@ class IndexedSources:
         self._pool: ThreadPoolExecutor | None = None
 
     def supports(self, source: Ranker) -> bool:
-        if isinstance(source, (ItemKNN, ALS)) and self.fill is None:
+        if isinstance(source, (ItemKNN, ALS, SparseRanker)) and self.fill is None:
             return False
-        if isinstance(source, ItemKNN):
+        if isinstance(source, (ItemKNN, SparseRanker)):
             return True
         return isinstance(source, (GnnScorer, ALS)) and source.name in self.indexes
 
@@ -51,6 +54,8 @@ class IndexedSources:
             return als_top(source, self.indexes[source.name], self.fill, seeds, titles, n)
         if isinstance(source, ItemKNN):
             return knn_top(source, self.fill, seeds, titles, n)
+        if isinstance(source, SparseRanker):
+            return sparse_top(source, self.fill, seeds, titles, n)
         raise ValueError(f"no indexed first stage for model {source.name!r}")
 
     def candidates(self, sources: Sequence[Ranker], seeds: Sequence[np.ndarray],

@@ -24,9 +24,11 @@ from ml.errors import ArtifactError
 from ml.models.ranking import Ranker
 from ml.rerank.candidates import FirstStage
 from ml.rerank.features import TrackContext, feature_names
+from ml.rerank.recall import recall_rows
 from ml.runs import layout
 from ml.rerank.ann_stage import ranked_lists
 
+RECALL_AT = (200, 500, 1000)  # candidate recall by source is reported at these N (and N)
 _BELOW = 1e4  # non-candidates sit this far below any booster score (|score| << 1e4)
 
 
@@ -111,15 +113,20 @@ class RankingSet:
 
 
 def ranking_set(stage: FirstStage, context: TrackContext, cases: Sequence[Case],
-                batch_size: int = 128, keep_empty: bool = False) -> RankingSet:
+                batch_size: int = 128, keep_empty: bool = False,
+                recall_out: list[dict] | None = None) -> RankingSet:
     """Candidates, features and labels for `cases`; queries whose candidates hold no hidden
-    track teach nothing and are dropped (unless `keep_empty`)."""
+    track teach nothing and are dropped (unless `keep_empty`). `recall_out`, when given,
+    receives each case's candidate recall by source (`ml.rerank.recall.recall_rows`)."""
     feats, labels, groups, recall, sizes = [], [], [], [], []
     for start in range(0, len(cases), batch_size):
         chunk = cases[start:start + batch_size]
         seeds, titles = [c.seeds for c in chunk], [c.title for c in chunk]
         batch = stage.candidates(seeds, titles)
         rows = context.features(batch, seeds, titles, stage.n)
+        if recall_out is not None:
+            recall_out += recall_rows(batch, chunk, stage.names,
+                                      sorted({n for n in RECALL_AT if n < stage.n} | {stage.n}))
         for case, cand, x in zip(chunk, batch.rows, rows):
             y = np.isin(cand, case.hidden).astype(np.float32)
             recall.append(float(y.sum() / len(case.hidden)))

@@ -11,7 +11,9 @@ an index or from its sparse scores, and scores any other rows on request:
 - item-kNN: its co-occurrence scores are sparse (only tracks that share a playlist with a
   seed score above the popularity tie-break), so the top-N is read from the sparse row
   and, if it is short, filled from the most popular tracks: the exact top-N.
-- a query without seeds: ALS and item-kNN fall back to the title's popular tracks
+- RP3beta, EASE^R, the playlist and title-word neighbours (`SparseRanker`): their
+  per-query sparse rows, read the same way.
+- a query without seeds: ALS and the seed-based sparse sources fall back to the title's popular tracks
   (`TitlePopularity`), also sparse, filled the same way.
 
 A `SourceTop` holds one source's answer for a batch of queries: the rows it proposes
@@ -27,8 +29,10 @@ import scipy.sparse as sp
 import torch
 
 from ml.runs.ann_index import TrackIndex
-from ml.models.baselines import ALS, ItemKNN, TitlePopularity, _seed_matrix, _single_threaded_blas
+from ml.models.baselines import (ALS, ItemKNN, TitlePopularity, _single_threaded_blas,
+                                 seed_matrix)
 from ml.models.gnn_scorer import GnnScorer
+from ml.models.sparse_ranker import SparseRanker
 
 POPULAR_KEPT = 4096  # most popular tracks kept sorted for filling short sparse lists
 
@@ -121,14 +125,14 @@ def gnn_top(scorer: GnnScorer, index: TrackIndex, seeds: Sequence[np.ndarray],
 
 
 
-def _title_fallback(fill: PopularFill, seeds: Sequence[np.ndarray], titles: Sequence[str],
-                    n: int) -> tuple[list[int], list[np.ndarray], dict]:
-    """The queries without seeds, their title fallback's top-n, and its sparse scores by
-    query (what every source gives such a query)."""
-    untitled = [q for q, s in enumerate(seeds) if len(s) == 0]
-    title_tops, title_sparse = fill.title([titles[q] for q in untitled],
-                                          [seeds[q] for q in untitled], n)
-    return untitled, title_tops, dict(zip(untitled, title_sparse))
+def _title_fallback(fill: PopularFill, queries: Sequence[int], seeds: Sequence[np.ndarray],
+                    titles: Sequence[str], n: int) -> tuple[list[np.ndarray], dict]:
+    """The title fallback's top-n for `queries` (those a source answers by title: no
+    seeds), and its sparse scores by query."""
+    title_tops, title_sparse = fill.title([titles[q] for q in queries],
+                                          [seeds[q] for q in queries], n)
+    return title_tops, dict(zip(queries, title_sparse))
+
 
 def als_top(als: ALS, index: TrackIndex, fill: PopularFill, seeds: Sequence[np.ndarray],
             titles: Sequence[str], n: int) -> SourceTop:
@@ -137,12 +141,13 @@ def als_top(als: ALS, index: TrackIndex, fill: PopularFill, seeds: Sequence[np.n
     seeded = [q for q, s in enumerate(seeds) if len(s)]
     users = np.zeros((len(seeds), als.item_factors.shape[1]), np.float32)
     if seeded:
-        queries = _seed_matrix([seeds[q] for q in seeded], als.num_tracks)
+        queries = seed_matrix([seeds[q] for q in seeded], als.num_tracks)
         with _single_threaded_blas():
             solved = als.model.recalculate_user(np.arange(len(seeded)), queries)
         users[seeded] = np.asarray(solved, np.float32).reshape(len(seeded), -1)
     factors = als.item_factors.numpy()
-    untitled, title_tops, by_title = _title_fallback(fill, seeds, titles, n)
+    untitled = [q for q, s in enumerate(seeds) if len(s) == 0]
+    title_tops, by_title = _title_fallback(fill, untitled, seeds, titles, n)
 
     def score(q: int, rows: np.ndarray) -> np.ndarray:
         if q in by_title:
@@ -165,30 +170,52 @@ def knn_top(knn: ItemKNN, fill: PopularFill, seeds: Sequence[np.ndarray],
     """item-kNN's exact top-n from its sparse co-occurrence rows (the title fallback for a
     query without seeds, as `ItemKNN.scores`)."""
     seeded = [q for q, s in enumerate(seeds) if len(s)]
-    rows_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    rows = sp.csr_matrix((len(seeded), knn.num_tracks), dtype=np.float32)
     if seeded:
-        queries = _seed_matrix([seeds[q] for q in seeded], knn.num_tracks)
-        co = sp.csr_matrix((queries @ knn._scaled_t) @ knn.interactions)
-        co.sort_indices()
-        for i, q in enumerate(seeded):
-            cols = co.indices[co.indptr[i]:co.indptr[i + 1]].astype(np.int64)
-            values = (co.data[co.indptr[i]:co.indptr[i + 1]] * knn.inv_sqrt_degree[cols]
-                      + fill.fill[cols]).astype(np.float32)
-            rows_of[q] = (cols, values)
-    untitled, title_tops, by_title = _title_fallback(fill, seeds, titles, n)
+        queries = seed_matrix([seeds[q] for q in seeded], knn.num_tracks)
+        rows = sp.csr_matrix((queries @ knn._scaled_t) @ knn.interactions)
+        rows.data = rows.data * knn.inv_sqrt_degree[rows.indices]
+    return _sparse_top(seeded, rows, fill, seeds, titles, n)
 
-    def score(q: int, rows: np.ndarray) -> np.ndarray:
+
+def sparse_top(ranker: SparseRanker, fill: PopularFill, seeds: Sequence[np.ndarray],
+               titles: Sequence[str], n: int) -> SourceTop:
+    """The exact top-n of RP3beta, EASE^R, the playlist and title-word neighbours: their
+    per-query sparse rows above the popularity tie-break (as `SparseRanker.scores`)."""
+    answered = [q for q, s in enumerate(seeds) if len(s) or not ranker.needs_seeds]
+    rows = sp.csr_matrix((len(answered), ranker.num_tracks), dtype=np.float32)
+    if answered:
+        rows = ranker.sparse_scores([seeds[q] for q in answered],
+                                    [titles[q] for q in answered]).tocsr()
+    return _sparse_top(answered, rows, fill, seeds, titles, n)
+
+
+def _sparse_top(answered: list[int], rows: sp.csr_matrix, fill: PopularFill,
+                seeds: Sequence[np.ndarray], titles: Sequence[str], n: int) -> SourceTop:
+    """A source whose score is `fill` plus a sparse row for the `answered` queries (one
+    row each, in order) and the title fallback for the other queries."""
+    rows.sort_indices()
+    rows_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for i, q in enumerate(answered):
+        cols = rows.indices[rows.indptr[i]:rows.indptr[i + 1]].astype(np.int64)
+        values = (rows.data[rows.indptr[i]:rows.indptr[i + 1]]
+                  + fill.fill[cols]).astype(np.float32)
+        rows_of[q] = (cols, values)
+    title_queries = sorted(set(range(len(seeds))) - set(answered))
+    title_tops, by_title = _title_fallback(fill, title_queries, seeds, titles, n)
+
+    def score(q: int, at: np.ndarray) -> np.ndarray:
         if q in by_title:
-            return fill.title_scores(by_title[q], rows, fill.fill, fill.log_counts)
+            return fill.title_scores(by_title[q], at, fill.fill, fill.log_counts)
         cols, values = rows_of[q]
-        return _sparse_values(cols, values, rows, fill.fill[rows])
+        return _sparse_values(cols, values, at, fill.fill[at])
 
     tops: list[np.ndarray] = [np.zeros(0, np.int64)] * len(seeds)
-    for q in seeded:
+    for q in answered:
         cols, values = rows_of[q]
         tops[q] = fill.top(cols, values, np.asarray(seeds[q], np.int64), n, fill.fill)
-    for q, rows in zip(untitled, title_tops):
-        tops[q] = rows
+    for q, top in zip(title_queries, title_tops):
+        tops[q] = top
     return SourceTop(tops, score)
 
 

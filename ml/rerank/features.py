@@ -4,7 +4,9 @@ Per source model: its score, the gap to its best score for the query, its rank i
 top-N and whether it proposed the candidate at all. Then the track's popularity, how
 many of the seeds share its artist and its album, the number of seeds, how often it
 sits in training playlists with the query's title and title words, and the distance
-of its audio features from the seeds' mean (with a flag when either side has none).
+of its audio features from the seeds' mean (with a flag when either side has none), and
+its co-occurrence with the seeds and the seeds' popularity against its own
+(`ml.rerank.seed_features`).
 Everything is computed from the training playlists the source models were fitted on.
 """
 from __future__ import annotations
@@ -16,11 +18,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ml.rerank.candidates import CandidateBatch
+from ml.rerank.seed_features import SEED_FEATURES, seed_features
 
 PER_SOURCE = ("score", "gap", "rank", "absent")
 TRACK_FEATURES = ("sources", "popularity", "seeds", "artist_share", "artist_seeds",
                   "album_share", "album_seeds", "title_playlists", "title_share",
-                  "title_words", "audio_distance", "audio_missing")
+                  "title_words", "audio_distance", "audio_missing",
+                  *SEED_FEATURES)
 
 
 def feature_names(sources: Sequence[str]) -> list[str]:
@@ -39,6 +43,7 @@ class TrackContext:
     by_word: sp.csr_matrix  # [words, T]
     audio: np.ndarray  # float32 [T, F] standardized audio features, 0 where missing
     has_audio: np.ndarray  # bool [T]
+    playlists_by_track: sp.csr_matrix  # [T, P] 0/1: the training playlists holding each track
 
     @classmethod
     def build(cls, interactions: sp.csr_matrix, playlist_titles: Sequence[str],
@@ -67,7 +72,8 @@ class TrackContext:
         return cls(np.asarray(interactions.sum(axis=0)).ravel().astype(np.float64),
                    np.asarray(track_artist), np.asarray(track_album), title_rows,
                    _sorted_csr(by_title), word_rows, _sorted_csr(by_word),
-                   np.clip(audio, -5, 5).astype(np.float32), mask)
+                   np.clip(audio, -5, 5).astype(np.float32), mask,
+                   _binary(interactions).T.tocsr())
 
     def features(self, batch: CandidateBatch, seeds: Sequence[np.ndarray],
                  titles: Sequence[str], n: int) -> list[np.ndarray]:
@@ -103,7 +109,14 @@ class TrackContext:
             artist_n * share, artist_n, album_n * share, album_n,
             np.log1p(title_n), title_n / seen, per_word / seen,
             np.where(missing, np.nan, distance), missing], 1)
-        return np.concatenate([per_source, track], 1).astype(np.float32)
+        with_seeds = seed_features(self.playlists_by_track, self.popularity, seeds, cand)
+        return np.concatenate([per_source, track, with_seeds], 1).astype(np.float32)
+
+
+def _binary(matrix: sp.spmatrix) -> sp.csr_matrix:
+    out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    out.data[:] = 1.0
+    return out
 
 
 def _incidence(rows: list[int], cols: list[int], num_rows: int, num_cols: int) -> sp.csr_matrix:

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ml.config import TrainConfig
+from ml.config import SOURCES, TrainConfig
 from ml.dataset.protocol import SCENARIOS, Case, Holdout, make_cases
 from ml.models.baselines import ALS, ItemKNN
 from ml.models.gnn_scorer import GnnScorer
@@ -26,12 +26,13 @@ from ml.models.ranking import Ranker
 from ml.rerank.booster import TwoStage, ranking_set, train_booster
 from ml.rerank.candidates import FirstStage
 from ml.rerank.features import TrackContext, feature_names
+from ml.rerank.recall import recall_rows, recall_table
 from ml.training.fit_baselines import BaselineInputs
+from ml.training.tuned_models import TUNED, fit_tuned, refit
 from ml.training.trainer import Trainer, fit, new_state
 from ml.training.training_data import TrainingData, training_data
 from ml.rerank.ann_stage import indexed_sources
 
-SOURCES = ("gnn", "als", "itemknn")
 
 
 def track_context(data: TrainingData, inputs: BaselineInputs) -> TrackContext:
@@ -53,11 +54,30 @@ def first_stage(sources: Sequence[Ranker], inputs, n: int, indexes=None) -> Firs
     return FirstStage(ordered, inputs.by_title, n, indexed)
 
 
+def candidate_sources(config: TrainConfig, models: Sequence[Ranker], inputs: BaselineInputs,
+                      validation: list[Case], track_artist: np.ndarray
+                      ) -> tuple[list[Ranker], dict[str, dict]]:
+    """The run's `--rerank-sources`: the evaluated models named there, and those of TUNED
+    that are no model of the report (the playlist–playlist and title-word neighbours,
+    RP3beta or EASE^R left out of --baselines) fitted on `inputs` and tuned on
+    `validation`; with those sources' searches."""
+    by_name = {m.name: m for m in models}
+    out, reports = [], {}
+    for name in config.source_names():
+        if name in by_name:
+            out.append(by_name[name])
+        elif name in TUNED:
+            model, reports[name] = fit_tuned(name, inputs, config, validation, track_artist)
+            out.append(model)
+    return out, reports
+
+
 def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
-                  sources: Sequence[Ranker], inputs: BaselineInputs, als_params: dict | None,
+                  sources: Sequence[Ranker], inputs: BaselineInputs, params: dict[str, dict],
                   validation: list[Case], threads: int = 0) -> tuple[TwoStage, dict]:
     """The run's two-stage model over `sources` (fitted on all training playlists, from
-    `inputs`), and a report: timings, queries, candidate recall on validation."""
+    `inputs`; `params` the tuned values of ALS and of every source in TUNED), and a
+    report: timings, queries, candidate recall on validation by source."""
     started = time.perf_counter()
     s = data.snapshot
     rng = np.random.default_rng([config.split_seed, 0x2557])
@@ -71,7 +91,8 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
     if "gnn" in names:
         gnn, fold_gnn = _gnn_without(data, config, fold, validation, device)
         fold_sources.append(gnn)
-    if "als" in names and als_params is not None:
+    if "als" in names and "als" in params:
+        als_params = params["als"]
         fold_sources.append(ALS(fold_inputs.interactions, fold_inputs.by_title,
                                 factors=int(als_params["factors"]),
                                 regularization=als_params["regularization"],
@@ -79,6 +100,8 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
                                 seed=config.seed, threads=threads))
     if "itemknn" in names:
         fold_sources.append(ItemKNN(fold_inputs.interactions, fold_inputs.by_title))
+    for name in sorted(names & set(TUNED) & set(params)):
+        fold_sources.append(refit(name, fold_inputs, params[name]))
     n = config.rerank_candidates
     fold_stage = first_stage(fold_sources, fold_inputs, n)
     cases = make_cases(s, fold, config.split_seed)
@@ -89,7 +112,9 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
     train_set = ranking_set(fold_stage, track_context(data, fold_inputs), cases,
                             config.eval_batch)
     stage, context = first_stage(sources, inputs, n), track_context(data, inputs)
-    valid_set = ranking_set(stage, context, validation, config.eval_batch)
+    recall_out: list[dict] = []
+    valid_set = ranking_set(stage, context, validation, config.eval_batch,
+                            recall_out=recall_out)
     features_s = time.perf_counter() - started - refit_s
     names_list = feature_names(stage.names)
     booster = train_booster(
@@ -109,6 +134,9 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
             recall[sc.name] = round(float(np.mean(values)), 4)
     report = {
         "candidates": n, "sources": stage.names, "fold_playlists": int(len(fold)),
+        "source_params": {name: params[name] for name in stage.names if name in params},
+        "recall_by_source": {**recall_table(recall_out, validation),
+                             "on": "validation playlists"},
         "fold_gnn": fold_gnn,
         "train_queries": len(train_set.groups), "train_rows": int(len(train_set.labels)),
         "validation_queries": len(valid_set.groups),

@@ -30,11 +30,13 @@ from ml.models.gnn_scorer import GnnScorer, eval_mode
 from ml.models.graph import bipartite_adjacency
 from ml.models.ranking import Ranker
 from ml.rerank.booster import TwoStage, load_booster
+from ml.rerank.features import feature_names
 from ml.rerank.two_stage import first_stage, track_context
 from ml.runs.artifacts import ArtifactError, ServingModel, load_als, load_model, run_training_data
 from ml.runs import layout
 from ml.runs.directory import active_run, list_runs, read_evaluation, served_by
 from ml.training.fit_baselines import BaselineInputs, build_baselines
+from ml.training.tuned_models import TUNED, refit
 from ml.training.training_data import track_inputs
 
 
@@ -203,6 +205,8 @@ class RankerRecommender(Recommender):
             ranker: Ranker = two_stage_from_run(run_dir, data, inputs, exact)
         elif name == "als":
             ranker = saved_als(run_dir, inputs)
+        elif name in TUNED:  # refitted with the values the run tuned on validation
+            ranker = refit(name, inputs, tuned_params(run_dir, name))
         else:
             ranker = build_baselines([name], data, config, inputs=inputs)[0][0]
         if name != "reranked" and not exact:
@@ -247,13 +251,28 @@ def run_indexes(run_dir: Path, sources: dict[str, Ranker]) -> dict:
     return indexes
 
 
+def tuned_params(run_dir: Path, name: str) -> dict:
+    """The values a run tuned for baseline `name` (evaluation.json), ArtifactError if none."""
+    params = (read_evaluation(run_dir) or {}).get(name, {}).get("params")
+    if not params:
+        raise ArtifactError(f"{run_dir}/evaluation.json has no tuned {name}; re-evaluate it "
+                            f"with python -m ml evaluate {run_dir.name}")
+    return params
+
+
 def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs,
                        exact: bool = False) -> TwoStage:
     """The run's two-stage model: its sources rebuilt from the run's files (GraphSAGE's
-    saved states, ALS's saved factors, item-kNN from the training playlists) and its
-    saved booster. Its first stage reads the run's ANN indexes unless `exact` (or the run
-    has none: older runs are served exactly)."""
+    saved states, ALS's saved factors, item-kNN from the training playlists, the other
+    sources refitted on them with the values reranker.json keeps) and its saved booster.
+    Its first stage reads the run's ANN indexes unless `exact` (or the run has none:
+    older runs are served exactly)."""
     booster, meta = load_booster(run_dir)
+    if meta.get("features") != feature_names(meta["sources"]):
+        # A booster from before the present features (the seed features came with RP3beta
+        # and EASE^R) would be handed columns it never saw.
+        raise ArtifactError(f"{run_dir}/reranker.txt was trained on other features; "
+                            f"re-evaluate with python -m ml evaluate {run_dir.name}")
     sources: list[Ranker] = []
     for name in meta["sources"]:
         if name == "gnn":
@@ -264,6 +283,8 @@ def two_stage_from_run(run_dir: Path, data, inputs: BaselineInputs,
             sources.append(saved_als(run_dir, inputs))
         elif name == "itemknn":
             sources.append(ItemKNN(inputs.interactions, inputs.by_title))
+        elif name in TUNED and name in meta.get("source_params", {}):
+            sources.append(refit(name, inputs, meta["source_params"][name]))
         else:
             raise ArtifactError(f"{run_dir}/reranker.json names an unknown model {name!r}; "
                                 f"re-evaluate with python -m ml evaluate {run_dir.name}")

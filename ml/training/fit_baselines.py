@@ -1,6 +1,7 @@
 """Fitting the baselines of a run: their inputs (`BaselineInputs`: the training playlists'
 interactions, the popularity tie-break, the title fallback) and the requested baselines,
-ALS tuned on validation cases (`ml.models.als_tuning`).
+ALS tuned on validation cases (`ml.models.als_tuning`), RP3beta and EASE^R likewise
+(`ml.training.tuned_models`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ml.models.als_tuning import AlsParams, coordinate_search, parse_search
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
 from ml.models.ranking import Ranker
 from ml.training.training_data import TrainingData
+from ml.training.tuned_models import TUNED, fit_tuned
 
 
 @dataclass
@@ -50,15 +52,20 @@ class BaselineInputs:
 
 def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfig,
                     threads: int = 0, validation: list[Case] | None = None,
-                    inputs: BaselineInputs | None = None) -> tuple[list[Ranker], dict | None]:
-    """The requested baselines, trained on the training playlists of `data`, and the ALS
-    search ({"params", "trials"}; None without ALS). With `validation` cases and a
-    `config.als_search`, ALS is tuned on them (ml.models.als_tuning); else it uses the als_* fields."""
+                    inputs: BaselineInputs | None = None) -> tuple[list[Ranker], dict]:
+    """The requested baselines, trained on the training playlists of `data`, and the
+    searches of the tuned ones ({name: {"params", "trials"}} for ALS, RP3beta, EASE^R).
+    With `validation` cases and a search string, each is tuned on them
+    (ml.models.als_tuning); else it uses its config fields as they are."""
     inputs = inputs or BaselineInputs.of(data)
     out: list[Ranker] = []
-    als_report = None
+    reports: dict = {}
     for name in names:
-        if name == "popularity":
+        if name in TUNED:
+            model, reports[name] = fit_tuned(name, inputs, config, validation,
+                                             data.snapshot.track_artist)
+            out.append(model)
+        elif name == "popularity":
             out.append(inputs.popularity)
         elif name == "itemknn":
             out.append(ItemKNN(inputs.interactions, inputs.by_title))
@@ -86,5 +93,5 @@ def build_baselines(names: Sequence[str], data: TrainingData, config: TrainConfi
             if validation and config.als_search:
                 params, trials = coordinate_search(params, parse_search(config.als_search), score)
             out.append(best["model"] or fit(params))
-            als_report = {"params": vars(params), "trials": trials}
-    return out, als_report
+            reports["als"] = {"params": vars(params), "trials": trials}
+    return out, reports

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.evaluation.bootstrap import paired_bootstrap
+from ml.evaluation.bootstrap import noise_against, paired_bootstrap
 
 
 def rows_of(values: dict[str, np.ndarray]) -> dict:
@@ -30,3 +30,21 @@ def test_pure_noise_straddles_zero_and_a_real_loss_does_not():
     assert tie["overall"]["low"] < 0 < tie["overall"]["high"]
     loss = paired_bootstrap({"a": rows_of(worse), "b": rows_of(base)}, "a", "b", "ndcg")
     assert loss["overall"]["high"] < 0
+
+
+def test_the_two_stage_model_is_judged_against_each_named_baseline_in_every_scenario():
+    rng = np.random.default_rng(2)
+    base = {"first_1": rng.random(200), "random_25": rng.random(200)}
+
+    def rows(shift: float) -> dict:
+        return {s: [{"playlist": p, "ndcg": float(v + shift), "r_precision": float(v + shift)}
+                    for p, v in enumerate(vals)] for s, vals in base.items()}
+
+    result = noise_against({"reranked": rows(0.05), "rp3beta": rows(0.0), "ease": rows(0.1)},
+                           "reranked", ["rp3beta", "ease"])
+    assert set(result) == {"rp3beta", "ease"}
+    for metric in ("ndcg", "r_precision"):
+        assert set(result["rp3beta"][metric]) == {"overall", "first_1", "random_25"}
+        assert all(abs(e["diff"] - 0.05) < 1e-6 and e["low"] > 0
+                   for e in result["rp3beta"][metric].values())
+        assert all(e["high"] < 0 for e in result["ease"][metric].values())

@@ -8,6 +8,7 @@ import pytest
 
 from ml.config import TrainConfig
 from ml.models.als_tuning import AlsParams, coordinate_search, parse_search
+from ml.models.rp3beta import RP3_PARAMETERS
 from ml.pipeline.train_run import run_training
 from ml.runs.directory import read_evaluation
 from tests.ml.conftest import fast_config
@@ -22,6 +23,17 @@ def test_parse_search_reads_each_parameter_and_rejects_the_rest():
             parse_search(bad)
     with pytest.raises(ValueError, match="--als-search"):
         TrainConfig(als_search="alpha=").validate()
+
+
+def test_every_tuned_model_has_its_own_search_flag():
+    assert parse_search("beta=0,0.5;alpha=0.7", RP3_PARAMETERS, "--rp3-search") == [
+        ("beta", [0.0, 0.5]), ("alpha", [0.7])]  # beta 0 (no popularity penalty) is allowed
+    for flag, value in (("rp3_search", "factors=64"), ("ease_search", "regularization=-1"),
+                        ("plknn_search", "neighbours=0"), ("titlewords_search", "power=x")):
+        with pytest.raises(ValueError, match="--" + flag.replace("_", "-")):
+            TrainConfig(**{flag: value}).validate()
+    with pytest.raises(ValueError, match="--rerank-sources"):
+        TrainConfig(rerank_sources="gnn,bm25").validate()
 
 
 def test_coordinate_search_finds_a_separable_optimum_with_one_fit_per_value():

@@ -1,7 +1,7 @@
 """Every model behind the one ranker interface, on the checkerboard where the answer is known.
 
-One trained run holds all five: GraphSAGE, popularity, item-kNN, ALS and the two-stage
-model. Each is asked for the tracks of a taste through `Ranker.recommend` and through
+One trained run holds all seven: GraphSAGE, popularity, item-kNN, ALS, RP3beta, EASE^R
+and the two-stage model (over them and the playlist–playlist sources). Each is asked for the tracks of a taste through `Ranker.recommend` and through
 the serving path a user takes (`Recommender.recommend` over catalog ids); the taste's
 own tracks must come first, and a seed never comes back.
 """
@@ -18,14 +18,16 @@ from ml.pipeline.train_run import run_training
 from ml.serving.recommender import GnnRecommender, RankerRecommender, load_recommender
 from tests.ml.conftest import TASTES, fast_config
 
-MODELS = ("gnn", "popularity", "itemknn", "als", "reranked")
+MODELS = ("gnn", "popularity", "itemknn", "als", "rp3beta", "ease", "reranked")
 
 
 @pytest.fixture
 def run_with_every_model(checkerboard, home):
     # Half the training playlists for the re-ranker's fold: its own GraphSAGE learns from
     # the other half, and the checkerboard's quarter (24 playlists) is too few for it.
-    config = fast_config(epochs=6, baselines="popularity,itemknn,als", als_search="",
+    config = fast_config(epochs=6, baselines="popularity,itemknn,als,rp3beta,ease",
+                         als_search="", rp3_search="beta=0.2", ease_search="regularization=50",
+                         plknn_search="", titlewords_search="neighbours=20",
                          rerank=True, rerank_candidates=50, rerank_fold=0.5)
     run_dir, state = run_training(config, home, progress=False, out=io.StringIO())
     assert state == "done"
@@ -66,8 +68,20 @@ def test_popularity_ranks_by_training_playlists(run_with_every_model, checkerboa
 def test_the_two_stage_model_is_saved_and_reported(run_with_every_model, checkerboard, home):
     evaluation = json.loads((run_with_every_model / "evaluation.json").read_text())
     report = evaluation["reranker"]
-    assert report["sources"] == ["gnn", "als", "itemknn"] and report["candidates"] == 50
+    assert report["sources"] == ["gnn", "als", "itemknn", "rp3beta", "ease", "plknn",
+                                 "titlewords"] and report["candidates"] == 50
     assert abs(sum(report["importances"].values()) - 1.0) < 1e-3
+    # the new features are in the booster, each with its share of the gain
+    assert {"cooc_max", "closest_seed", "pop_z", "plknn_score"} <= set(report["importances"])
+    # RP3beta and EASE^R were tuned on validation (each value tried once) and reported
+    assert len(evaluation["rp3beta"]["trials"]) == 2 and len(evaluation["ease"]["trials"]) == 2
+    assert set(report["source_params"]) == {"als", "rp3beta", "ease", "plknn", "titlewords"}
+    by_source = report["recall_by_source"]["overall"]
+    assert by_source["together@50"] >= max(by_source[f"{s}@50"] for s in report["sources"])
+    # the two-stage model against RP3beta and EASE^R, scenario by scenario
+    against = evaluation["noise"]["against"]
+    assert set(against) == {"rp3beta", "ease"}
+    assert set(against["ease"]["ndcg"]) == {"overall", *evaluation["scenarios"]}
     assert all("reranked" in evaluation["scenarios"][s] for s in evaluation["scenarios"])
     # the served model, whichever won validation, is loaded from the run's files
     rec = load_recommender(checkerboard.catalog, home)
@@ -99,3 +113,17 @@ def test_the_two_stage_model_explains_each_recommendation(run_with_every_model, 
     names = set(rec.ranker.feature_names)
     assert all(set(c) == names for c in explained.values())
     assert recommender(run_with_every_model, "gnn", checkerboard, home).explain(seeds, recs) == {}
+
+
+def test_a_booster_trained_on_other_features_is_not_served(run_with_every_model, checkerboard,
+                                                           home):
+    # The booster's features are not those its sources make now (as for a run evaluated
+    # before the seed features): here one source fewer than it was trained with.
+    meta_path = run_with_every_model / "reranker.json"
+    meta = json.loads(meta_path.read_text())
+    meta["sources"] = meta["sources"][:-1]
+    meta_path.write_text(json.dumps(meta))
+    path = run_with_every_model / "evaluation.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "served": "reranked"}))
+    rec = load_recommender(checkerboard.catalog, home)
+    assert rec.name == "itemknn" and "other features" in rec.note and "ml evaluate" in rec.note

@@ -17,6 +17,9 @@ from ml.runs.ann_index import (AnnIndexError, IndexSpec, TrackIndex, build_run_i
                     load_index, read_index_meta)
 from ml.rerank.ann_stage import IndexedRanker, IndexedSources
 from ml.models.baselines import ALS, ItemKNN, Popularity, TitlePopularity, interaction_matrix
+from ml.models.ease import EASE
+from ml.models.neighbours import PlaylistKNN, TitleWords
+from ml.models.rp3beta import RP3beta
 from ml.rerank.candidates import FirstStage
 from ml.models.gnn_scorer import GnnScorer
 from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE
@@ -215,6 +218,30 @@ def test_a_single_model_from_its_index_equals_its_exact_top_k():
             assert not np.isin(got_rows[q], seeds[q]).any()
 
 
+def sparse_sources(interactions, by_title, titles):
+    """RP3beta, EASE^R, the playlist and title-word neighbours: no index, sparse rows."""
+    return [RP3beta(interactions, by_title, alpha=0.7, beta=0.3, neighbours=0),
+            EASE(interactions, by_title, regularization=50.0, items=TRACKS // 2),
+            PlaylistKNN(interactions, by_title, neighbours=20, power=1.0),
+            TitleWords(interactions, titles, by_title, neighbours=20, power=1.0)]
+
+
+def test_sparse_sources_top_n_from_their_rows_equals_their_exact_top_n():
+    _, by_title, interactions, titles, indexes = sources(3)
+    seeds, query_titles = queries(np.random.default_rng(6), 24)
+    for ranker in sparse_sources(interactions, by_title, titles):
+        wrapped = IndexedRanker(ranker, IndexedSources(indexes, by_title))
+        want_rows, want = ranker.recommend(seeds, query_titles, 50)
+        got_rows, got = wrapped.recommend(seeds, query_titles, 50)
+        # the same scores, best first; tracks of equal score (a title's counts tie in
+        # float32) may come in either order, those above the 50th score are the same
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=ranker.name)
+        for q in range(len(seeds)):
+            above = want[q] > want[q][-1]
+            assert set(got_rows[q][above]) == set(want_rows[q][above]), (ranker.name, q)
+            assert not np.isin(got_rows[q], seeds[q]).any()
+
+
 def test_a_source_without_an_index_keeps_the_exact_first_stage():
     from ml.rerank.two_stage import first_stage
     rankers, by_title, interactions, titles, indexes = sources()
@@ -222,3 +249,6 @@ def test_a_source_without_an_index_keeps_the_exact_first_stage():
     assert first_stage(rankers, inputs, 10, {"gnn": indexes["gnn"]}).indexed is None
     assert first_stage(rankers, inputs, 10, indexes).indexed is not None
     assert first_stage(rankers, inputs, 10, None).indexed is None
+    # the sparse sources need no index: their top-N is read from their rows
+    everything = [*rankers, *sparse_sources(interactions, by_title, titles)]
+    assert first_stage(everything, inputs, 10, indexes).indexed is not None
