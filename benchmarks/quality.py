@@ -11,6 +11,7 @@ epoch, whether early stopping fired). Writes benchmarks/results/quality-<name>.j
     python benchmarks/quality.py --features F.csv.gz SLICES...
     python benchmarks/quality.py data/sample -- --split-seed 7   # flags after -- go to ml train
     python benchmarks/quality.py --reuse HOME RUN      # re-evaluate a trained run instead
+    python benchmarks/quality.py --home DIR            # keep the home (for ann_quality.py)
 
 `--reuse` skips ingest and training: it runs `python -m ml evaluate RUN` in HOME (a
 home where the default `ml train` already ran), so that evaluation changes (such as
@@ -90,6 +91,8 @@ def main() -> None:
     parser.add_argument("--name", default=None, help="results name (default: real-dev or sample)")
     parser.add_argument("--reuse", nargs=2, metavar=("HOME", "RUN"), default=None,
                         help="re-evaluate RUN (a trained run in HOME) instead of training anew")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="train in this new home and keep it (default: a temporary one)")
     argv = sys.argv[1:]
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
@@ -100,7 +103,10 @@ def main() -> None:
         [REAL_FEATURES] if real and REAL_FEATURES.exists() else [])
     name = args.name or ("real-dev" if real else "sample" if not args.slices else "custom")
 
+    if args.home is not None and args.home.exists() and any(args.home.iterdir()):
+        sys.exit(f"--home {args.home} is not empty; name a new folder")
     with tempfile.TemporaryDirectory(prefix="quality-") as tmp:
+        tmp = str(args.home) if args.home is not None else tmp
         ingest_s = evaluate_s = 0.0
         if args.reuse:
             env = {**os.environ, "PLAYLISTGRAPH_HOME": args.reuse[0]}
