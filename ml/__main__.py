@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="(re)build a run's ANN indexes (runs trained before they existed)")
     p.add_argument("run", nargs="?", default="active", help="run id, path, 'active' or 'latest'")
     p.add_argument("--kind", default=None,
-                   help="flat, ivf or ivf:NLIST:NPROBE (default: by catalog size)")
+                   help="flat, ivf, ivfpq, or ivf/ivfpq:NLIST:NPROBE (default: flat up to "
+                        "150,000 tracks, else ivfpq)")
 
     sub.add_parser("runs", parents=home, help="list training runs")
     return parser
