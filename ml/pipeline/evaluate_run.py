@@ -27,7 +27,7 @@ from ml.runs import layout
 from ml.runs.ann_index import build_run_indexes
 from ml.runs.artifacts import load_model, run_training_data, save_als
 from ml.runs.directory import write_json_atomic
-from ml.runtime import resolve_device
+from ml.runtime import configure_torch, resolve_device
 from ml.training.fit_baselines import BaselineInputs, build_baselines
 
 
@@ -44,6 +44,9 @@ def evaluate_run(run_dir: Path, home: Path | None = None, *, device: str | None 
     if not cases:
         raise UserError(f"{run_dir.name} has no test playlists to evaluate; ingest more data")
     torch_device = resolve_device(device or config.device)
+    # As in training: the run's thread count and deterministic kernels, so that `ml
+    # evaluate` on its own refits the re-ranker's fold model as `ml train` did.
+    configure_torch(config.threads, torch_device)
     gnn = GnnScorer(served.model.to(torch_device), served.states, served.titles, torch_device,
                     vectors=torch.from_numpy(np.array(served.states[-1])))
     checks = validation_cases(snapshot, holdout.validation, config.split_seed,

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from ml.errors import UserError
 from ml.pipeline.train_run import run_training
@@ -106,3 +107,21 @@ def test_a_catalog_that_is_not_sqlite_is_one_line(home):
     assert done.stderr.count("\n") == 1
     assert done.stderr.startswith("error: cannot open the catalog at ")
     assert "not a database" in done.stderr and "move the file away" in done.stderr
+
+
+def test_ml_evaluate_sets_up_torch_as_training_does(two_runs, tmp_path):
+    """`ml evaluate` alone refits the re-ranker's fold GraphSAGE: with the run's threads
+    and deterministic kernels, as `ml train` had them."""
+    from ml.pipeline.evaluate_run import evaluate_run
+    home, (older, _) = two_runs
+    copy = _copy(home, tmp_path)
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(False)
+    torch.set_num_threads(2)
+    try:
+        evaluate_run(copy / "runs" / older.name, copy)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.get_num_threads() == 1  # the run's --threads (fast_config)
+    finally:
+        torch.use_deterministic_algorithms(deterministic, warn_only=True)
+        torch.set_num_threads(threads)
