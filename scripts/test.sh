@@ -8,4 +8,5 @@ if [ ! -x /usr/bin/chromium ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-exec .venv/bin/python -m pytest "$@"
+# One worker per core; the browser tests stay on one of them (tests/conftest.py).
+exec .venv/bin/python -m pytest -n auto --dist loadgroup "$@"

@@ -39,9 +39,12 @@ DOC_IMAGES = ROOT / "docs" / "images"  # the README's pictures of the main pages
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 # A short training so the test finishes in minutes; the product's default is longer.
-# Two epochs, so the Training page can be seen following a run from one epoch to the next.
+# Two epochs, so the Training page can be seen following a run from one epoch to the next;
+# a two-stage model from two sources (the default's seven, with their searches, take 2x
+# the time of the whole run on the sample).
 E2E_TRAIN_ARGS = ("--epochs 2 --dim 16 --max-test 100 --max-validation 50 "
-                  "--baselines popularity,itemknn")
+                  "--baselines popularity,itemknn --rerank-sources gnn,itemknn "
+                  "--rerank-gnn-epochs 1")
 E2E_PROJECTION_ARGS = "--fit-sample 3000"
 WARM_VISITS = 3
 VIEWPORT = {"width": 1440, "height": 1000}

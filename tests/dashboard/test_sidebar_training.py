@@ -25,7 +25,8 @@ from tests.dashboard.apptest_helpers import open_page, selectbox, texts
 from tests.dashboard.conftest import sql
 
 QUICK_TRAIN = ("--epochs 1 --dim 16 --baselines popularity,itemknn --max-test 40 "
-               "--max-validation 20 --threads 1")
+               "--max-validation 20 --threads 1 --rerank-sources gnn,itemknn "
+               "--rerank-gnn-epochs 1")
 
 
 @pytest.fixture(scope="module")
