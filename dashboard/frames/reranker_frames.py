@@ -11,7 +11,8 @@ from typing import Mapping
 import altair as alt
 import pandas as pd
 
-SOURCE_LABELS = {"gnn": "GraphSAGE", "als": "ALS", "itemknn": "Item kNN"}
+SOURCE_LABELS = {"gnn": "GraphSAGE", "als": "ALS", "itemknn": "Item kNN", "rp3beta": "RP3beta",
+                 "ease": "EASE^R", "plknn": "nearest playlists", "titlewords": "title-word playlists"}
 FEATURE_LABELS = {
     "score": "score", "gap": "score gap to its best", "rank": "rank", "absent": "not proposed",
     "sources": "models proposing it", "popularity": "popularity", "seeds": "number of seeds",
@@ -19,7 +20,12 @@ FEATURE_LABELS = {
     "album_share": "album among the seeds", "album_seeds": "seeds from its album",
     "title_playlists": "playlists with this title", "title_share": "share under this title",
     "title_words": "title words", "audio_distance": "sound close to the seeds",
-    "audio_missing": "no audio features"}
+    "audio_missing": "no audio features",
+    "cooc_seeds": "seeds sharing a playlist", "cooc_seed_share": "share of seeds sharing a playlist",
+    "cooc_max": "most playlists shared with a seed", "cooc_mean": "playlists shared per seed",
+    "closest_seed": "seeds since the last it shares a playlist with", "seed_pop_mean": "seeds' mean popularity",
+    "seed_pop_std": "spread of the seeds' popularity", "pop_vs_seeds": "popularity against the seeds'",
+    "pop_z": "popularity against the seeds' (z)"}
 
 
 def feature_label(name: str) -> str:

@@ -22,3 +22,13 @@ def test_reasons_name_the_strongest_pushes_up_only():
                    "its best +0.05"
     assert "no feature raised it" in reranker_frames.reasons({"gnn_rank": -1.0})
     assert reranker_frames.reasons_by_track({7: {"popularity": 0.3}}) == {7: "popularity +0.30"}
+
+
+def test_every_feature_of_every_source_has_a_label_for_people():
+    from ml.config import SOURCES
+    from ml.rerank.features import feature_names
+    labels = reranker_frames.FEATURE_LABELS
+    for name in feature_names(SOURCES):  # a source's feature, or a feature of the track
+        source, _, part = name.partition("_")
+        assert name in labels or (source in reranker_frames.SOURCE_LABELS and part in labels), name
+    assert reranker_frames.feature_label("plknn_rank") == "nearest playlists rank"
