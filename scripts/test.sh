@@ -8,5 +8,7 @@ if [ ! -x /usr/bin/chromium ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-# One worker per core; the browser tests stay on one of them (tests/conftest.py).
-exec .venv/bin/python -m pytest -n auto --dist loadgroup "$@"
+# Four workers: on a 2-core machine many tests wait on subprocesses and servers; 4 ran
+# the suite in 12 min where 2 took 18. The browser tests share one worker
+# (tests/conftest.py).
+exec .venv/bin/python -m pytest -n 4 --dist loadgroup "$@"
