@@ -2,8 +2,8 @@
 
 `IndexedSources` gives `ml.candidates.FirstStage` (and a single model served alone, via
 `IndexedRanker`) each source's top-N from `ml.rerank.candidate_search`: GraphSAGE and ALS from
-their ANN indexes, item-kNN, the other sparse sources (RP3beta, EASE^R, the neighbour sources) and the
-title fallback from their sparse rows. The sources
+their ANN indexes; item-kNN, the other sparse sources (RP3beta, EASE^R, the neighbour
+sources) and the title fallback from their sparse rows. The sources
 run on threads of their own (`concurrent`): faiss, implicit's fold-in and the sparse
 products release the GIL for most of their time, so on two cores they overlap.
 

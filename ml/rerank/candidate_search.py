@@ -13,7 +13,8 @@ an index or from its sparse scores, and scores any other rows on request:
   and, if it is short, filled from the most popular tracks: the exact top-N.
 - RP3beta, EASE^R, the playlist and title-word neighbours (`SparseRanker`): their
   per-query sparse rows, read the same way.
-- a query without seeds: ALS and the seed-based sparse sources fall back to the title's popular tracks
+- a query without seeds: ALS and the seed-based sparse sources fall back to the title's
+  popular tracks
   (`TitlePopularity`), also sparse, filled the same way.
 
 A `SourceTop` holds one source's answer for a batch of queries: the rows it proposes
