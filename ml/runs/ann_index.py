@@ -133,8 +133,8 @@ class TrackIndex:
         """Append rows (tracks embedded after training); they get the next row numbers."""
         vectors = np.ascontiguousarray(vectors, np.float32)
         if len(vectors):
-            self.index.add(vectors if self.spec.kind == "flat" else _lifted(
-                vectors, self.max_norm, _lifted_width(vectors.shape[1], self.spec.kind)))
+            self.index.add(vectors if self.spec.kind == "flat"
+                           else _lifted(vectors, self.max_norm, self.index.d))
 
     def search(self, queries: np.ndarray, n: int) -> np.ndarray:
         """int64 [Q, n'] rows, best first by the index's order, -1 where fewer exist: n' is
@@ -146,11 +146,10 @@ class TrackIndex:
         if self.spec.kind in IVF_KINDS:
             # On the sphere of radius M with the tracks: the same order by inner product,
             # and the query is compared with the cells' centres at their scale.
-            dim = queries.shape[1]
             norms = np.linalg.norm(queries, axis=1, keepdims=True)
             queries = queries * (self.max_norm / np.maximum(norms, 1e-12))
-            queries = np.concatenate([queries, np.zeros(
-                (len(queries), _lifted_width(dim, self.spec.kind) - dim), np.float32)], 1)
+            pad = self.index.d - queries.shape[1]  # the lift's coordinate (and ivfpq's 0)
+            queries = np.concatenate([queries, np.zeros((len(queries), pad), np.float32)], 1)
         import faiss
         # One query is one thread's work (the first stage runs its sources on threads of
         # its own); faiss's OpenMP team on a busy 2-core machine costs more than it gains.
