@@ -51,7 +51,8 @@ def importance_chart(frame: pd.DataFrame, top: int = 12) -> alt.Chart:
     data = frame.head(top)
     return alt.Chart(data).mark_bar(color="#1DB954").encode(
         x=alt.X("share:Q", title="Share of the re-ranker's total gain", axis=alt.Axis(format="%")),
-        y=alt.Y("label:N", sort="-x", title=None),
+        # labels such as "Item kNN score gap to its best" in full (Vega cuts at 180 px)
+        y=alt.Y("label:N", sort="-x", title=None, axis=alt.Axis(labelLimit=400)),
         tooltip=[alt.Tooltip("label:N", title="Feature"),
                  alt.Tooltip("share:Q", title="Share", format=".1%")],
     ).properties(height=max(24 * len(data), 60))

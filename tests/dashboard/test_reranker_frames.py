@@ -13,6 +13,7 @@ def test_importances_are_sorted_and_labelled():
     assert reranker_frames.importance_frame({}).empty  # a run evaluated before the re-ranker
     chart = reranker_frames.importance_chart(frame).to_dict()
     assert chart["mark"]["type"] == "bar"
+    assert chart["encoding"]["y"]["axis"]["labelLimit"] >= 400  # long labels not cut off
 
 
 def test_reasons_name_the_strongest_pushes_up_only():
