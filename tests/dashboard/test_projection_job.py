@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.jobs import projection_job, training_job
-from testkit.job_wait import wait_for_job
+from testkit.job_wait import wait_for_job, wait_for_job_start
 from dashboard.jobs import runner as jobs
 from dashboard.settings import load_settings
 from ml.pipeline.project_run import load_projection
@@ -29,7 +29,9 @@ def test_projection_starts_when_the_training_job_has_evaluated_its_run(
     assert trained.state == "done", trained.message
     run = active_run(home)
     assert run is not None and (run.path / "evaluation.json").exists()
-    # Started by the training job's supervisor once the run was evaluated.
+    # Started by the training job's supervisor once the run was evaluated: just after the
+    # training status says done, so wait for it to exist before waiting for it to end.
+    assert wait_for_job_start(projection_job.PROJECT_JOB, home, timeout_s=120).state != "idle"
     projected = wait_for_job(projection_job.PROJECT_JOB, home, timeout_s=120)
     assert projected.state == "done", projected.message
     assert projected.command == ["ml.pipeline.project_run", "--if-missing", "--method", "pca",
