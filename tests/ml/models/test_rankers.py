@@ -7,22 +7,31 @@ own tracks must come first, and a seed never comes back.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
+import shutil
 
 import numpy as np
 import pytest
 
+from data.store import Catalog
 from ml.models.ranking import Ranker
 from ml.pipeline.train_run import run_training
 from ml.serving.recommender import GnnRecommender, RankerRecommender, load_recommender
-from tests.ml.conftest import TASTES, fast_config
+from tests.ml.conftest import TASTES, build_checkerboard, fast_config
 
 MODELS = ("gnn", "popularity", "itemknn", "als", "rp3beta", "ease", "reranked")
 
 
-@pytest.fixture
-def run_with_every_model(checkerboard, home):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One home with the checkerboard and a run of every model, trained once for the module
+    (training is the slow part); each test gets a copy (`home`) it may change."""
+    home = tmp_path_factory.mktemp("rankers") / "home"
+    home.mkdir()
+    with Catalog.open(home) as catalog:
+        board = build_checkerboard(catalog)
     # Half the training playlists for the re-ranker's fold: its own GraphSAGE learns from
     # the other half, and the checkerboard's quarter (24 playlists) is too few for it.
     config = fast_config(epochs=6, baselines="popularity,itemknn,als,rp3beta,ease",
@@ -31,7 +40,27 @@ def run_with_every_model(checkerboard, home):
                          rerank=True, rerank_candidates=50, rerank_fold=0.5)
     run_dir, state = run_training(config, home, progress=False, out=io.StringIO())
     assert state == "done"
-    return run_dir
+    return home, run_dir.name, board
+
+
+@pytest.fixture
+def home(trained, tmp_path, monkeypatch):
+    """A copy of the trained home (this module's, in place of the empty one of conftest)."""
+    path = tmp_path / "home"
+    shutil.copytree(trained[0], path)
+    monkeypatch.setenv("PLAYLISTGRAPH_HOME", str(path))
+    return path
+
+
+@pytest.fixture
+def checkerboard(trained, catalog):
+    """The trained home's checkerboard, over the copy's catalog."""
+    return dataclasses.replace(trained[2], catalog=catalog)
+
+
+@pytest.fixture
+def run_with_every_model(trained, home):
+    return home / "runs" / trained[1]
 
 
 def recommender(run_dir, name, checkerboard, home):
