@@ -30,8 +30,10 @@ FIRST_RUN_ARGS = f"{E2E_TRAIN_ARGS} --epochs 1 --rerank no"
 
 @pytest.fixture
 def first_run_args(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Before `app_url` reads it (fixtures set up in argument order)."""
+    """Before `app_url` reads them (fixtures set up in argument order). The run's projection
+    (the training job's follow-up) is not looked at here: PCA, not UMAP."""
     monkeypatch.setattr("tests.dashboard.test_e2e_browser.E2E_TRAIN_ARGS", FIRST_RUN_ARGS)
+    monkeypatch.setattr("tests.dashboard.test_e2e_browser.E2E_PROJECTION_ARGS", "--method pca")
 
 
 def test_leaving_the_loading_page_at_once_still_loads_everything_and_trains(

@@ -36,6 +36,8 @@ def trained_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The bundled sample and one evaluated run, before `app_url` starts the app with
     RETRAIN_ARGS (fixtures set up in argument order). Returns the run's id."""
     monkeypatch.setattr("tests.dashboard.test_e2e_browser.E2E_TRAIN_ARGS", RETRAIN_ARGS)
+    # The new run's projection (its follow-up job) is not looked at here: PCA, not UMAP.
+    monkeypatch.setattr("tests.dashboard.test_e2e_browser.E2E_PROJECTION_ARGS", "--method pca")
     from data.bundled import load_bundled_sample
     from data.store import Catalog
     from ml.runs.directory import active_run
