@@ -145,6 +145,27 @@ def job_status(name: str, home: Path | None = None) -> JobStatus:
     return status
 
 
+_RELEASE_WAIT_S = 5.0  # how long a start waits for a finished job's supervisor to let go
+
+
+def _take_lock(name: str, directory: Path) -> int:
+    """The job's lock, created; JobAlreadyRunning if a job holds it. A job whose status
+    already says it ended (its supervisor writes that, then releases the lock) is waited
+    for a moment, so a start right after 'done' is not refused."""
+    lock = directory / JOB_LOCK_FILE
+    deadline = time.monotonic() + _RELEASE_WAIT_S
+    while True:
+        _clear_if_stale(lock)
+        try:
+            return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            ended = _read_status(name, directory).state in ("done", "failed", "cancelled")
+            if not ended or time.monotonic() > deadline:
+                raise JobAlreadyRunning(
+                    f"a {name} job is already running; wait for it or cancel it") from None
+            time.sleep(0.05)
+
+
 def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | None = None,
               env: Mapping[str, str] | None = None, then: FollowUp | None = None) -> JobStatus:
     """Start `python -m <module> <args>` in the background; raise JobAlreadyRunning if busy.
@@ -156,12 +177,7 @@ def start_job(name: str, module: str, args: Sequence[str] = (), *, home: Path | 
     home = home or home_dir()
     directory = job_dir(name, home)
     lock = directory / JOB_LOCK_FILE
-    _clear_if_stale(lock)
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    except FileExistsError:
-        raise JobAlreadyRunning(
-            f"a {name} job is already running; wait for it or cancel it") from None
+    fd = _take_lock(name, directory)
     status_path = directory / JOB_STATUS_FILE
     status = JobStatus(name=name, state="running", command=[module, *args], started_at=_now(),
                        message="starting…")

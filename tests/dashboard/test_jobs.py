@@ -31,8 +31,41 @@ def test_job_runs_to_done_and_releases_the_lock(home: Path) -> None:
     assert status.returncode == 0
     assert status.message.startswith("finished after")
     assert status.command == [JOB, "0.3", "0"]
-    assert not (home / "jobs" / "t" / "lock").exists()
+    # The supervisor writes the final status, then releases the lock (the other order
+    # would let a reader see 'running' without a lock: 'failed'); under load that takes
+    # a moment after 'done' is readable.
+    _wait_until(lambda: not (home / "jobs" / "t" / "lock").exists())
     assert "step 0" in jobs.log_tail("t", home)
+
+
+def test_a_start_right_after_done_waits_for_the_supervisor_to_let_go(home: Path) -> None:
+    """Between writing 'done' and releasing the lock the supervisor still lives: a start in
+    that moment (a user clicking again at once) waits for it instead of being refused."""
+    directory = jobs.job_dir("t", home)
+    directory.mkdir(parents=True, exist_ok=True)
+    finishing = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.8)"])
+    try:
+        (directory / jobs.JOB_LOCK_FILE).write_text(str(finishing.pid))
+        jobs._write_status(directory / jobs.JOB_STATUS_FILE,
+                           jobs.JobStatus(name="t", state="done", command=[JOB]))
+        started = jobs.start_job("t", JOB, ["0", "0"], home=home)
+        assert started.running and finishing.poll() is not None  # it waited for the exit
+        assert wait_for_job("t", home, timeout_s=30).state == "done"
+        # a job that has not ended is still refused at once
+        blocker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        try:
+            (directory / jobs.JOB_LOCK_FILE).write_text(str(blocker.pid))
+            jobs._write_status(directory / jobs.JOB_STATUS_FILE,
+                               jobs.JobStatus(name="t", state="running", command=[JOB]))
+            t0 = time.monotonic()
+            with pytest.raises(jobs.JobAlreadyRunning):
+                jobs.start_job("t", JOB, ["0", "0"], home=home)
+            assert time.monotonic() - t0 < 1.0
+        finally:
+            blocker.kill()
+            blocker.wait()
+    finally:
+        finishing.wait()
 
 
 def test_second_start_while_running_is_refused(home: Path) -> None:
