@@ -20,14 +20,15 @@ import pytest
 from tests.dashboard.test_e2e_browser import (E2E_TRAIN_ARGS, _doc_shot, _idle,  # noqa: F401
                                               _metric, _open, _shot, _sidebar_text, _wait_for,
                                               app_url, fake_spotify, page)
+# The first run only has to exist and be evaluated: the first-start test's (one epoch, no
+# re-ranker).
+from tests.dashboard.test_e2e_first_start import FIRST_RUN_ARGS
 from tests.ml.conftest import run_ml
 
 pytestmark = pytest.mark.e2e
 
-# The first run only has to exist and be evaluated: one epoch, no re-ranker. The Retrain
-# click trains two epochs (the page follows the run from one to the next), also without
-# the re-ranker: the two-stage model in the browser is test_e2e_browser's to check.
-FIRST_RUN_ARGS = f"{E2E_TRAIN_ARGS} --epochs 1 --rerank no"
+# The Retrain click trains two epochs (the page follows the run from one to the next),
+# without the re-ranker: the two-stage model in the browser is test_e2e_browser's to check.
 RETRAIN_ARGS = f"{E2E_TRAIN_ARGS} --rerank no"
 
 
