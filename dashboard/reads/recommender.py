@@ -69,7 +69,7 @@ class SharedRecommender:
 
 @st.cache_resource
 def prewarm() -> threading.Thread:
-    """Import the model code (torch, PyG: seconds) in the background once per server,
+    """Import the model code (torch, lightgbm: seconds) in the background once per server,
     after the first page is drawn, so that Recommendations finds it loaded."""
     thread = threading.Thread(target=importlib.import_module, args=("ml.serving.recommender",),
                               name="import-ml-serving", daemon=True)

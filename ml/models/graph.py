@@ -1,6 +1,6 @@
 """Sparse CSR adjacency for full-graph propagation, built with torch ops on the model's device.
 
-`SAGEConv` takes the transposed adjacency: rows are the nodes that receive
+`SageConv` takes the transposed adjacency: rows are the nodes that receive
 messages. So `adj_pt` [P, T] carries tracks into playlists and `adj_tp` [T, P]
 playlists into tracks. Column indices are sorted and distinct per row, as CSR
 requires.

@@ -3,7 +3,8 @@
 A track starts from a learned id embedding, its artist's and album's embeddings and
 an MLP over its audio features with their missing-mask. Playlists have no input of
 their own: layer by layer a playlist is the mean of its tracks' states and a track
-the mean of its playlists' states (PyG `SAGEConv`, mean aggregation, sparse CSR).
+the mean of its playlists' states (`SageConv`: GraphSAGE's mean aggregation over a
+sparse CSR adjacency).
 A playlist's output is a function of its seed tracks' states plus its title's
 embedding, so the same code embeds a training playlist inside the graph and a new
 playlist from a seed list (`playlist_embedding`), with no retraining. Score = dot product.
@@ -17,7 +18,6 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
-from torch_geometric.nn import SAGEConv
 
 from ml.dataset.audio_features import FEATURE_MASK
 from ml.models.graph import csr_mean
@@ -56,15 +56,37 @@ class TrackInputs(NamedTuple):
     album: Tensor  # int64 [T], 1 + album row, or 0
 
 
-class CsrSAGEConv(SAGEConv):
-    """PyG's SAGEConv (mean aggregation); over a torch CSR adjacency the aggregation runs
-    through `csr_mean`, whose backward reuses the adjacency's precomputed transpose.
-    Same parameters, same outputs as SAGEConv on an edge index (checked in the tests)."""
+class SageConv(nn.Module):
+    """One GraphSAGE layer with mean aggregation (Hamilton et al. 2017), over a CSR adjacency:
+    out = W_l · mean(x_src over the row's columns) + b (+ W_r · x_dst with `root_weight`).
 
-    def message_and_aggregate(self, adj_t, x):
-        if isinstance(adj_t, Tensor) and adj_t.layout == torch.sparse_csr and self.aggr == "mean":
-            return csr_mean(adj_t, x[0])
-        return super().message_and_aggregate(adj_t, x)
+    The mean is `csr_mean`: a CSR product, whose backward reuses the adjacency's precomputed
+    transpose. The parameters are named as in PyG's `SAGEConv` (`lin_l` with its bias,
+    `lin_r` without), so the layer's weights and its initialization are PyG's; PyG itself
+    is not needed (its neighbour loaders need wheels the pinned torch lacks, and importing
+    it took seconds in every process that loads a model).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, root_weight: bool = True):
+        super().__init__()
+        self.lin_l = nn.Linear(in_channels, out_channels, bias=True)
+        self.lin_r = nn.Linear(in_channels, out_channels, bias=False) if root_weight else None
+        # Drawn twice, as PyG's SAGEConv does: a seeded run draws the same numbers as before.
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        self.lin_l.reset_parameters()
+        if self.lin_r is not None:
+            self.lin_r.reset_parameters()
+
+    def forward(self, x: tuple[Tensor, Tensor | None], adj: Tensor) -> Tensor:
+        """x: (source states [N, in], receiver states [M, in] or None); adj: 0/1 CSR [M, N],
+        rows the receivers. An empty row gets the bias (and its root term)."""
+        x_src, x_dst = x
+        out = self.lin_l(csr_mean(adj, x_src))
+        if self.lin_r is not None and x_dst is not None:
+            out = out + self.lin_r(x_dst)
+        return out
 
 
 class PlaylistGraphSAGE(nn.Module):
@@ -83,10 +105,10 @@ class PlaylistGraphSAGE(nn.Module):
         self.feature_mlp = nn.Sequential(nn.Linear(spec.feature_dim, d), nn.GELU(), nn.Linear(d, d))
         # Playlist layer 0 has no root term: a playlist has no input of its own.
         self.to_playlist = nn.ModuleList(
-            CsrSAGEConv((d, d), d, aggr="mean", root_weight=layer > 0)
+            SageConv(d, d, root_weight=layer > 0)
             for layer in range(spec.layers))
         self.to_track = nn.ModuleList(
-            CsrSAGEConv((d, d), d, aggr="mean") for _ in range(spec.layers - 1))
+            SageConv(d, d) for _ in range(spec.layers - 1))
         self.dropout = nn.Dropout(spec.dropout)
         # A mean of many diverse seed states is short, so its scores flatten towards the
         # tracks' norms (popularity); a unit query with one learned scale keeps them sharp.

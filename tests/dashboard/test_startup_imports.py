@@ -1,4 +1,4 @@
-"""The app's start-up and the catalog pages load no model code (torch, PyG): seconds of a
+"""The app's start-up and the catalog pages load no model code (torch, lightgbm): seconds of a
 core that Overview and Degrees must not wait for (the model code is imported in the
 background after the first page is drawn)."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sys
 import dashboard.bootstrap, dashboard.sidebar, dashboard.reads.recommender
 import dashboard.reads.loaders, dashboard.reads.crawl_info
 import dashboard.frames.charts, dashboard.frames.degree_stats, dashboard.frames.catalog_figures
-heavy = sorted(m for m in ("torch", "torch_geometric", "ml.serving.recommender", "ml.pipeline.project_run")
+heavy = sorted(m for m in ("torch", "lightgbm", "ml.serving.recommender", "ml.pipeline.project_run")
                if m in sys.modules)
 print(",".join(heavy))
 """

@@ -1,5 +1,5 @@
-"""The model on tiny random graphs: the sparse path against PyG's edge-index path, shapes,
-and the inductive playlist embedding against message passing."""
+"""The model on tiny random graphs: the sparse SAGE layer against a dense computation of
+the same formula, shapes, and the inductive playlist embedding against message passing."""
 from __future__ import annotations
 
 import gc
@@ -8,13 +8,12 @@ import weakref
 import numpy as np
 import pytest
 import torch
-from torch_geometric.nn import SAGEConv
 
 from ml.dataset.audio_features import ENCODED_DIM
 from ml.dataset.titles import MAX_TOKENS, TitleVocabulary
 from ml.models.gnn_scorer import GnnScorer, eval_mode
 from ml.models.graph import BipartiteEdges, bipartite_adjacency, query_adjacency, transposed_of
-from ml.models.graphsage import CsrSAGEConv, ModelSpec, PlaylistGraphSAGE, TrackInputs
+from ml.models.graphsage import ModelSpec, PlaylistGraphSAGE, SageConv, TrackInputs
 
 
 def random_graph(num_playlists: int, num_tracks: int, edges: int, seed: int = 0):
@@ -27,19 +26,24 @@ def random_graph(num_playlists: int, num_tracks: int, edges: int, seed: int = 0)
 
 @pytest.mark.parametrize("num_src,num_dst,edges", [(30, 12, 80), (7, 40, 25), (50, 50, 0)])
 @pytest.mark.parametrize("root_weight", [True, False])
-def test_csr_path_matches_edge_index_path(num_src, num_dst, edges, root_weight):
-    """Mean aggregation over the CSR adjacency (custom backward) == SAGEConv on an edge
-    index (PyG's scatter path): outputs, input gradients and weight gradients."""
+def test_sage_layer_is_the_graphsage_mean_formula(num_src, num_dst, edges, root_weight):
+    """SageConv over the CSR adjacency (custom backward) == W_l · (A / deg) x_src + b
+    (+ W_r x_dst) computed densely: outputs, input gradients and weight gradients. A row
+    with no edges gets the mean of nothing, zeros (the third case has no edges at all)."""
     torch.manual_seed(1)
     dst, src = random_graph(num_dst, num_src, edges)
     adj, _ = bipartite_adjacency(dst, src, num_dst, num_src)  # rows receive: [dst, src]
-    conv = CsrSAGEConv((8, 8), 6, aggr="mean", root_weight=root_weight)
+    conv = SageConv(8, 6, root_weight=root_weight)
     x_src = torch.randn(num_src, 8, requires_grad=True)
     x_dst = torch.randn(num_dst, 8)
 
     sparse = conv((x_src, x_dst), adj)
-    reference = SAGEConv.forward(conv, (x_src, x_dst), torch.stack([src, dst]),
-                                 size=(num_src, num_dst))
+    dense = torch.zeros(num_dst, num_src)
+    dense[dst, src] = 1.0
+    mean = dense @ x_src / dense.sum(dim=1, keepdim=True).clamp(min=1)
+    reference = mean @ conv.lin_l.weight.T + conv.lin_l.bias
+    if root_weight:
+        reference = reference + x_dst @ conv.lin_r.weight.T
     assert sparse.shape == (num_dst, 6)
     assert torch.allclose(sparse, reference, atol=1e-6)
     weights = torch.randn_like(sparse)
@@ -47,6 +51,12 @@ def test_csr_path_matches_edge_index_path(num_src, num_dst, edges, root_weight):
     ref_grads = torch.autograd.grad((reference * weights).sum(), [x_src, conv.lin_l.weight])
     for a, b in zip(grads, ref_grads):
         assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_sage_layer_keeps_the_parameter_names_of_pyg():
+    """Runs trained when the layer was PyG's SAGEConv load: the same state-dict keys."""
+    assert set(SageConv(4, 3).state_dict()) == {"lin_l.weight", "lin_l.bias", "lin_r.weight"}
+    assert set(SageConv(4, 3, root_weight=False).state_dict()) == {"lin_l.weight", "lin_l.bias"}
 
 
 def test_adjacency_without_some_playlists():
