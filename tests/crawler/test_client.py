@@ -94,8 +94,10 @@ def test_persistent_server_errors_stop_cleanly(tiny: FakeSpotify, make_client):
 
 
 def test_timeouts_and_unreadable_bodies_are_retried(tiny: FakeSpotify, make_client):
-    client, sleeps, _ = make_client(timeout_s=0.3)
-    tiny.slow(1.0, times=1)
+    # 2 s: a normal answer is faster even on a loaded machine (test_faults once saw one
+    # answer take more than 0.5 s under the suite's load)
+    client, sleeps, _ = make_client(timeout_s=2.0)
+    tiny.slow(4.0, times=1)
     tiny.garbage(times=1)  # faults fire in turn: the slow one first, then this
     assert client.playlist(_seed(tiny))["id"] == _seed(tiny)
     assert client.stats.retries == 2 and len(sleeps) == 2
