@@ -72,6 +72,11 @@ class JobStatus:
     def running(self) -> bool:
         return self.state == "running"
 
+    @property
+    def ended(self) -> bool:
+        """The job ran and has stopped, whichever way ("idle": it never ran)."""
+        return self.state in ("done", "failed", "cancelled")
+
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -159,7 +164,7 @@ def _take_lock(name: str, directory: Path) -> int:
         try:
             return os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            ended = _read_status(name, directory).state in ("done", "failed", "cancelled")
+            ended = _read_status(name, directory).ended
             if not ended or time.monotonic() > deadline:
                 raise JobAlreadyRunning(
                     f"a {name} job is already running; wait for it or cancel it") from None

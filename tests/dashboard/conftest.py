@@ -87,3 +87,11 @@ def quick_projection(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every training job that ends done starts a projection job (its follow-up): PCA, so a
     test's run is projected in a second, not after UMAP's compile, and leaves no long job."""
     monkeypatch.setenv("PLAYLISTGRAPH_PROJECTION_ARGS", "--method pca")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test, for the browser tests' `page`
+    fixture to see whether the test failed."""
+    report = (yield).get_result()
+    setattr(item, f"report_{report.when}", report)

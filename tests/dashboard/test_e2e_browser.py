@@ -23,6 +23,7 @@ import re
 import shutil
 import statistics
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -49,8 +50,6 @@ E2E_TRAIN_ARGS = ("--epochs 2 --dim 16 --max-test 100 --max-validation 50 --thre
 E2E_PROJECTION_ARGS = "--fit-sample 3000"
 WARM_VISITS = 3
 VIEWPORT = {"width": 1440, "height": 1000}
-# Job states after a job has run ("idle" is before the click has started one).
-FINISHED = ("done", "failed", "cancelled")
 PAGES = ("Overview", "Degrees", "Training", "Recommendations", "Embedding map", "Crawl")
 PAGE_TITLES = {"Overview": "Catalog overview", "Degrees": "Degree distributions",
                "Training": "Training runs", "Recommendations": "Recommendations",
@@ -93,7 +92,7 @@ def app_url(home: Path, fake_spotify):
 
 
 @pytest.fixture
-def page(app_url):
+def page(app_url, request):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -103,6 +102,9 @@ def page(app_url):
         tab.set_default_timeout(60_000)
         tab.goto(app_url)
         yield tab
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:  # what the browser showed when it failed
+            _shot(tab, f"FAILED-{request.node.name}")
         context.close()
         browser.close()
 
@@ -132,10 +134,24 @@ def _idle(page, timeout_s: float = 60) -> float:
 
 
 def _open(page, name: str) -> float:
-    """Click the page in the sidebar navigation; seconds until its run finished."""
+    """Click the page in the sidebar navigation; seconds until its run finished.
+
+    Under the suite's load, a click right after the app reran itself (a job ended, a model
+    loaded) was, rarely, followed by no page switch for a minute; not reproduced alone. A
+    user clicks again: so does this, after 45 s, with a screenshot of what was shown and a
+    warning in pytest's summary, so it stays visible."""
     started = time.perf_counter()
-    page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True).click()
-    page.get_by_role("heading", name=PAGE_TITLES[name]).first.wait_for()
+    link = page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True)
+    heading = page.get_by_role("heading", name=PAGE_TITLES[name]).first
+    link.click()
+    try:
+        heading.wait_for(timeout=45_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError
+        shot = _shot(page, f"slow-switch-{name.lower().replace(' ', '-')}")
+        warnings.warn(f"the click on {name!r} switched no page in 45 s (see {shot.name}); "
+                      "clicked again")
+        link.click()
+        heading.wait_for()
     return _idle(page) - started
 
 
@@ -300,7 +316,7 @@ def test_dashboard_end_to_end(page, home: Path, fake_spotify) -> None:
     page.get_by_role("spinbutton", name="Max playlists").fill("8")
     page.get_by_role("spinbutton", name="Max depth").fill("1")
     page.get_by_role("button", name="Start crawl").click()
-    status = _wait_for(lambda: (s := jobs.job_status("crawl", home)).state in FINISHED and s,
+    status = _wait_for(lambda: (s := jobs.job_status("crawl", home)).ended and s,
                        180, "the crawl")
     assert status.state == "done", status.message
     _reload(page, "Crawl")
