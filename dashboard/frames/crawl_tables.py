@@ -8,11 +8,20 @@ import pandas as pd
 DASH = "—"
 
 
+def _reason_parts(reason: object) -> tuple[str, str]:
+    """'403 forbidden: the API shows …' -> ('403 forbidden', 'the API shows …'); a reason
+    with no explanation after a colon is all head."""
+    missing = reason is None or (isinstance(reason, float) and pd.isna(reason))  # NaN in a frame
+    text = ("" if missing else str(reason).strip()) or "no reason recorded"
+    head, _, why = text.partition(":")
+    return head.strip(), why.strip()
+
+
 def _reason_code(reason: object) -> str:
-    """'403 forbidden: …' -> '403'; the whole reason when it starts with no status."""
-    text = str(reason or "").strip()
-    head = text.split(":", 1)[0].split(" ", 1)[0]
-    return head if head.isdigit() else (text or "no reason recorded")
+    """'403 forbidden: …' -> '403'; the head of a reason that starts with no status."""
+    head = _reason_parts(reason)[0]
+    status = head.split(" ", 1)[0]
+    return status if status.isdigit() else head
 
 
 def _count_cell(value: object, status: str, reason: object) -> str:
@@ -46,10 +55,23 @@ def playlist_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def unreachable_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """name, owner_name, reason, depth, found_via, spotify_id of the unreachable playlists."""
+    """name, owner_name, reason, depth, found_via, spotify_id of the unreachable playlists.
+    The reason is its short head ("403 forbidden"), which fits its cell; `reason_notes`
+    has the explanations, once per reason."""
     table = playlist_table(frame)
     return pd.DataFrame({
         "name": table["name"], "owner_name": table["owner_name"],
-        "reason": [str(r) if r else "no reason recorded" for r in frame["reason"]],
+        "reason": [_reason_parts(r)[0] for r in frame["reason"]],
         "depth": table["depth"], "found_via": table["found_via"],
         "spotify_id": frame["spotify_id"].astype(str)})
+
+
+def reason_notes(frame: pd.DataFrame) -> list[tuple[str, str]]:
+    """(head, explanation) of each distinct reason among the unreachable playlists, in the
+    order first met: what a table cell cannot show in full."""
+    notes: dict[str, str] = {}
+    for reason in frame["reason"]:
+        head, why = _reason_parts(reason)
+        if why and head not in notes:
+            notes[head] = why
+    return list(notes.items())

@@ -139,6 +139,8 @@ else:
                                 "reason": st.column_config.TextColumn("Reason", width="large"),
                                 "depth": "Depth", "found_via": "Found via artist",
                                 "spotify_id": "Spotify id"})
+    for head, why in crawl_tables.reason_notes(unreachable):
+        st.caption(f"**{head}**: {why}")
 
 st.subheader("Playlist–artist graph")
 st.caption("Crawled playlists linked to the artists of their tracks; artists lead the BFS to "

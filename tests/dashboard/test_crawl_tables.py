@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.frames.crawl_tables import playlist_table, unreachable_table
+from dashboard.frames.crawl_tables import playlist_table, reason_notes, unreachable_table
 from dashboard.reads.crawl_info import PLAYLIST_COLUMNS
 
 ROWS = [  # as data.crawl_reads.crawl_playlists returns them
@@ -40,11 +40,20 @@ def test_every_blank_is_said_in_words() -> None:
 
 
 def test_unreachable_table_keeps_the_reason_and_id() -> None:
-    frame = pd.DataFrame(ROWS[1:3], columns=PLAYLIST_COLUMNS)
+    """The cell holds the reason's head, which fits it; the explanation is said once per
+    reason below the table (a cell cut "…the signed-in u" at its width)."""
+    frame = pd.DataFrame([*ROWS[1:3], {**ROWS[1], "spotify_id": "p403b"},
+                          {**ROWS[2], "reason": None, "spotify_id": "pnone"}],
+                         columns=PLAYLIST_COLUMNS)
     table = unreachable_table(frame)
-    assert list(table["reason"]) == list(frame["reason"])
-    assert list(table["spotify_id"]) == ["p403", "p404"]
+    assert list(table["reason"]) == ["403 forbidden", "404 not found", "403 forbidden",
+                                     "no reason recorded"]
+    assert reason_notes(frame) == [("403 forbidden", "the API shows the items only of …"),
+                                   ("404 not found", "a Spotify-owned playlist")]
+    assert list(table["spotify_id"]) == ["p403", "p404", "p403b", "pnone"]
     assert not table.isna().any().any()
+    # A missing reason is NaN in the frame: said in words there too, never "nan".
+    assert playlist_table(frame)["tracks"].iloc[3] == "— (unreachable: no reason recorded)"
 
 
 def test_no_playlists_gives_an_empty_table() -> None:

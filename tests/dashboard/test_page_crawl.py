@@ -74,8 +74,12 @@ def test_crawl_started_from_the_page_runs_and_its_numbers_match_the_store(
     unreachable = sql(home, "SELECT name, reason FROM crawl_playlists "
                             "WHERE status = 'unreachable' ORDER BY visit_seq")
     assert unreachable, "this sample and seed are known to meet restricted playlists"
-    table = frame_with(at.main, "reason")
-    assert list(zip(table["name"], table["reason"])) == unreachable
+    table = frame_with(at.main, "reason")  # each reason's head in its cell, its rest below
+    assert [(n, r.split(":")[0]) for n, r in unreachable] == list(zip(table["name"],
+                                                                      table["reason"]))
+    captions = " ".join(c.value for c in at.main.caption)
+    assert all(f"**{r.split(':')[0]}**: {r.split(':', 1)[1].strip()}" in captions
+               for _, r in unreachable)
     graph_playlists = sql(home, "SELECT count(DISTINCT spotify_id) FROM ("
                                 "SELECT spotify_id FROM crawl_playlist_artists "
                                 "UNION SELECT spotify_id FROM crawl_artist_finds)")[0][0]
