@@ -136,7 +136,7 @@ if unreachable.empty:
 else:
     st.dataframe(crawl_tables.unreachable_table(unreachable), hide_index=True, width="stretch",
                  column_config={"name": "Playlist", "owner_name": "Owner",
-                                "reason": st.column_config.TextColumn("Reason", width="large"),
+                                "reason": st.column_config.TextColumn("Reason", width="medium"),
                                 "depth": "Depth", "found_via": "Found via artist",
                                 "spotify_id": "Spotify id"})
     for head, why in crawl_tables.reason_notes(unreachable):
