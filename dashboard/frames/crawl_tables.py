@@ -11,8 +11,7 @@ DASH = "—"
 def _reason_parts(reason: object) -> tuple[str, str]:
     """'403 forbidden: the API shows …' -> ('403 forbidden', 'the API shows …'); a reason
     with no explanation after a colon is all head."""
-    missing = reason is None or (isinstance(reason, float) and pd.isna(reason))  # NaN in a frame
-    text = ("" if missing else str(reason).strip()) or "no reason recorded"
+    text = ("" if pd.isna(reason) else str(reason).strip()) or "no reason recorded"  # None, NaN
     head, _, why = text.partition(":")
     return head.strip(), why.strip()
 
