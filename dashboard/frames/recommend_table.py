@@ -20,9 +20,10 @@ MATCH_HELP = ("How strongly the model prefers this track within this list: 100 i
               "(which have no common unit across models; the CSV keeps them).")
 # Column widths (px) of the page's table. Their sum stays within the main area of a
 # 1440-px-wide window with the sidebar open (about 980 px, measured in Chromium), so no
-# column runs off the right edge; long cells show in full on hover.
+# column runs off the right edge; long cells show in full on hover. "Shared playlists"
+# needs 115 px for its header (at 90 it read "Shared playlist").
 TABLE_WIDTHS = {"rank": 36, "track": 170, "artist": 120, "link": 60, "match": 90,
-                "shared_playlists": 90, "why": 210, "examples": 160}
+                "shared_playlists": 115, "why": 185, "examples": 160}
 TABLE_WIDTH_BUDGET_PX = 940
 CSV_DIGITS = 4
 
