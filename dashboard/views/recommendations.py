@@ -229,7 +229,7 @@ st.dataframe(
         "examples": st.column_config.TextColumn("Example shared playlists",
                                                 width=widths["examples"]),
         "model_reasons": st.column_config.TextColumn(
-            "Re-ranker's strongest reasons", width=widths["examples"],
+            "Re-ranker's reasons", width=widths["examples"],
             help="The features and models that raised this track most in the two-stage "
                  "model's score."),
     })
