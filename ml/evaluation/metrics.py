@@ -25,9 +25,44 @@ ARTIST_CREDIT = 0.25
 
 def r_precision(ranked: np.ndarray, hidden: np.ndarray, track_artist: np.ndarray) -> float:
     """`track_artist[t]` is the artist of track t (-1 unknown)."""
+    return _r_precision(*_hits(ranked, hidden), track_artist)
+
+
+def ndcg(ranked: np.ndarray, hidden: np.ndarray, k: int = MAX_RECOMMENDATIONS) -> float:
+    return _ndcg(*_hits(ranked, hidden, k), k)
+
+
+def clicks(ranked: np.ndarray, hidden: np.ndarray) -> float:
+    return _clicks(_hits(ranked, hidden)[1])
+
+
+def recall_at(ranked: np.ndarray, hidden: np.ndarray, k: int) -> float:
+    return _recall_at(*_hits(ranked, hidden, k)[1:], k)
+
+
+def playlist_metrics(ranked: np.ndarray, hidden: np.ndarray,
+                     track_artist: np.ndarray) -> dict[str, float]:
+    """All metrics of METRIC_NAMES for one playlist, from one membership test."""
+    top, hit, hidden = _hits(ranked, hidden, max(MAX_RECOMMENDATIONS, *RECALL_KS))
+    out = {"r_precision": _r_precision(top, hit, hidden, track_artist),
+           "ndcg": _ndcg(top, hit, hidden, MAX_RECOMMENDATIONS), "clicks": _clicks(hit)}
+    for k in RECALL_KS:
+        out[f"recall@{k}"] = _recall_at(hit, hidden, k)
+    return out
+
+
+def _hits(ranked: np.ndarray, hidden: np.ndarray, k: int = MAX_RECOMMENDATIONS
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the list's first max(k, |G|) tracks, whether each is hidden, the distinct hidden):
+    what every metric reads, the membership test done once."""
     hidden = np.unique(hidden)
-    top = np.asarray(ranked[:len(hidden)])
-    is_hit = np.isin(top, hidden)
+    top = np.asarray(ranked[:max(k, len(hidden))])
+    return top, np.isin(top, hidden), hidden
+
+
+def _r_precision(top: np.ndarray, hit: np.ndarray, hidden: np.ndarray,
+                 track_artist: np.ndarray) -> float:
+    top, is_hit = top[:len(hidden)], hit[:len(hidden)]
     hidden_artists = _known(track_artist[hidden])
     hit_artists = _known(track_artist[top[is_hit]])
     reached = _known(track_artist[top[~is_hit]])
@@ -35,33 +70,21 @@ def r_precision(ranked: np.ndarray, hidden: np.ndarray, track_artist: np.ndarray
     return (int(is_hit.sum()) + ARTIST_CREDIT * len(extra)) / len(hidden)
 
 
-def ndcg(ranked: np.ndarray, hidden: np.ndarray, k: int = MAX_RECOMMENDATIONS) -> float:
-    hidden = np.unique(hidden)
-    rel = np.isin(np.asarray(ranked[:k]), hidden)
+def _ndcg(top: np.ndarray, hit: np.ndarray, hidden: np.ndarray, k: int) -> float:
+    rel = hit[:k]
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     dcg = float(discounts[:len(rel)][rel].sum())
     idcg = float(discounts[:min(len(hidden), k)].sum())
     return dcg / idcg
 
 
-def clicks(ranked: np.ndarray, hidden: np.ndarray) -> float:
-    hits = np.flatnonzero(np.isin(np.asarray(ranked[:MAX_RECOMMENDATIONS]), hidden))
+def _clicks(hit: np.ndarray) -> float:
+    hits = np.flatnonzero(hit[:MAX_RECOMMENDATIONS])
     return float(hits[0] // 10) if len(hits) else float(NO_CLICK)
 
 
-def recall_at(ranked: np.ndarray, hidden: np.ndarray, k: int) -> float:
-    hidden = np.unique(hidden)
-    return int(np.isin(np.asarray(ranked[:k]), hidden).sum()) / len(hidden)
-
-
-def playlist_metrics(ranked: np.ndarray, hidden: np.ndarray,
-                     track_artist: np.ndarray) -> dict[str, float]:
-    """All metrics of METRIC_NAMES for one playlist."""
-    out = {"r_precision": r_precision(ranked, hidden, track_artist),
-           "ndcg": ndcg(ranked, hidden), "clicks": clicks(ranked, hidden)}
-    for k in RECALL_KS:
-        out[f"recall@{k}"] = recall_at(ranked, hidden, k)
-    return out
+def _recall_at(hit: np.ndarray, hidden: np.ndarray, k: int) -> float:
+    return int(hit[:k].sum()) / len(hidden)
 
 
 def mean_metrics(rows: list[dict[str, float]]) -> dict[str, float]:
