@@ -60,7 +60,7 @@ print(f"{s.num_playlists} playlists, {s.num_tracks} tracks, {s.num_edges} edges"
 
 
 # The baselines' part of `ml evaluate`: fitted on the default split's training playlists with
-# the default ALS settings (the evaluation's validation search fits about 15 of these), then
+# the default ALS settings (the evaluation's validation search fits 11 of these), then
 # scored on the validation cases with the default batch.
 _BASELINES = """
 import time
