@@ -26,9 +26,15 @@ from ml.models.graph import csr_mean
 COMBINE = ("last", "mean")
 FOLD_IN_SEEDS = 8192  # seed links per fold-in chunk: 8192 × 64 × 64 floats = 128 MB
 ACTIVATION = ("gelu", "none")
-# A training step recomputes its propagation in the backward pass from this many floats in
-# one [nodes, dim] state (2^24: 64 MB, 262K nodes at dim 64) on; smaller graphs keep it.
-RECOMPUTE_FROM = 1 << 24
+# From this many floats in one [nodes, dim] state on (2^24: 64 MB, 262K nodes at dim 64), a
+# training step saves memory rather than time: it recomputes its propagation in the backward
+# pass, and the trainer hands what the step freed back to the system. Below, neither: on the
+# real development set (132K nodes) they cost ~7% and ~15% of a step, for ~1 GB.
+LARGE_GRAPH = 1 << 24
+
+
+def is_large_graph(nodes: int, dim: int) -> bool:
+    return nodes * dim >= LARGE_GRAPH
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,7 @@ class PlaylistGraphSAGE(nn.Module):
         each input that is absent adds nothing, whatever mix of them a track has.
         """
         return _recomputed(self._track_inputs, *inputs,
-                           elements=inputs.features.shape[0] * self.spec.dim)
+                           large=is_large_graph(inputs.features.shape[0], self.spec.dim))
 
     def _track_inputs(self, features: Tensor, track: Tensor, artist: Tensor,
                       album: Tensor) -> Tensor:
@@ -178,7 +184,7 @@ class PlaylistGraphSAGE(nn.Module):
         states, p = [h0], None
         for layer in range(self.spec.layers - 1):
             p, h = _recomputed(self._round, layer, states[layer], p, adj_pt, adj_tp,
-                               elements=(adj_pt.shape[0] + adj_pt.shape[1]) * self.spec.dim)
+                               large=is_large_graph(sum(adj_pt.shape), self.spec.dim))
             states.append(h)
         if self.spec.combine == "mean" and len(states) > 1:
             states[-1] = torch.stack(states).mean(dim=0)
@@ -265,14 +271,13 @@ class PlaylistGraphSAGE(nn.Module):
         return playlists @ tracks.T
 
 
-def _recomputed(fn, *args, elements: int):
-    """fn(*args); when training on a graph whose [nodes, dim] states hold `elements` floats,
-    RECOMPUTE_FROM or more, its intermediate tensors are not kept for the backward pass but
-    computed again there (activation checkpointing). Over the whole graph they are dozens
-    of [nodes, dim] tensors per round, most of a step's memory at MPD scale; recomputing
-    them costs about one more forward pass (a sixth of a step on the real development set)
-    and gives the same gradients. Below the threshold they are kept: at most ~2 GB."""
-    if torch.is_grad_enabled() and elements >= RECOMPUTE_FROM:
+def _recomputed(fn, *args, large: bool):
+    """fn(*args); when training on a `large` graph (`is_large_graph`), its intermediate
+    tensors are not kept for the backward pass but computed again there (activation
+    checkpointing). Over the whole graph they are dozens of [nodes, dim] tensors per round,
+    most of a step's memory at MPD scale; recomputing them costs about one more forward
+    pass and gives the same gradients. On smaller graphs they are kept: at most ~2 GB."""
+    if torch.is_grad_enabled() and large:
         return checkpoint(fn, *args, use_reentrant=False)
     return fn(*args)
 

@@ -27,7 +27,7 @@ from ml.errors import UserError
 from ml.evaluation.scoring import evaluate_rankers
 from ml.models.gnn_scorer import GnnScorer, graph_states
 from ml.models.graph import BipartiteEdges, csr
-from ml.models.graphsage import PlaylistGraphSAGE
+from ml.models.graphsage import PlaylistGraphSAGE, is_large_graph
 from ml.runtime import return_freed_memory
 from ml.training.sampling import NegativeSampler, sample_epoch, sampled_softmax_loss
 from ml.training.training_data import TrainingData, training_data
@@ -129,13 +129,17 @@ class Trainer:
         losses = []
         self.last_epoch_steps = self.last_epoch_edges = 0
         local = torch.full((self.num_playlists,), -1, dtype=torch.long, device=self.device)
+        # On a large graph, what a step freed goes back to the system before the next step
+        # allocates (its heap would fragment); on a small one, re-faulting it costs more.
+        trim = is_large_graph(self.num_playlists + self.num_tracks, cfg.dim)
         with tqdm(batches, desc=f"epoch {epoch}", unit="step", disable=not progress,
                   leave=False, dynamic_ncols=True) as bar:
             for batch in bar:
                 local[batch] = torch.arange(len(batch), device=self.device)
                 loss = self._step(state, task, batch, local, gen)
                 local[batch] = -1
-                return_freed_memory()  # what the step freed, before the next allocates
+                if trim:
+                    return_freed_memory()
                 losses.append(loss)
                 bar.set_postfix(loss=f"{loss:.4f}")
         return float(np.mean(losses)) if losses else math.nan
