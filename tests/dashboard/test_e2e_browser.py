@@ -46,7 +46,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 # the time of the whole run on the sample). One thread: the suite runs on 4 workers.
 E2E_TRAIN_ARGS = ("--epochs 2 --dim 16 --max-test 100 --max-validation 50 --threads 1 "
                   "--baselines popularity,itemknn --rerank-sources gnn,itemknn "
-                  "--rerank-gnn-epochs 1")
+                  "--rerank-gnn-epochs 1 --rerank-candidates 200")
 E2E_PROJECTION_ARGS = "--fit-sample 3000"
 WARM_VISITS = 3
 VIEWPORT = {"width": 1440, "height": 1000}
