@@ -148,7 +148,7 @@ class TrainConfig:
                 "re-ranked by LightGBM lambdarank"})
     # 500 chosen on the real development set's validation playlists (ml train re-evaluated
     # at 200, 300 and 500, the same GraphSAGE): NDCG 0.2788 / 0.2906 / 0.2971, R-precision
-    # 0.1756 / 0.1770 / 0.1768, candidate recall 34% / 39% / 45%; fitting the re-ranker 1.7×.
+    # 0.1756 / 0.1770 / 0.1768, candidate recall 34% / 39% / 45%; fitting the re-ranker 2.4×.
     rerank_candidates: int = field(default=500, metadata={
         "help": "candidates each source model proposes (the N of top-N)"})
     rerank_fold: float = field(default=0.25, metadata={
