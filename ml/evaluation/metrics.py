@@ -29,7 +29,7 @@ def r_precision(ranked: np.ndarray, hidden: np.ndarray, track_artist: np.ndarray
 
 
 def ndcg(ranked: np.ndarray, hidden: np.ndarray, k: int = MAX_RECOMMENDATIONS) -> float:
-    return _ndcg(*_hits(ranked, hidden, k), k)
+    return _ndcg(*_hits(ranked, hidden, k)[1:], k)
 
 
 def clicks(ranked: np.ndarray, hidden: np.ndarray) -> float:
@@ -45,7 +45,7 @@ def playlist_metrics(ranked: np.ndarray, hidden: np.ndarray,
     """All metrics of METRIC_NAMES for one playlist, from one membership test."""
     top, hit, hidden = _hits(ranked, hidden, max(MAX_RECOMMENDATIONS, *RECALL_KS))
     out = {"r_precision": _r_precision(top, hit, hidden, track_artist),
-           "ndcg": _ndcg(top, hit, hidden, MAX_RECOMMENDATIONS), "clicks": _clicks(hit)}
+           "ndcg": _ndcg(hit, hidden, MAX_RECOMMENDATIONS), "clicks": _clicks(hit)}
     for k in RECALL_KS:
         out[f"recall@{k}"] = _recall_at(hit, hidden, k)
     return out
@@ -70,7 +70,7 @@ def _r_precision(top: np.ndarray, hit: np.ndarray, hidden: np.ndarray,
     return (int(is_hit.sum()) + ARTIST_CREDIT * len(extra)) / len(hidden)
 
 
-def _ndcg(top: np.ndarray, hit: np.ndarray, hidden: np.ndarray, k: int) -> float:
+def _ndcg(hit: np.ndarray, hidden: np.ndarray, k: int) -> float:
     rel = hit[:k]
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     dcg = float(discounts[:len(rel)][rel].sum())
