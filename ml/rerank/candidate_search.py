@@ -66,6 +66,9 @@ class PopularFill:
         popular = (self.popular[:need] if need <= len(self.popular)
                    else np.argsort(-base, kind="stable")[:need])
         popular = popular[~np.isin(popular, exclude)]
+        if len(rows) > need:  # at most |exclude| of the rows scoring >= the need-th are seeds
+            cut = values >= -np.partition(-values, need - 1)[need - 1]
+            rows, values = rows[cut], values[cut]
         keep = ~np.isin(rows, exclude)
         rows, values = rows[keep], values[keep]
         if len(rows) > n:  # a linear cut first: a sparse row can hold most of the catalog
@@ -195,11 +198,14 @@ def _sparse_top(answered: list[int], rows: sp.csr_matrix, fill: PopularFill,
                 seeds: Sequence[np.ndarray], titles: Sequence[str], n: int) -> SourceTop:
     """A source whose score is `fill` plus a sparse row for the `answered` queries (one
     row each, in order) and the title fallback for the other queries."""
-    rows.sort_indices()
     rows_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for i, q in enumerate(answered):
-        cols = rows.indices[rows.indptr[i]:rows.indptr[i + 1]].astype(np.int64)
-        values = (rows.data[rows.indptr[i]:rows.indptr[i + 1]]
+        cols = rows.indices[rows.indptr[i]:rows.indptr[i + 1]]
+        # numpy's argsort of a row is ~3x faster than scipy's sort_indices (its columns are
+        # distinct, so the order is the same): a row of 100 seeds holds ~150K tracks at 2.26M.
+        order = np.argsort(cols)
+        cols = cols[order].astype(np.int64)
+        values = (rows.data[rows.indptr[i]:rows.indptr[i + 1]][order]
                   + fill.fill[cols]).astype(np.float32)
         rows_of[q] = (cols, values)
     title_queries = sorted(set(range(len(seeds))) - set(answered))

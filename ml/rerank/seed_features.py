@@ -29,7 +29,9 @@ def seed_features(playlists_by_track: sp.csr_matrix, popularity: np.ndarray,
         nan = np.full(n, np.nan)
         return np.stack([np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), nan,
                          nan, nan, nan, nan], 1)
-    together = (playlists_by_track[seeds] @ playlists_by_track[candidates].T).toarray()  # [S, C]
+    # [S, C], computed as the transpose of [C, S]: the product needs its right side in
+    # CSR, and the seeds' rows are fewer (and less popular) than the candidates'.
+    together = (playlists_by_track[candidates] @ playlists_by_track[seeds].T).toarray().T
     sits = together > 0
     count = sits.sum(0).astype(np.float64)
     # The first True from the end of the seed list: 0 when the last seed is one.
