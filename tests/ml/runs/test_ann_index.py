@@ -184,8 +184,9 @@ def test_indexed_first_stage_equals_the_exact_one_on_a_flat_catalog():
             assert not np.isin(got.rows[q], seeds[q]).any()
 
 
-def test_two_stage_lists_from_indexes_equal_the_exact_lists():
+def test_two_stage_lists_from_indexes_equal_the_exact_lists(monkeypatch):
     import lightgbm as lgb
+    from ml.rerank import booster as booster_module
     rankers, by_title, interactions, titles, indexes = sources(1)
     stage = FirstStage(rankers, by_title, 30)
     names = feature_names(stage.names)
@@ -215,6 +216,13 @@ def test_two_stage_lists_from_indexes_equal_the_exact_lists():
         above = want_scores[q] > want_scores[q][-1]
         assert set(got_rows[q][above]) == set(want_rows[q][above]), q
         assert not np.isin(got_rows[q], seeds[q]).any()
+    # a batch longer than a chunk is searched a chunk ahead while the last is ranked: the
+    # same lists, in the same order of queries
+    monkeypatch.setattr(booster_module, "PIPELINE_CHUNK", 5)
+    chunked_rows, chunked_scores = indexed.recommend(seeds, titles_q, 80)
+    assert len(seeds) > 3 * 5
+    np.testing.assert_array_equal(chunked_rows, got_rows)
+    np.testing.assert_array_equal(chunked_scores, got_scores)
 
 
 def test_a_single_model_from_its_index_equals_its_exact_top_k():
