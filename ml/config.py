@@ -169,6 +169,9 @@ class TrainConfig:
         "help": "share of the features each boosted tree may split on"})
     rerank_max_bin: int = field(default=63, metadata={
         "help": "histogram bins per feature"})
+    rerank_truncation: int = field(default=30, metadata={
+        "help": "top ranks of a query whose pairs the booster learns from (LightGBM's "
+                "lambdarank_truncation_level)"})
     rerank_patience: int = field(default=30, metadata={
         "help": "boosting rounds without a better validation NDCG@100 before it stops"})
     # runtime
@@ -189,6 +192,7 @@ class TrainConfig:
                     "title_min_count", "id_min_playlists", "eval_batch", "max_validation_cases",
                     "als_factors", "als_iterations", "rerank_candidates", "rerank_gnn_epochs",
                     "rerank_queries", "rerank_rounds", "rerank_min_leaf_data", "rerank_patience",
+                    "rerank_truncation",
                     "ease_items", "plknn_neighbours", "titlewords_neighbours")
         for name in positive:
             if getattr(self, name) < 1:

@@ -40,7 +40,7 @@ from ml.training.trainer import (EpochReport, Trainer, build_trainer, fit, new_s
 RESUMABLE = {"epochs", "patience", "device", "threads", "eval_batch", "baselines", "rerank",
              "rerank_candidates", "rerank_fold", "rerank_gnn_epochs", "rerank_queries",
              "rerank_rounds", "rerank_leaves", "rerank_lr", "rerank_min_leaf_data",
-             "rerank_feature_fraction", "rerank_max_bin", "rerank_patience"}
+             "rerank_feature_fraction", "rerank_max_bin", "rerank_truncation", "rerank_patience"}
 MIN_PLAYLISTS = 20
 
 

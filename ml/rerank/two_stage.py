@@ -122,7 +122,8 @@ def fit_two_stage(data: TrainingData, config: TrainConfig, device: torch.device,
         params={"learning_rate": config.rerank_lr, "num_leaves": config.rerank_leaves,
                 "min_data_in_leaf": config.rerank_min_leaf_data,
                 "feature_fraction": config.rerank_feature_fraction,
-                "max_bin": config.rerank_max_bin},
+                "max_bin": config.rerank_max_bin,
+                "lambdarank_truncation_level": config.rerank_truncation},
         rounds=config.rerank_rounds, patience=config.rerank_patience, threads=threads or 0,
         seed=config.seed)
     boost_s = time.perf_counter() - started - refit_s - features_s
