@@ -50,7 +50,7 @@ from ml.rerank.ann_stage import IndexedRanker, IndexedSources  # noqa: E402
 from ml.rerank.booster import TwoStage  # noqa: E402
 from ml.rerank.features import TrackContext, feature_names  # noqa: E402
 from ml.rerank.two_stage import first_stage  # noqa: E402
-from ml.runs.ann_index import IndexSpec, TrackIndex  # noqa: E402
+from ml.runs.ann_index import OVERFETCH, IndexSpec, TrackIndex  # noqa: E402
 from ml.runs.artifacts import save_model  # noqa: E402
 from ml.serving.recommender import GnnRecommender, RankerRecommender  # noqa: E402
 from testkit.synthetic import synthetic_snapshot  # noqa: E402
@@ -137,7 +137,8 @@ def build_models(run_dir: Path, snapshot, args) -> tuple[dict, dict, dict]:
         build_s = time.perf_counter() - t0
         indexes[name] = index
         report[name] = {"kind": index.spec.kind, "nlist": index.spec.nlist,
-                        "nprobe": index.spec.nprobe, "build_s": round(build_s, 2),
+                        "nprobe": index.spec.nprobe, "overfetch": OVERFETCH[index.spec.kind],
+                        "build_s": round(build_s, 2),
                         "bytes": index.nbytes(), "vectors_bytes": int(vectors.nbytes),
                         "dim": int(vectors.shape[1])}
     stage = first_stage([gnn.scorer, als, knn], SimpleNamespace(by_title=by_title),
