@@ -61,8 +61,9 @@ def _model_panel(settings: DashboardSettings, was_running: bool) -> None:
         except runner.JobAlreadyRunning:
             pass  # another session started one a moment ago: the notice below says so
         st.rerun(scope="app")  # start polling
-    if running:
-        # Drawn on every poll, so it lasts as long as the run does.
+    if running and progress.state != "done":
+        # Drawn on every poll, so it lasts as long as the run does. Once the run is done
+        # and its job only exits, `_running` says it finished: not both at once.
         st.info(RUNNING_NOTICE, icon=":material/hourglass_top:")
 
     job = progress.job

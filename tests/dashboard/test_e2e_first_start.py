@@ -86,3 +86,8 @@ def test_leaving_the_loading_page_at_once_still_loads_everything_and_trains(
     _open(page, "Training")
     _wait_for(lambda: _metric(page, "State") == "Done", 60, "the Training page to show the run")
     _shot(page, "first-start-trained")
+    # While the finished run's job exits, the sidebar says the run finished, not also that
+    # a run is in progress (both at once before 8 Dec).
+    sidebar = page.get_by_test_id("stSidebar").inner_text()
+    assert not ("finished and was evaluated" in sidebar
+                and "A training run is in progress" in sidebar), sidebar
