@@ -368,7 +368,8 @@ def migrate(conn: sqlite3.Connection) -> int:
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # an interrupt may land after the COMMIT (Catalog.write)
+                conn.execute("ROLLBACK")
             raise
     return SCHEMA_VERSION
 

@@ -103,7 +103,10 @@ class Catalog:
                     "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'store_version'")
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # A signal's KeyboardInterrupt (the crawler's SIGTERM) can land just after the
+            # COMMIT, when there is nothing left to roll back: keep it, not a rollback error.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         finally:
             self._in_write = False

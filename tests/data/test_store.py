@@ -165,6 +165,21 @@ def test_a_failed_write_rolls_back_and_keeps_the_version(catalog: Catalog):
     assert table_rows(catalog) == rows
 
 
+def test_an_interrupt_after_the_commit_keeps_the_rows_and_its_exception(catalog: Catalog):
+    # The crawler turns SIGTERM into KeyboardInterrupt; Python runs the handler at the next
+    # bytecode, which can be just after COMMIT returned (CI, 8 Dec): the transaction is
+    # over, and a ROLLBACK then raised "no transaction is active" in place of the interrupt.
+    with pytest.raises(KeyboardInterrupt):
+        with catalog.write():
+            catalog.upsert_tracks([track(1)])
+            catalog._conn.execute("COMMIT")  # the transaction ends as COMMIT would end it
+            raise KeyboardInterrupt
+    assert catalog.count("tracks") == 1  # what was committed stays
+    with catalog.write():  # and the catalog takes the next write
+        catalog.upsert_tracks([track(2)])
+    assert catalog.count("tracks") == 2
+
+
 def test_writes_outside_a_transaction_and_nested_transactions_are_refused(catalog: Catalog):
     with pytest.raises(RuntimeError, match="inside Catalog.write"):
         catalog.upsert_tracks([track(1)])
