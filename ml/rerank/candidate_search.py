@@ -66,14 +66,13 @@ class PopularFill:
         popular = (self.popular[:need] if need <= len(self.popular)
                    else np.argsort(-base, kind="stable")[:need])
         popular = popular[~np.isin(popular, exclude)]
-        if len(rows) > need:  # at most |exclude| of the rows scoring >= the need-th are seeds
+        if len(rows) > need:  # a linear cut first: a sparse row can hold most of the catalog
+            # At most |exclude| of the rows scoring >= the need-th are seeds, so these rows
+            # (ties at the need-th kept) hold every row of the top n.
             cut = values >= -np.partition(-values, need - 1)[need - 1]
             rows, values = rows[cut], values[cut]
         keep = ~np.isin(rows, exclude)
         rows, values = rows[keep], values[keep]
-        if len(rows) > n:  # a linear cut first: a sparse row can hold most of the catalog
-            cut = values >= -np.partition(-values, n - 1)[n - 1]  # ties at the n-th kept
-            rows, values = rows[cut], values[cut]
         pool = np.concatenate([rows, popular])
         score = np.concatenate([values, base[popular]])
         pool, first = np.unique(pool, return_index=True)  # a sparse row's own value wins
